@@ -1,0 +1,91 @@
+package io.semisup.jobs.cli;
+
+import io.semisup.jobs.config.SemisupConfig;
+import io.semisup.jobs.spark.SparkSessions;
+import io.semisup.jobs.stages.RunContext;
+import io.semisup.jobs.stages.Stage;
+import io.semisup.jobs.stages.StageGraph;
+import java.util.concurrent.Callable;
+import org.apache.spark.sql.SparkSession;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+
+/**
+ * {@code bin/semisup}: one subcommand per stage plus demo, stages and config. Each stage class
+ * also has a {@code main} for {@code spark-submit --class}; both go through here so they read the
+ * same configuration the same way.
+ */
+@Command(
+    name = "semisup",
+    mixinStandardHelpOptions = true,
+    version = "semisup 0.1.0",
+    description = {
+      "Billion-scale semi-supervised learning (Yalniz et al. 2019) on Spark:",
+      "teacher -> score unlabelled images -> select top-K per class -> student -> fine-tune.",
+      "",
+      "Quick start: bin/semisup demo   (Fashion-MNIST, local Spark, about 15 minutes on 2 cores)"
+    },
+    subcommands = {DemoCommand.class, StagesCommand.class, ConfigCommand.class})
+public final class SemisupCli implements Runnable {
+
+  @Override
+  public void run() {
+    CommandLine.usage(this, System.out);
+  }
+
+  /** Builds the command line with every stage as a subcommand. */
+  public static CommandLine commandLine() {
+    CommandLine cli = new CommandLine(new SemisupCli());
+    for (Stage stage : StageGraph.standard().all()) {
+      CommandLine sub = new CommandLine(new StageCommand(stage));
+      sub.getCommandSpec().usageMessage().description(stage.description());
+      cli.addSubcommand(stage.name(), sub);
+    }
+    return cli;
+  }
+
+  public static void main(String[] args) {
+    System.exit(commandLine().execute(args));
+  }
+
+  /** Entry point of a stage class's main (spark-submit): the same as `semisup <stage> args`. */
+  public static void runStage(String stage, String[] args) {
+    String[] all = new String[args.length + 1];
+    all[0] = stage;
+    System.arraycopy(args, 0, all, 1, args.length);
+    int code = commandLine().execute(all);
+    if (code != 0) {
+      System.exit(code);
+    }
+  }
+
+  /** Runs one stage of a run (skipped if already committed). */
+  @Command(mixinStandardHelpOptions = true)
+  static final class StageCommand implements Callable<Integer> {
+    private final Stage stage;
+
+    @Mixin RunOptions options;
+
+    StageCommand(Stage stage) {
+      this.stage = stage;
+    }
+
+    @Override
+    public Integer call() {
+      SemisupConfig config = options.load();
+      SparkSession spark = SparkSessions.create(config);
+      try {
+        RunContext ctx = new RunContext(spark, config);
+        System.out.println("run: " + ctx.runDir());
+        Stage.Outcome outcome = stage.execute(ctx);
+        System.out.println(
+            stage.name() + ": " + (outcome.skipped() ? "already committed, skipped" : "committed")
+                + " -> " + outcome.dir());
+        return 0;
+      } finally {
+        spark.stop();
+      }
+    }
+  }
+}

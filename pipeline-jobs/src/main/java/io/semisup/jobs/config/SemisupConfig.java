@@ -1,0 +1,188 @@
+package io.semisup.jobs.config;
+
+import com.typesafe.config.Config;
+import com.typesafe.config.ConfigException;
+import com.typesafe.config.ConfigFactory;
+import com.typesafe.config.ConfigRenderOptions;
+import com.typesafe.config.ConfigValue;
+import java.io.File;
+import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.util.ArrayList;
+import java.util.HexFormat;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeSet;
+
+/**
+ * The run's configuration, layered and validated before any cluster work starts.
+ *
+ * <p>Layers, later wins: {@code conf/defaults.conf} (packaged in the jar, the only place defaults
+ * live), an environment file ({@code local.conf} or {@code yarn.conf}), an optional user file, then
+ * {@code key=value} overrides from the command line. A key that the defaults do not know is a typo
+ * until proven otherwise, so it is rejected with the list of near keys instead of being ignored.
+ */
+public final class SemisupConfig {
+
+  /** Subtrees whose keys are free-form (passed through to Spark as is). */
+  private static final Set<String> FREE_FORM = Set.of("semisup.spark.conf");
+
+  private final Config config;
+
+  private SemisupConfig(Config config) {
+    this.config = config;
+  }
+
+  /**
+   * Loads and validates the configuration.
+   *
+   * @param env environment name ({@code local}, {@code yarn}) or null for none
+   * @param userFile a HOCON file or null
+   * @param overrides {@code key=value} strings; keys may omit the {@code semisup.} prefix
+   */
+  public static SemisupConfig load(String env, File userFile, List<String> overrides) {
+    Config defaults = ConfigFactory.parseResources(SemisupConfig.class, "/defaults.conf");
+    if (defaults.isEmpty()) {
+      throw new IllegalStateException(
+          "Cannot load defaults.conf from the class path: the jar is incomplete. Rebuild with mvn package.");
+    }
+    Config merged = ConfigFactory.empty();
+    List<Config> layers = new ArrayList<>();
+    if (overrides != null) {
+      for (String override : overrides) {
+        layers.add(parseOverride(override));
+      }
+    }
+    if (userFile != null) {
+      if (!userFile.isFile()) {
+        throw new IllegalArgumentException(
+            "Cannot read configuration file " + userFile + ": it does not exist. Pass an existing HOCON file to --config.");
+      }
+      layers.add(ConfigFactory.parseFile(userFile));
+    }
+    if (env != null && !env.isEmpty()) {
+      Config envConfig = ConfigFactory.parseResources(SemisupConfig.class, "/" + env + ".conf");
+      if (envConfig.isEmpty()) {
+        throw new IllegalArgumentException(
+            "Cannot use environment '" + env + "': no " + env + ".conf in conf/. Use local or yarn.");
+      }
+      layers.add(envConfig);
+    }
+    for (Config layer : layers) {
+      merged = merged.withFallback(layer);
+    }
+    Config resolved;
+    try {
+      resolved = merged.withFallback(defaults).resolve();
+    } catch (ConfigException e) {
+      throw new IllegalArgumentException("Cannot resolve the configuration: " + e.getMessage(), e);
+    }
+    rejectUnknownKeys(defaults.resolve(), resolved);
+    return new SemisupConfig(resolved.getConfig("semisup"));
+  }
+
+  /** The defaults alone (tests, --help). */
+  public static SemisupConfig defaults() {
+    return load(null, null, List.of());
+  }
+
+  private static Config parseOverride(String override) {
+    int eq = override.indexOf('=');
+    if (eq <= 0) {
+      throw new IllegalArgumentException(
+          "Cannot parse override '" + override + "': expected key=value, e.g. select.k=2000");
+    }
+    String key = override.substring(0, eq).trim();
+    if (!key.startsWith("semisup.")) {
+      key = "semisup." + key;
+    }
+    String value = override.substring(eq + 1).trim();
+    try {
+      return ConfigFactory.parseString(key + " = " + value);
+    } catch (ConfigException e) {
+      // Not valid HOCON on its own (e.g. a path with colons): take it as a string.
+      return ConfigFactory.parseMap(Map.of(key, value));
+    }
+  }
+
+  private static void rejectUnknownKeys(Config defaults, Config actual) {
+    Set<String> known = new TreeSet<>();
+    for (Map.Entry<String, ConfigValue> e : defaults.entrySet()) {
+      known.add(e.getKey());
+    }
+    List<String> unknown = new ArrayList<>();
+    for (Map.Entry<String, ConfigValue> e : actual.entrySet()) {
+      String key = e.getKey();
+      if (!key.startsWith("semisup.") || known.contains(key) || isFreeForm(key)) {
+        continue;
+      }
+      unknown.add(key);
+    }
+    if (!unknown.isEmpty()) {
+      throw new IllegalArgumentException(
+          "Cannot use unknown configuration key(s) " + unknown
+              + ": not in conf/defaults.conf. Check the spelling; `bin/semisup config` prints every key.");
+    }
+  }
+
+  private static boolean isFreeForm(String key) {
+    for (String prefix : FREE_FORM) {
+      if (key.startsWith(prefix + ".")) {
+        return true;
+      }
+    }
+    return false;
+  }
+
+  /** The {@code semisup} subtree. */
+  public Config raw() {
+    return config;
+  }
+
+  public String getString(String path) {
+    return config.getString(path);
+  }
+
+  public int getInt(String path) {
+    return config.getInt(path);
+  }
+
+  public long getLong(String path) {
+    return config.getLong(path);
+  }
+
+  public double getDouble(String path) {
+    return config.getDouble(path);
+  }
+
+  public boolean getBoolean(String path) {
+    return config.getBoolean(path);
+  }
+
+  public Config getConfig(String path) {
+    return config.getConfig(path);
+  }
+
+  /** A copy with one more override (used by the CLI for --run-id, --root, --force). */
+  public SemisupConfig with(String path, Object value) {
+    return new SemisupConfig(ConfigFactory.parseMap(Map.of(path, value)).withFallback(config));
+  }
+
+  /** The resolved configuration as HOCON, for manifests and `bin/semisup config`. */
+  public String render() {
+    return config.root().render(ConfigRenderOptions.concise().setFormatted(true).setJson(false));
+  }
+
+  /** SHA-256 of a subtree's canonical JSON: identifies the settings a stage ran with. */
+  public String hash(String path) {
+    String json = config.getValue(path).render(ConfigRenderOptions.concise());
+    try {
+      MessageDigest md = MessageDigest.getInstance("SHA-256");
+      return HexFormat.of().formatHex(md.digest(json.getBytes(StandardCharsets.UTF_8))).substring(0, 16);
+    } catch (NoSuchAlgorithmException e) {
+      throw new IllegalStateException(e);
+    }
+  }
+}

@@ -1,0 +1,170 @@
+package io.semisup.jobs.spark;
+
+import io.semisup.core.image.Augmenter;
+import io.semisup.core.image.ImageDecoder;
+import io.semisup.core.image.ImageRejectedException;
+import io.semisup.core.image.InputSpec;
+import io.semisup.core.image.Preprocessor;
+import io.semisup.core.train.TrainingConfig;
+import java.io.Serializable;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Iterator;
+import java.util.List;
+import java.util.Random;
+import org.apache.spark.api.java.JavaRDD;
+import org.apache.spark.api.java.JavaSparkContext;
+import org.apache.spark.sql.Dataset;
+import org.apache.spark.sql.Row;
+import org.apache.spark.storage.StorageLevel;
+import org.deeplearning4j.nn.graph.ComputationGraph;
+import org.deeplearning4j.spark.api.RDDTrainingApproach;
+import org.deeplearning4j.spark.api.Repartition;
+import org.deeplearning4j.spark.impl.graph.SparkComputationGraph;
+import org.deeplearning4j.spark.impl.paramavg.ParameterAveragingTrainingMaster;
+import org.nd4j.linalg.dataset.DataSet;
+import org.nd4j.linalg.factory.Nd4j;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Trains a model on a table of labelled image bytes with dl4j-spark (parameter averaging), so
+ * teacher, student and fine-tuning scale out the same way.
+ *
+ * <p>Images are decoded once and kept as tensors; each epoch reshuffles and re-augments them with a
+ * seed derived from (seed, epoch, partition), so a run is repeatable whatever the executors. The
+ * data is coalesced to one partition per worker, which is what parameter averaging expects.
+ */
+public final class SparkTrainer {
+
+  private static final Logger LOG = LoggerFactory.getLogger(SparkTrainer.class);
+
+  private final JavaSparkContext jsc;
+  private final int workers;
+  private final int averagingFrequency;
+
+  /**
+   * @param workers parallel model replicas (0: Spark's default parallelism)
+   * @param averagingFrequency minibatches each replica fits between two averagings
+   */
+  public SparkTrainer(JavaSparkContext jsc, int workers, int averagingFrequency) {
+    this.jsc = jsc;
+    this.workers = workers > 0 ? workers : jsc.defaultParallelism();
+    this.averagingFrequency = averagingFrequency;
+  }
+
+  public int workers() {
+    return workers;
+  }
+
+  /**
+   * Fits {@code graph} on rows (image_id, bytes, label), labels in [0, numClasses) for {@code cfg.epochs()} epochs.
+   *
+   * @return the trained graph (a new instance held by the driver)
+   */
+  public ComputationGraph fit(
+      ComputationGraph graph, Dataset<Row> rows, TrainingConfig cfg, InputSpec spec, int numClasses, String what) {
+    JavaRDD<Example> examples =
+        rows.select("image_id", "bytes", "label")
+            .orderBy("image_id", "label")
+            .javaRDD()
+            .map(r -> Example.decode(r, spec))
+            .coalesce(workers)
+            .persist(StorageLevel.MEMORY_AND_DISK());
+    long n = examples.count();
+    if (n < 2L * workers) {
+      throw new IllegalArgumentException(
+          "Cannot train the " + what + " on " + n + " images with " + workers + " workers: too few.");
+    }
+    // Each replica takes ~n/workers examples per epoch: the schedule counts its iterations.
+    graph.setLearningRate(cfg.lrSchedule(Math.max(1, n / workers)));
+    graph.getConfiguration().setIterationCount(0);
+    graph.getConfiguration().setEpochCount(0);
+
+    ParameterAveragingTrainingMaster tm =
+        new ParameterAveragingTrainingMaster.Builder(workers, cfg.batchSize())
+            .batchSizePerWorker(cfg.batchSize())
+            .averagingFrequency(averagingFrequency)
+            .workerPrefetchNumBatches(2)
+            .saveUpdater(true)
+            .repartionData(Repartition.Never)
+            .rddTrainingApproach(RDDTrainingApproach.Direct)
+            .storageLevel(StorageLevel.MEMORY_ONLY())
+            .rngSeed(cfg.seed())
+            .build();
+    SparkComputationGraph net = new SparkComputationGraph(jsc, graph, tm);
+    Augmenter aug = cfg.augmenter();
+    float eps = (float) cfg.labelSmoothing();
+    for (int e = 0; e < cfg.epochs(); e++) {
+      long t0 = System.nanoTime();
+      final int epoch = e;
+      JavaRDD<DataSet> batches =
+          examples.mapPartitionsWithIndex(
+                  (part, it) -> minibatches(it, cfg, spec, aug, numClasses, eps, mix(cfg.seed(), epoch, part)),
+                  true)
+              .persist(StorageLevel.MEMORY_ONLY());
+      net.fit(batches);
+      batches.unpersist();
+      net.getNetwork().getConfiguration().setEpochCount(e + 1);
+      double secs = (System.nanoTime() - t0) / 1e9;
+      LOG.info("[{}] epoch {}/{}: score {} ({} images/s)", what, e + 1, cfg.epochs(),
+          String.format("%.4f", net.getScore()), String.format("%.0f", n / secs));
+    }
+    examples.unpersist();
+    tm.deleteTempFiles(jsc);
+    return net.getNetwork();
+  }
+
+  /** Shuffled, augmented minibatches of one partition, labels smoothed by {@code eps}. */
+  static Iterator<DataSet> minibatches(
+      Iterator<Example> it, TrainingConfig cfg, InputSpec spec, Augmenter aug, int numClasses, float eps, long seed) {
+    List<Example> all = new ArrayList<>();
+    it.forEachRemaining(all::add);
+    Random rnd = new Random(seed);
+    java.util.Collections.shuffle(all, rnd);
+    int size = spec.size();
+    float off = eps / numClasses;
+    float on = 1 - eps + off;
+    List<DataSet> out = new ArrayList<>();
+    for (int start = 0; start + 2 <= all.size(); start += cfg.batchSize()) {
+      int b = Math.min(cfg.batchSize(), all.size() - start);
+      if (b < 2) {
+        break; // BatchNorm cannot train on one example
+      }
+      float[] f = new float[b * size];
+      float[] l = new float[b * numClasses];
+      Arrays.fill(l, off);
+      for (int k = 0; k < b; k++) {
+        Example ex = all.get(start + k);
+        float[] t = aug.isIdentity() ? ex.x() : aug.apply(ex.x(), spec, rnd);
+        System.arraycopy(t, 0, f, k * size, size);
+        l[k * numClasses + ex.y()] = on;
+      }
+      out.add(new DataSet(
+          Nd4j.create(f, new long[] {b, spec.channels(), spec.height(), spec.width()}, 'c'),
+          Nd4j.create(l, new long[] {b, numClasses}, 'c')));
+    }
+    return out.iterator();
+  }
+
+  static long mix(long seed, int epoch, int partition) {
+    long h = seed * 0x9E3779B97F4A7C15L + epoch * 0xBF58476D1CE4E5B9L + partition * 0x94D049BB133111EBL;
+    return h ^ (h >>> 31);
+  }
+
+  /** One decoded training image. */
+  public record Example(float[] x, int y) implements Serializable {
+    static Example decode(Row r, InputSpec spec) {
+      byte[] bytes = (byte[]) r.get(1);
+      try {
+        return new Example(
+            new Preprocessor(spec).toChw(new ImageDecoder(Long.MAX_VALUE, Long.MAX_VALUE).decode(bytes).image()),
+            r.getInt(2));
+      } catch (ImageRejectedException e) {
+        // Shard already decoded every image it kept, so this is a broken shard, not bad input.
+        throw new IllegalStateException(
+            "Cannot decode training image " + r.getString(0) + " that shard accepted: " + e.getMessage(), e);
+      }
+    }
+  }
+}

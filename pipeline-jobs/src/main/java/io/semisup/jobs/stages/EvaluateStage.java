@@ -1,0 +1,135 @@
+package io.semisup.jobs.stages;
+
+import static org.apache.spark.sql.functions.col;
+
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.semisup.core.model.ModelBundle;
+import io.semisup.jobs.cli.SemisupCli;
+import io.semisup.jobs.tables.Tables;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import org.apache.hadoop.fs.Path;
+import org.apache.spark.sql.Dataset;
+import org.apache.spark.sql.Row;
+import org.apache.spark.sql.functions;
+import org.apache.spark.storage.StorageLevel;
+
+/**
+ * The numbers the method is judged by: top-1/top-5 of teacher, student and fine-tuned student on
+ * the held-out split, and the precision of the pseudo-labels against hidden true labels (when a
+ * hidden-labels file exists, as for the Fashion-MNIST import).
+ */
+public final class EvaluateStage extends Stage {
+
+  public static final String NAME = "evaluate";
+  public static final String METRICS_JSON = "metrics.json";
+  public static final String PRECISION = "precision";
+
+  /** Model stages evaluated, with their key in metrics.json. */
+  static final Map<String, String> MODELS = new LinkedHashMap<>();
+
+  static {
+    MODELS.put("teacher", TeacherStage.NAME);
+    MODELS.put("student", StudentStage.NAME);
+    MODELS.put("finetuned", FinetuneStage.NAME);
+  }
+
+  @Override
+  public String name() {
+    return NAME;
+  }
+
+  @Override
+  public String description() {
+    return "Top-1/top-5 of teacher, student, fine-tuned student; pseudo-label precision.";
+  }
+
+  @Override
+  public List<String> dependsOn() {
+    return List.of(SelectStage.NAME, TeacherStage.NAME, StudentStage.NAME, FinetuneStage.NAME);
+  }
+
+  public static void main(String[] args) {
+    SemisupCli.runStage(NAME, args);
+  }
+
+  @Override
+  protected void run(RunContext ctx, Path out, StageReport report) throws Exception {
+    ObjectNode metrics = RunContext.json().createObjectNode();
+    Dataset<Row> val = Images.split(ctx, Tables.VAL).persist(StorageLevel.MEMORY_AND_DISK());
+    long valCount = val.count();
+    if (valCount == 0) {
+      throw new IllegalStateException(
+          "Cannot evaluate run " + ctx.runId() + ": the val split is empty. Set data.val-dir to labelled held-out images.");
+    }
+    int batch = ctx.config().getInt("score.batch-size");
+    for (Map.Entry<String, String> m : MODELS.entrySet()) {
+      byte[] bytes = Models.bytes(ctx, m.getValue());
+      ModelBundle bundle = ModelBundle.fromBytes(bytes);
+      double[] acc = accuracy(ScoreStage.score(ctx, val, bundle.metadata(), bytes, batch, 5));
+      ObjectNode n = metrics.putObject(m.getKey());
+      n.put("top1", acc[0]);
+      n.put("top5", acc[1]);
+      n.put("model_id", bundle.metadata().modelId());
+      report.detail(m.getKey() + "_top1", acc[0]).detail(m.getKey() + "_top5", acc[1]);
+      log.info("[evaluate] {}: top-1 {} top-5 {} on {} images", m.getKey(), acc[0], acc[1], valCount);
+    }
+    val.unpersist();
+    report.count("val_images", valCount);
+
+    Double precision = precision(ctx, out, report);
+    if (precision != null) {
+      metrics.put("pseudo_label_precision", precision);
+    } else {
+      metrics.putNull("pseudo_label_precision");
+    }
+    metrics.put("val_images", valCount);
+    ctx.writeString(new Path(out, METRICS_JSON), RunContext.json().writerWithDefaultPrettyPrinter().writeValueAsString(metrics));
+  }
+
+  /** {top-1, top-5} over scored rows with labels. */
+  private static double[] accuracy(Dataset<Row> scored) {
+    Row r =
+        scored.filter(col("reason").isNull())
+            .agg(
+                functions.avg(functions.when(functions.element_at(col("classes"), 1).equalTo(col("label")), 1.0).otherwise(0.0)),
+                functions.avg(functions.when(functions.array_contains(functions.slice(col("classes"), 1, 5), col("label")), 1.0).otherwise(0.0)))
+            .first();
+    return new double[] {r.getDouble(0), r.getDouble(1)};
+  }
+
+  /** Overall precision of the pseudo-labels, and the per-class table; null without hidden labels. */
+  private Double precision(RunContext ctx, Path out, StageReport report) throws Exception {
+    String configured = ctx.config().getString("data.hidden-labels");
+    Path file =
+        configured.isEmpty()
+            ? new Path(ctx.stageDir(ImportFashionMnistStage.NAME), ImportFashionMnistStage.HIDDEN_LABELS)
+            : new Path(configured);
+    if (!ctx.fs().exists(file)) {
+      log.warn("[evaluate] no hidden labels at {}: pseudo-label precision not measured", file);
+      return null;
+    }
+    Dataset<Row> hidden =
+        ctx.spark().read().option("header", "true").csv(file.toString())
+            .select(col("file"), col("label_name").as("true_name"));
+    Dataset<Row> pseudo =
+        ctx.spark().read().parquet(ctx.stagePath(SelectStage.NAME, SelectStage.PSEUDO_LABELS))
+            .withColumn("file", functions.element_at(functions.split(col("uri"), "/"), -1));
+    Dataset<Row> joined = pseudo.join(hidden, "file");
+    Dataset<Row> perClass =
+        joined.groupBy("class", "class_name")
+            .agg(
+                functions.count("*").as("selected"),
+                functions.sum(functions.when(col("class_name").equalTo(col("true_name")), 1L).otherwise(0L)).as("correct"))
+            .withColumn("precision", col("correct").cast("double").divide(col("selected")))
+            .orderBy("class");
+    perClass.coalesce(1).write().parquet(new Path(out, PRECISION).toString());
+    Row total = perClass.agg(functions.sum("selected"), functions.sum("correct")).first();
+    long selected = total.isNullAt(0) ? 0 : total.getLong(0);
+    long correct = total.isNullAt(1) ? 0 : total.getLong(1);
+    long pseudoCount = pseudo.count();
+    report.count("pseudo_labels", pseudoCount).count("pseudo_labels_with_hidden_label", selected).count("pseudo_labels_correct", correct);
+    return selected == 0 ? null : (double) correct / selected;
+  }
+}

@@ -1,0 +1,17 @@
+package io.semisup.jobs.stages;
+
+import static org.apache.spark.sql.functions.col;
+
+import org.apache.spark.sql.Dataset;
+import org.apache.spark.sql.Row;
+
+/** Reads one split of the run's image shards (partition pruning keeps it to that split's files). */
+final class Images {
+
+  private Images() {}
+
+  static Dataset<Row> split(RunContext ctx, String split) {
+    return ctx.spark().read().parquet(ctx.stagePath(ShardStage.NAME, ShardStage.IMAGES))
+        .filter(col("split").equalTo(split));
+  }
+}

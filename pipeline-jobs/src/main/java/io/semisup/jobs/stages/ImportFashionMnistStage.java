@@ -1,0 +1,173 @@
+package io.semisup.jobs.stages;
+
+import io.semisup.core.data.FashionMnist;
+import io.semisup.jobs.cli.SemisupCli;
+import io.semisup.jobs.config.SemisupConfig;
+import java.awt.image.BufferedImage;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.OutputStream;
+import java.io.Serializable;
+import java.nio.file.Paths;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.List;
+import java.util.Random;
+import javax.imageio.ImageIO;
+import org.apache.hadoop.fs.FileSystem;
+import org.apache.hadoop.fs.Path;
+import org.apache.spark.api.java.JavaSparkContext;
+import org.apache.spark.broadcast.Broadcast;
+import org.apache.spark.util.SerializableConfiguration;
+
+/**
+ * Turns the Fashion-MNIST IDX files into the layout a real user has: labelled images in ImageNet
+ * layout ({@code train/<class>/<file>.png}, {@code val/<class>/<file>.png}), an {@code unlabelled/}
+ * folder without labels, and {@code hidden_labels.csv} holding the unlabelled images' true labels,
+ * read only by evaluate to measure pseudo-label precision. The rest of the pipeline never sees the
+ * IDX files, so it runs unchanged on a user's own folders.
+ */
+public final class ImportFashionMnistStage extends Stage {
+
+  public static final String NAME = "import-fashion-mnist";
+  public static final String HIDDEN_LABELS = "hidden_labels.csv";
+
+  @Override
+  public String name() {
+    return NAME;
+  }
+
+  @Override
+  public String description() {
+    return "Fashion-MNIST IDX files -> train/<class>/, val/<class>/, unlabelled/ PNG folders.";
+  }
+
+  @Override
+  public List<String> dependsOn() {
+    return List.of();
+  }
+
+  @Override
+  protected List<String> configKeys() {
+    return List.of("data", "seed");
+  }
+
+  public static void main(String[] args) {
+    SemisupCli.runStage(NAME, args);
+  }
+
+  @Override
+  protected void run(RunContext ctx, Path out, StageReport report) throws Exception {
+    SemisupConfig c = ctx.config();
+    java.nio.file.Path dir = Paths.get(c.getString("data.fashion-mnist-dir"));
+    FashionMnist train = FashionMnist.load(dir, true);
+    FashionMnist test = FashionMnist.load(dir, false);
+    int perClass = c.getInt("data.labelled-per-class");
+    long seed = c.getLong("seed");
+    int numClasses = FashionMnist.CLASS_NAMES.size();
+
+    // Seeded choice of the labelled subset: perClass images of each class.
+    List<List<Integer>> byClass = new ArrayList<>();
+    for (int k = 0; k < numClasses; k++) {
+      byClass.add(new ArrayList<>());
+    }
+    for (int i = 0; i < train.size(); i++) {
+      byClass.get(train.label(i)).add(i);
+    }
+    Random rnd = new Random(seed);
+    boolean[] labelled = new boolean[train.size()];
+    for (List<Integer> idx : byClass) {
+      if (idx.size() < perClass) {
+        throw new IllegalArgumentException(
+            "Cannot take " + perClass + " labelled images per class: a class has only " + idx.size()
+                + ". Lower data.labelled-per-class.");
+      }
+      Collections.shuffle(idx, rnd);
+      for (int j = 0; j < perClass; j++) {
+        labelled[idx.get(j)] = true;
+      }
+    }
+    List<Integer> unlabelled = new ArrayList<>();
+    for (int i = 0; i < train.size(); i++) {
+      if (!labelled[i]) {
+        unlabelled.add(i);
+      }
+    }
+    int unlabelledLimit = c.getInt("data.unlabelled-limit");
+    if (unlabelledLimit > 0 && unlabelledLimit < unlabelled.size()) {
+      Collections.shuffle(unlabelled, new Random(seed + 1));
+      unlabelled = new ArrayList<>(unlabelled.subList(0, unlabelledLimit));
+      Collections.sort(unlabelled);
+    }
+    int valLimit = c.getInt("data.val-limit");
+    int valCount = valLimit > 0 ? Math.min(valLimit, test.size()) : test.size();
+
+    List<GreyImage> files = new ArrayList<>();
+    StringBuilder hidden = new StringBuilder("file,label,label_name\n");
+    for (int i = 0; i < train.size(); i++) {
+      if (labelled[i]) {
+        String cls = FashionMnist.CLASS_NAMES.get(train.label(i));
+        files.add(new GreyImage("train/" + cls + "/fmnist-train-" + i + ".png", train.pixels(i)));
+      }
+    }
+    for (int i : unlabelled) {
+      String file = "fmnist-train-" + i + ".png";
+      files.add(new GreyImage("unlabelled/" + file, train.pixels(i)));
+      hidden.append(file).append(',').append(train.label(i)).append(',')
+          .append(FashionMnist.CLASS_NAMES.get(train.label(i))).append('\n');
+    }
+    for (int i = 0; i < valCount; i++) {
+      String cls = FashionMnist.CLASS_NAMES.get(test.label(i));
+      files.add(new GreyImage("val/" + cls + "/fmnist-test-" + i + ".png", test.pixels(i)));
+    }
+
+    // Writing 70k files is parallel work: Spark tasks encode and write them.
+    JavaSparkContext jsc = JavaSparkContext.fromSparkContext(ctx.spark().sparkContext());
+    Broadcast<SerializableConfiguration> conf =
+        jsc.broadcast(new SerializableConfiguration(jsc.hadoopConfiguration()));
+    String base = out.toString();
+    long written =
+        jsc.parallelize(files, Math.max(2, files.size() / 5000))
+            .mapPartitions(
+                it -> {
+                  FileSystem fs = new Path(base).getFileSystem(conf.value().value());
+                  fs.setWriteChecksum(false);
+                  long n = 0;
+                  while (it.hasNext()) {
+                    GreyImage f = it.next();
+                    try (OutputStream os = fs.create(new Path(base, f.relative()), true)) {
+                      os.write(f.png());
+                    }
+                    n++;
+                  }
+                  return List.of(n).iterator();
+                })
+            .reduce(Long::sum);
+    ctx.writeString(new Path(out, HIDDEN_LABELS), hidden.toString());
+    report
+        .count("labelled", (long) perClass * numClasses)
+        .count("unlabelled", unlabelled.size())
+        .count("val", valCount)
+        .count("files_written", written)
+        .detail("classes", FashionMnist.CLASS_NAMES)
+        .detail("source", dir.toString());
+  }
+
+  /** One image to write: path relative to the stage output, and its raw 8-bit grey pixels. */
+  record GreyImage(String relative, byte[] pixels) implements Serializable {
+
+    /** PNG bytes of a square grey image. */
+    byte[] png() {
+      int side = (int) Math.round(Math.sqrt(pixels.length));
+      BufferedImage img = new BufferedImage(side, side, BufferedImage.TYPE_BYTE_GRAY);
+      img.getRaster().setDataElements(0, 0, side, side, pixels);
+      ByteArrayOutputStream bos = new ByteArrayOutputStream(512);
+      try {
+        ImageIO.write(img, "png", bos);
+      } catch (IOException e) {
+        throw new IllegalStateException("Cannot encode " + relative + " as PNG: " + e.getMessage(), e);
+      }
+      return bos.toByteArray();
+    }
+  }
+}

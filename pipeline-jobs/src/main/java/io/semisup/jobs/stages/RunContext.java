@@ -1,0 +1,122 @@
+package io.semisup.jobs.stages;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.semisup.jobs.config.SemisupConfig;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.nio.charset.StandardCharsets;
+import org.apache.hadoop.fs.FSDataOutputStream;
+import org.apache.hadoop.fs.FileSystem;
+import org.apache.hadoop.fs.Path;
+import org.apache.spark.sql.SparkSession;
+
+/**
+ * One run of the pipeline as the stages see it: the Spark session, the validated configuration and
+ * the run directory ({@code <root>/<run-id>}) on any Hadoop file system (local, HDFS).
+ */
+public final class RunContext {
+
+  private static final ObjectMapper JSON = new ObjectMapper();
+
+  private final SparkSession spark;
+  private final SemisupConfig config;
+  private final String runId;
+  private final Path runDir;
+  private final FileSystem fs;
+
+  public RunContext(SparkSession spark, SemisupConfig config) {
+    this.spark = spark;
+    this.config = config;
+    this.runId = config.getString("run-id");
+    if (runId.isEmpty() || runId.contains("/")) {
+      throw new IllegalArgumentException(
+          "Cannot use run id '" + runId + "': it must be non-empty and contain no '/'.");
+    }
+    Path root = new Path(config.getString("root"));
+    try {
+      this.fs = root.getFileSystem(spark.sparkContext().hadoopConfiguration());
+      this.runDir = fs.makeQualified(new Path(root, runId));
+    } catch (IOException e) {
+      throw new IllegalStateException("Cannot open run root " + root + ": " + e.getMessage(), e);
+    }
+  }
+
+  public SparkSession spark() {
+    return spark;
+  }
+
+  public SemisupConfig config() {
+    return config;
+  }
+
+  public String runId() {
+    return runId;
+  }
+
+  public Path runDir() {
+    return runDir;
+  }
+
+  public FileSystem fs() {
+    return fs;
+  }
+
+  /** Committed output directory of a stage. */
+  public Path stageDir(String stage) {
+    return new Path(runDir, stage);
+  }
+
+  /** A table or file inside a stage's committed output, as a string Spark can read. */
+  public String stagePath(String stage, String child) {
+    return new Path(stageDir(stage), child).toString();
+  }
+
+  public boolean isCommitted(String stage) {
+    try {
+      return fs.exists(new Path(stageDir(stage), Stage.SUCCESS));
+    } catch (IOException e) {
+      throw new IllegalStateException("Cannot check " + stageDir(stage) + ": " + e.getMessage(), e);
+    }
+  }
+
+  /** The committed manifest of a stage. */
+  public JsonNode manifest(String stage) {
+    Path file = new Path(stageDir(stage), Stage.MANIFEST);
+    try (InputStream in = fs.open(file)) {
+      return JSON.readTree(in);
+    } catch (IOException e) {
+      throw new IllegalStateException(
+          "Cannot read " + file + ": " + e.getMessage() + ". Rerun stage " + stage + " with --force.", e);
+    }
+  }
+
+  public byte[] readBytes(Path file) {
+    try (InputStream in = fs.open(file)) {
+      return in.readAllBytes();
+    } catch (IOException e) {
+      throw new IllegalStateException("Cannot read " + file + ": " + e.getMessage(), e);
+    }
+  }
+
+  public void writeBytes(Path file, byte[] bytes) {
+    try (FSDataOutputStream out = fs.create(file, true)) {
+      out.write(bytes);
+    } catch (IOException e) {
+      throw new IllegalStateException("Cannot write " + file + ": " + e.getMessage(), e);
+    }
+  }
+
+  public void writeString(Path file, String text) {
+    writeBytes(file, text.getBytes(StandardCharsets.UTF_8));
+  }
+
+  public OutputStream create(Path file) throws IOException {
+    return fs.create(file, true);
+  }
+
+  public static ObjectMapper json() {
+    return JSON;
+  }
+}

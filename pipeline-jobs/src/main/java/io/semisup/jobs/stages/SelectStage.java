@@ -1,0 +1,198 @@
+package io.semisup.jobs.stages;
+
+import static org.apache.spark.sql.functions.col;
+
+import io.semisup.core.selection.ScoreHistogram;
+import io.semisup.jobs.cli.SemisupCli;
+import io.semisup.jobs.tables.Tables;
+import java.util.ArrayList;
+import java.util.Iterator;
+import java.util.List;
+import org.apache.hadoop.fs.Path;
+import org.apache.spark.api.java.function.FlatMapFunction;
+import org.apache.spark.broadcast.Broadcast;
+import org.apache.spark.sql.Dataset;
+import org.apache.spark.sql.Encoders;
+import org.apache.spark.sql.Row;
+import org.apache.spark.sql.RowFactory;
+import org.apache.spark.sql.expressions.Window;
+import org.apache.spark.sql.functions;
+import org.apache.spark.sql.types.DataTypes;
+import org.apache.spark.sql.types.StructType;
+
+/**
+ * Picks, for every class, the K images the teacher is most confident about among those having
+ * the class in their top-P: the pseudo-labelled set the student learns from.
+ *
+ * <p>Never sorts or shuffles all N x P candidates. Pass 1 builds per-class score histograms in
+ * each partition and merges them on the driver (classes x bins numbers); they give each class a
+ * threshold that keeps at least K candidates. Pass 2 keeps only candidates at or above their
+ * class's threshold (about classes x K rows) and ranks those exactly, ties broken by (score desc,
+ * image_id asc). The shuffle is bounded by classes x K, whatever the number of images.
+ */
+public final class SelectStage extends Stage {
+
+  public static final String NAME = "select";
+  public static final String PSEUDO_LABELS = "pseudo_labels";
+  public static final String CLASS_COUNTS = "class_counts";
+
+  static final StructType CANDIDATE =
+      new StructType()
+          .add("class", DataTypes.IntegerType, false)
+          .add("image_id", DataTypes.StringType, false)
+          .add("score", DataTypes.FloatType, false)
+          .add("uri", DataTypes.StringType, false);
+
+  @Override
+  public String name() {
+    return NAME;
+  }
+
+  @Override
+  public String description() {
+    return "Top-K images per class among those with the class in their top-P (paper's K, P).";
+  }
+
+  @Override
+  public List<String> dependsOn() {
+    return List.of(ScoreStage.NAME);
+  }
+
+  @Override
+  protected List<String> configKeys() {
+    return List.of("select");
+  }
+
+  public static void main(String[] args) {
+    SemisupCli.runStage(NAME, args);
+  }
+
+  @Override
+  protected void run(RunContext ctx, Path out, StageReport report) throws Exception {
+    int k = ctx.config().getInt("select.k");
+    int p = ctx.config().getInt("select.p");
+    int bins = ctx.config().getInt("select.histogram-bins");
+    int topP = ctx.config().getInt("score.top-p");
+    if (k <= 0 || p <= 0 || bins < 2) {
+      throw new IllegalArgumentException(
+          "Cannot select with select.k=" + k + ", select.p=" + p + ", select.histogram-bins=" + bins
+              + ": all must be positive (bins >= 2).");
+    }
+    if (p > topP) {
+      throw new IllegalArgumentException(
+          "Cannot select with select.p=" + p + ": the scores keep only score.top-p=" + topP
+              + " classes per image. Rescore with a larger score.top-p or lower select.p.");
+    }
+    List<String> classes = Classes.of(ctx);
+    Dataset<Row> scores = ctx.spark().read().parquet(ctx.stagePath(ScoreStage.NAME, ScoreStage.SCORES));
+    Result r = select(ctx, scores, classes, k, p, bins);
+    r.pseudoLabels.write().parquet(new Path(out, PSEUDO_LABELS).toString());
+    r.classCounts.coalesce(1).write().parquet(new Path(out, CLASS_COUNTS).toString());
+
+    List<Row> counts = ctx.spark().read().parquet(new Path(out, CLASS_COUNTS).toString()).orderBy("class").collectAsList();
+    long selected = 0;
+    List<String> short_ = new ArrayList<>();
+    for (Row row : counts) {
+      selected += row.getLong(row.fieldIndex("selected"));
+      if (row.getBoolean(row.fieldIndex("short_of_k"))) {
+        short_.add(row.getString(row.fieldIndex("class_name")) + " (" + row.getLong(row.fieldIndex("candidates")) + ")");
+      }
+    }
+    long images = ctx.spark().read().parquet(new Path(out, PSEUDO_LABELS).toString()).select("image_id").distinct().count();
+    report.count("scored_images", r.scoredImages)
+        .count("candidates", r.candidates)
+        .count("above_threshold", r.aboveThreshold)
+        .count("selected", selected)
+        .count("distinct_images", images)
+        .detail("k", k)
+        .detail("p", p)
+        .detail("classes_short_of_k", short_);
+    if (!short_.isEmpty()) {
+      log.warn("[select] {} class(es) have fewer than K={} candidates: {}", short_.size(), k, short_);
+    }
+  }
+
+  /** The selection, as tables (exposed for tests and benchmarks). */
+  static Result select(RunContext ctx, Dataset<Row> scores, List<String> classes, int k, int p, int bins) {
+    int numClasses = classes.size();
+    Dataset<Row> candidates =
+        scores.select("image_id", "uri", "classes", "probs")
+            .flatMap(new Explode(p), Encoders.row(CANDIDATE));
+    // Pass 1: per-partition histograms, merged into one per class on the driver.
+    ScoreHistogram hist =
+        candidates.javaRDD()
+            .mapPartitions(
+                it -> {
+                  ScoreHistogram h = new ScoreHistogram(numClasses, bins);
+                  while (it.hasNext()) {
+                    Row r = it.next();
+                    h.add(r.getInt(0), r.getFloat(2));
+                  }
+                  return List.of(h).iterator();
+                })
+            .reduce(ScoreHistogram::merge);
+    float[] thresholds = hist.thresholds(k);
+    Broadcast<float[]> th = ctx.spark().sparkContext().broadcast(thresholds, scala.reflect.ClassTag$.MODULE$.apply(float[].class));
+    // Pass 2: only candidates at or above their class's threshold reach the shuffle.
+    Dataset<Row> above =
+        candidates.filter(
+            (org.apache.spark.api.java.function.FilterFunction<Row>)
+                r -> r.getFloat(2) >= th.value()[r.getInt(0)]);
+    Dataset<Row> ranked =
+        above.withColumn(
+                "rank",
+                functions.row_number().over(
+                    Window.partitionBy("class").orderBy(col("score").desc(), col("image_id").asc())))
+            .filter(col("rank").leq(k));
+    Dataset<Row> names = classNames(ctx, classes);
+    Dataset<Row> pseudo =
+        ranked.join(functions.broadcast(names), "class")
+            .select(col("class"), col("class_name"), col("rank").cast("int"), col("image_id"), col("score"), col("uri"))
+            .repartition(col("class"))
+            .sortWithinPartitions("class", "rank");
+    List<Row> countRows = new ArrayList<>();
+    long total = 0;
+    for (int c = 0; c < numClasses; c++) {
+      long n = hist.count(c);
+      total += n;
+      countRows.add(RowFactory.create(c, classes.get(c), n, Math.min(n, (long) k), thresholds[c], n < k));
+    }
+    Dataset<Row> classCounts = ctx.spark().createDataFrame(countRows, Tables.CLASS_COUNTS);
+    long aboveCount = hist.keptAbove(thresholds);
+    return new Result(pseudo, classCounts, scores.count(), total, aboveCount);
+  }
+
+  private static Dataset<Row> classNames(RunContext ctx, List<String> classes) {
+    List<Row> rows = new ArrayList<>();
+    for (int c = 0; c < classes.size(); c++) {
+      rows.add(RowFactory.create(c, classes.get(c)));
+    }
+    return ctx.spark().createDataFrame(rows, new StructType().add("class", DataTypes.IntegerType).add("class_name", DataTypes.StringType));
+  }
+
+  /** Tables of one selection, plus the counts for the manifest. */
+  record Result(Dataset<Row> pseudoLabels, Dataset<Row> classCounts, long scoredImages, long candidates, long aboveThreshold) {}
+
+  /** An image's first p (class, score) pairs as candidate rows. */
+  static final class Explode implements FlatMapFunction<Row, Row> {
+    private final int p;
+
+    Explode(int p) {
+      this.p = p;
+    }
+
+    @Override
+    public Iterator<Row> call(Row r) {
+      String id = r.getString(0);
+      String uri = r.getString(1);
+      List<Integer> cls = r.getList(2);
+      List<Float> probs = r.getList(3);
+      int n = Math.min(p, cls.size());
+      List<Row> out = new ArrayList<>(n);
+      for (int i = 0; i < n; i++) {
+        out.add(RowFactory.create(cls.get(i), id, probs.get(i), uri));
+      }
+      return out.iterator();
+    }
+  }
+}

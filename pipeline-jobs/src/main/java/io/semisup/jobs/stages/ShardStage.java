@@ -1,0 +1,289 @@
+package io.semisup.jobs.stages;
+
+import static org.apache.spark.sql.functions.col;
+
+import io.semisup.core.image.ContentHash;
+import io.semisup.core.image.DecodedImage;
+import io.semisup.core.image.ImageDecoder;
+import io.semisup.core.image.ImageRejectedException;
+import io.semisup.core.image.RejectReason;
+import io.semisup.jobs.cli.SemisupCli;
+import io.semisup.jobs.config.SemisupConfig;
+import io.semisup.jobs.spark.ImageSource;
+import io.semisup.jobs.tables.Tables;
+import java.io.FileNotFoundException;
+import java.io.IOException;
+import java.io.InputStream;
+import java.util.ArrayList;
+import java.util.Iterator;
+import java.util.List;
+import java.util.Map;
+import org.apache.hadoop.fs.FileSystem;
+import org.apache.hadoop.fs.Path;
+import org.apache.spark.api.java.function.MapPartitionsFunction;
+import org.apache.spark.broadcast.Broadcast;
+import org.apache.spark.sql.Dataset;
+import org.apache.spark.sql.Encoders;
+import org.apache.spark.sql.Row;
+import org.apache.spark.sql.RowFactory;
+import org.apache.spark.sql.expressions.Window;
+import org.apache.spark.sql.functions;
+import org.apache.spark.sql.types.DataTypes;
+import org.apache.spark.sql.types.StructType;
+import org.apache.spark.storage.StorageLevel;
+import org.apache.spark.util.SerializableConfiguration;
+
+/**
+ * Reads images from folders or URI listings into Parquet shards of bytes, so that later stages
+ * read a few large files instead of millions of small ones. Every input ends up in exactly one
+ * place: the {@code images} table, the {@code rejects} table (with the reason), or the duplicate
+ * count; the manifest's counts add up per split.
+ */
+public final class ShardStage extends Stage {
+
+  public static final String NAME = "shard";
+  public static final String IMAGES = "images";
+  public static final String REJECTS = "rejects";
+  public static final String CLASSES = "classes.json";
+
+  /** Decoded-or-rejected row, before dedupe. */
+  static final StructType DECODED =
+      new StructType()
+          .add("uri", DataTypes.StringType, false)
+          .add("split", DataTypes.StringType, false)
+          .add("label_name", DataTypes.StringType, true)
+          .add("image_id", DataTypes.StringType, true)
+          .add("bytes", DataTypes.BinaryType, true)
+          .add("width", DataTypes.IntegerType, true)
+          .add("height", DataTypes.IntegerType, true)
+          .add("format", DataTypes.StringType, true)
+          .add("reason", DataTypes.StringType, true)
+          .add("detail", DataTypes.StringType, true);
+
+  @Override
+  public String name() {
+    return NAME;
+  }
+
+  @Override
+  public String description() {
+    return "Images from folders or URI listings -> Parquet shards of bytes; rejects with reasons.";
+  }
+
+  @Override
+  public List<String> dependsOn() {
+    return List.of(ImportFashionMnistStage.NAME);
+  }
+
+  @Override
+  protected List<String> requires(RunContext ctx) {
+    return usesImport(ctx.config()) ? dependsOn() : List.of();
+  }
+
+  @Override
+  protected List<String> configKeys() {
+    return List.of("data", "shard");
+  }
+
+  public static void main(String[] args) {
+    SemisupCli.runStage(NAME, args);
+  }
+
+  private static boolean usesImport(SemisupConfig c) {
+    return c.getString("data.train-dir").isEmpty()
+        || c.getString("data.val-dir").isEmpty()
+        || (c.getString("data.unlabelled-dir").isEmpty()
+            && c.getString("data.unlabelled-listing").isEmpty());
+  }
+
+  private static String orImport(RunContext ctx, String key, String child) {
+    String v = ctx.config().getString(key);
+    return v.isEmpty() ? ctx.stagePath(ImportFashionMnistStage.NAME, child) : v;
+  }
+
+  /** The three inputs of this run. */
+  static List<ImageSource> sources(RunContext ctx) {
+    SemisupConfig c = ctx.config();
+    String listing = c.getString("data.unlabelled-listing");
+    ImageSource unlabelled =
+        listing.isEmpty()
+            ? new ImageSource(Tables.UNLABELLED, orImport(ctx, "data.unlabelled-dir", "unlabelled"), false, false)
+            : new ImageSource(Tables.UNLABELLED, listing, true, false);
+    return List.of(
+        new ImageSource(Tables.TRAIN, orImport(ctx, "data.train-dir", "train"), false, true),
+        new ImageSource(Tables.VAL, orImport(ctx, "data.val-dir", "val"), false, true),
+        unlabelled);
+  }
+
+  @Override
+  protected void run(RunContext ctx, Path out, StageReport report) throws Exception {
+    SemisupConfig c = ctx.config();
+    List<ImageSource> sources = sources(ctx);
+    List<String> classes = ImageSource.classNames(ctx.fs(), new Path(sources.get(0).location()));
+    ctx.writeString(new Path(out, CLASSES), RunContext.json().writeValueAsString(Map.of("classes", classes)));
+
+    Dataset<Row> listed = null;
+    for (ImageSource s : sources) {
+      Dataset<Row> files = s.list(ctx.spark()).withColumn("split", functions.lit(s.split()));
+      listed = listed == null ? files : listed.unionByName(files);
+    }
+    Broadcast<SerializableConfiguration> hadoopConf =
+        ctx.spark().sparkContext().broadcast(
+            new SerializableConfiguration(ctx.spark().sparkContext().hadoopConfiguration()),
+            scala.reflect.ClassTag$.MODULE$.apply(SerializableConfiguration.class));
+    ImageDecoder decoder =
+        new ImageDecoder(c.getLong("shard.max-image-bytes"), c.getLong("shard.max-image-pixels"));
+    Dataset<Row> decoded =
+        listed
+            .select("uri", "length", "split", "label_name")
+            .mapPartitions(new ReadAndDecode(decoder, hadoopConf), Encoders.row(DECODED))
+            .persist(StorageLevel.MEMORY_AND_DISK());
+
+    // Labelled images whose folder is not a training class cannot be used: reject them.
+    Dataset<Row> withLabel =
+        decoded.withColumn("label", labelIndex(classes))
+            .withColumn(
+                "reason",
+                functions.when(
+                        col("reason").isNull().and(col("label_name").isNotNull()).and(col("label").isNull()),
+                        functions.lit("UNKNOWN_CLASS"))
+                    .otherwise(col("reason")))
+            .withColumn(
+                "detail",
+                functions.when(
+                        col("reason").equalTo("UNKNOWN_CLASS"),
+                        functions.concat(
+                            functions.lit("folder '"), col("label_name"),
+                            functions.lit("' is not a class of the training split")))
+                    .otherwise(col("detail")));
+
+    Dataset<Row> rejects =
+        withLabel.filter(col("reason").isNotNull())
+            .select(col("uri"), col("split"), col("reason"), col("detail"), functions.lit(NAME).as("stage"));
+    Dataset<Row> ok = withLabel.filter(col("reason").isNull());
+    // Exact duplicates within a split: keep the smallest uri, deterministically.
+    Dataset<Row> ranked =
+        ok.withColumn(
+            "dup_rank",
+            functions.row_number().over(Window.partitionBy("split", "image_id").orderBy("uri")));
+    Dataset<Row> unique = ranked.filter(col("dup_rank").equalTo(1)).drop("dup_rank");
+    // An unlabelled image identical to a labelled one would leak evaluation images into the
+    // student's training set (or duplicate training ones): drop it, counted apart.
+    Dataset<Row> labelledIds =
+        unique.filter(col("split").notEqual(Tables.UNLABELLED)).select("image_id").distinct();
+    Dataset<Row> unlabelledUnique = unique.filter(col("split").equalTo(Tables.UNLABELLED));
+    Dataset<Row> unlabelledClean = unlabelledUnique.join(labelledIds, unlabelledUnique.col("image_id").equalTo(labelledIds.col("image_id")), "left_anti");
+    Dataset<Row> images =
+        unique.filter(col("split").notEqual(Tables.UNLABELLED)).unionByName(unlabelledClean)
+            .select(
+                col("image_id"), col("uri"), col("bytes"), col("width"), col("height"),
+                col("format"), col("split"), col("label"), col("label_name"));
+
+    rejects.coalesce(1).write().parquet(new Path(out, REJECTS).toString());
+    long targetBytes = c.getLong("shard.target-shard-bytes");
+    for (ImageSource s : sources) {
+      Dataset<Row> split = images.filter(col("split").equalTo(s.split())).drop("split").persist(StorageLevel.MEMORY_AND_DISK());
+      Row agg = split.agg(functions.count("*"), functions.sum(functions.length(col("bytes")))).first();
+      long kept = agg.getLong(0);
+      long bytes = agg.isNullAt(1) ? 0 : agg.getLong(1);
+      int shards = (int) Math.max(1, (bytes + targetBytes - 1) / targetBytes);
+      split.repartition(shards, col("image_id"))
+          .sortWithinPartitions("image_id")
+          .write()
+          .parquet(new Path(out, IMAGES + "/split=" + s.split()).toString());
+      split.unpersist();
+      Row counts =
+          decoded.filter(col("split").equalTo(s.split()))
+              .agg(
+                  functions.count("*"),
+                  functions.sum(functions.when(col("reason").isNotNull(), 1).otherwise(0)))
+              .first();
+      long read = counts.getLong(0);
+      long rejectedDecode = counts.isNullAt(1) ? 0 : counts.getLong(1);
+      long rejectedClass =
+          s.labelled() ? withLabel.filter(col("split").equalTo(s.split()).and(col("reason").equalTo("UNKNOWN_CLASS"))).count() : 0;
+      long okCount = read - rejectedDecode - rejectedClass;
+      long dupCount = ranked.filter(col("split").equalTo(s.split()).and(col("dup_rank").gt(1))).count();
+      long leaks = okCount - dupCount - kept;
+      report.count(s.split() + "_read", read)
+          .count(s.split() + "_kept", kept)
+          .count(s.split() + "_duplicates", dupCount)
+          .count(s.split() + "_rejected", rejectedDecode + rejectedClass)
+          .count(s.split() + "_same_as_labelled", leaks)
+          .count(s.split() + "_shards", shards)
+          .count(s.split() + "_bytes", bytes);
+      log.info("[shard] {}: read {} = kept {} + duplicates {} + rejected {} + same-as-labelled {} ({} shards)",
+          s.split(), read, kept, dupCount, rejectedDecode + rejectedClass, leaks, shards);
+    }
+    report.detail("classes", classes);
+    decoded.unpersist();
+  }
+
+  private static org.apache.spark.sql.Column labelIndex(List<String> classes) {
+    org.apache.spark.sql.Column expr = functions.lit(null).cast("int");
+    for (int i = classes.size() - 1; i >= 0; i--) {
+      expr = functions.when(col("label_name").equalTo(classes.get(i)), i).otherwise(expr);
+    }
+    return expr;
+  }
+
+  /** Reads each file's bytes (refusing huge ones by size first) and decodes its header/pixels. */
+  static final class ReadAndDecode implements MapPartitionsFunction<Row, Row> {
+    private final ImageDecoder decoder;
+    private final Broadcast<SerializableConfiguration> conf;
+
+    ReadAndDecode(ImageDecoder decoder, Broadcast<SerializableConfiguration> conf) {
+      this.decoder = decoder;
+      this.conf = conf;
+    }
+
+    @Override
+    public Iterator<Row> call(Iterator<Row> input) {
+      List<Row> out = new ArrayList<>();
+      while (input.hasNext()) {
+        Row r = input.next();
+        String uri = r.getString(0);
+        long length = r.getLong(1);
+        String split = r.getString(2);
+        String label = r.isNullAt(3) ? null : r.getString(3);
+        out.add(decodeOne(uri, length, split, label));
+      }
+      return out.iterator();
+    }
+
+    private Row decodeOne(String uri, long length, String split, String label) {
+      byte[] bytes;
+      try {
+        Path p = new Path(uri);
+        FileSystem fs = p.getFileSystem(conf.value().value());
+        if (length < 0) {
+          length = fs.getFileStatus(p).getLen();
+        }
+        if (length > decoder.maxBytes()) {
+          return reject(uri, split, label, RejectReason.TOO_LARGE.name(),
+              length + " bytes > shard.max-image-bytes " + decoder.maxBytes());
+        }
+        try (InputStream in = fs.open(p)) {
+          bytes = in.readAllBytes();
+        }
+      } catch (FileNotFoundException e) {
+        return reject(uri, split, label, "NOT_FOUND", e.getMessage());
+      } catch (IOException | IllegalArgumentException e) {
+        return reject(uri, split, label, "UNREADABLE", e.getClass().getSimpleName() + ": " + e.getMessage());
+      }
+      try {
+        DecodedImage img = decoder.decode(bytes);
+        return RowFactory.create(uri, split, label, ContentHash.of(bytes), bytes, img.width(), img.height(), img.format(), null, null);
+      } catch (ImageRejectedException e) {
+        return reject(uri, split, label, e.reason().name(), e.getMessage());
+      } catch (RuntimeException e) {
+        // A decoder bug on one odd file must not kill the job: record it.
+        return reject(uri, split, label, RejectReason.CORRUPT.name(), e.getClass().getSimpleName() + ": " + e.getMessage());
+      }
+    }
+
+    private static Row reject(String uri, String split, String label, String reason, String detail) {
+      return RowFactory.create(uri, split, label, null, null, null, null, null, reason, detail);
+    }
+  }
+}

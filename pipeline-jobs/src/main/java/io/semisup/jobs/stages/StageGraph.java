@@ -1,0 +1,63 @@
+package io.semisup.jobs.stages;
+
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * The pipeline's stages in execution order, with their dependencies. The CLI, the demo, the stage
+ * list ({@code bin/semisup stages --json}) and the Airflow DAG all derive from this one list.
+ */
+public final class StageGraph {
+
+  private final Map<String, Stage> stages = new LinkedHashMap<>();
+
+  public StageGraph(List<Stage> ordered) {
+    for (Stage s : ordered) {
+      for (String dep : s.dependsOn()) {
+        if (!stages.containsKey(dep)) {
+          throw new IllegalArgumentException(
+              "Cannot add stage " + s.name() + ": its dependency " + dep + " is not earlier in the graph");
+        }
+      }
+      stages.put(s.name(), s);
+    }
+  }
+
+  /** The full teacher/student pipeline. */
+  public static StageGraph standard() {
+    return new StageGraph(
+        List.of(
+            new ImportFashionMnistStage(),
+            new ShardStage(),
+            new TeacherStage(),
+            new ScoreStage(),
+            new SelectStage(),
+            new StudentStage(),
+            new FinetuneStage(),
+            new EvaluateStage()));
+  }
+
+  public List<Stage> all() {
+    return new ArrayList<>(stages.values());
+  }
+
+  public Stage get(String name) {
+    Stage s = stages.get(name);
+    if (s == null) {
+      throw new IllegalArgumentException(
+          "Cannot find stage '" + name + "': known stages are " + stages.keySet());
+    }
+    return s;
+  }
+
+  /** Name -> dependencies, in order (for `stages --json` and the DAG test). */
+  public Map<String, List<String>> edges() {
+    Map<String, List<String>> edges = new LinkedHashMap<>();
+    for (Stage s : stages.values()) {
+      edges.put(s.name(), s.dependsOn());
+    }
+    return edges;
+  }
+}

@@ -1,0 +1,66 @@
+package io.semisup.jobs.stages;
+
+import static org.apache.spark.sql.functions.col;
+
+import io.semisup.core.image.InputSpec;
+import io.semisup.core.model.Architectures;
+import io.semisup.core.train.TrainingConfig;
+import io.semisup.jobs.cli.SemisupCli;
+import io.semisup.jobs.tables.Tables;
+import java.util.List;
+import org.apache.spark.sql.Dataset;
+import org.apache.spark.sql.Row;
+import org.deeplearning4j.nn.graph.ComputationGraph;
+
+/**
+ * Trains a fresh student on the pseudo-labelled set (label = the class the image was selected
+ * for; an image selected for several classes is one example per class), bytes joined back from
+ * the unlabelled shards.
+ */
+public final class StudentStage extends TrainingStage {
+
+  public static final String NAME = "student";
+
+  @Override
+  public String name() {
+    return NAME;
+  }
+
+  @Override
+  public String description() {
+    return "Train the student from scratch on the selected pseudo-labels (dl4j-spark).";
+  }
+
+  @Override
+  public List<String> dependsOn() {
+    return List.of(ShardStage.NAME, SelectStage.NAME);
+  }
+
+  @Override
+  protected String section() {
+    return "student";
+  }
+
+  public static void main(String[] args) {
+    SemisupCli.runStage(NAME, args);
+  }
+
+  @Override
+  protected Dataset<Row> examples(RunContext ctx) {
+    Dataset<Row> pseudo =
+        ctx.spark().read().parquet(ctx.stagePath(SelectStage.NAME, SelectStage.PSEUDO_LABELS))
+            .select(col("image_id"), col("class").as("label"));
+    Dataset<Row> bytes = Images.split(ctx, Tables.UNLABELLED).select("image_id", "bytes");
+    return pseudo.join(bytes, "image_id").select("image_id", "bytes", "label");
+  }
+
+  @Override
+  protected String architecture(RunContext ctx) {
+    return ctx.config().getString("model.student-architecture");
+  }
+
+  @Override
+  protected ComputationGraph initialModel(RunContext ctx, TrainingConfig cfg, InputSpec spec, List<String> classes) {
+    return Architectures.build(architecture(ctx), spec, classes.size(), cfg);
+  }
+}

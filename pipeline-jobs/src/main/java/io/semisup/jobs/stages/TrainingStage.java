@@ -1,0 +1,91 @@
+package io.semisup.jobs.stages;
+
+import io.semisup.core.image.InputSpec;
+import io.semisup.core.model.ModelBundle;
+import io.semisup.core.model.ModelMetadata;
+import io.semisup.core.train.TrainingConfig;
+import io.semisup.jobs.config.SemisupConfig;
+import io.semisup.jobs.spark.SparkTrainer;
+import io.semisup.jobs.spark.TrainingConfigs;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import org.apache.hadoop.fs.Path;
+import org.apache.spark.api.java.JavaSparkContext;
+import org.apache.spark.sql.Dataset;
+import org.apache.spark.sql.Row;
+import org.deeplearning4j.nn.graph.ComputationGraph;
+
+/**
+ * What teacher, student and fine-tuning share: read a training section of the config, train with
+ * dl4j-spark, save the model with its metadata. Subclasses say where the examples and the initial
+ * model come from.
+ */
+abstract class TrainingStage extends Stage {
+
+  /** The config section with this stage's training settings. */
+  protected abstract String section();
+
+  /** Rows (image_id, bytes, label) to train on. */
+  protected abstract Dataset<Row> examples(RunContext ctx);
+
+  /** The model to start from. */
+  protected abstract ComputationGraph initialModel(RunContext ctx, TrainingConfig cfg, InputSpec spec, List<String> classes);
+
+  protected abstract String architecture(RunContext ctx);
+
+  @Override
+  protected List<String> configKeys() {
+    return List.of(section(), "model", "seed");
+  }
+
+  @Override
+  protected final void run(RunContext ctx, Path out, StageReport report) throws Exception {
+    SemisupConfig c = ctx.config();
+    TrainingConfig cfg = TrainingConfigs.from(c.getConfig(section()), c.getLong("seed"));
+    InputSpec spec = inputSpec(c);
+    List<String> classes = Classes.of(ctx);
+    SparkTrainer trainer =
+        new SparkTrainer(
+            JavaSparkContext.fromSparkContext(ctx.spark().sparkContext()),
+            c.getInt(section() + ".workers"),
+            c.getInt(section() + ".averaging-frequency"));
+    Dataset<Row> rows = examples(ctx);
+    ComputationGraph initial = initialModel(ctx, cfg, spec, classes);
+    long t0 = System.nanoTime();
+    ComputationGraph trained = trainer.fit(initial, rows, cfg, spec, classes.size(), name());
+    double secs = (System.nanoTime() - t0) / 1e9;
+    Map<String, String> extra = new LinkedHashMap<>();
+    extra.put("stage", name());
+    extra.put("run_id", ctx.runId());
+    extra.put("training", cfg.toString());
+    extra.put("workers", Integer.toString(trainer.workers()));
+    String modelId = name() + "-" + ctx.runId() + "-" + c.hash(section()).substring(0, 8);
+    ModelBundle bundle =
+        new ModelBundle(trained, new ModelMetadata(modelId, architecture(ctx), classes, spec, cfg.seed(), extra));
+    Models.save(ctx, out, bundle);
+    long n = rows.count();
+    report.count("training_images", n)
+        .detail("model_id", modelId)
+        .detail("epochs", cfg.epochs())
+        .detail("train_seconds", Math.round(secs * 10) / 10.0)
+        .detail("images_per_second", Math.round(n * (double) cfg.epochs() / secs));
+  }
+
+  static InputSpec inputSpec(SemisupConfig c) {
+    return new InputSpec(
+        c.getInt("model.input.height"),
+        c.getInt("model.input.width"),
+        c.getInt("model.input.channels"),
+        floats(c.raw().getDoubleList("model.input.mean")),
+        floats(c.raw().getDoubleList("model.input.std")));
+  }
+
+  private static float[] floats(List<Double> values) {
+    float[] f = new float[values.size()];
+    for (int i = 0; i < f.length; i++) {
+      f[i] = values.get(i).floatValue();
+    }
+    return f;
+  }
+}

@@ -1,0 +1,129 @@
+package io.semisup.jobs.stages;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import io.semisup.jobs.SparkTestBase;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.Paths;
+import java.util.List;
+import java.util.stream.Stream;
+import org.apache.spark.sql.Row;
+import org.junit.jupiter.api.MethodOrderer;
+import org.junit.jupiter.api.Order;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestMethodOrder;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * The whole chain on a small real slice of Fashion-MNIST, with junk files planted in the
+ * unlabelled folder: every stage commits, counts add up, metrics are sane, a rerun is a no-op.
+ */
+@TestMethodOrder(MethodOrderer.OrderAnnotation.class)
+class PipelineEndToEndTest extends SparkTestBase {
+
+  @TempDir static Path root;
+
+  static final String RUN = "e2e";
+
+  private RunContext ctx() {
+    return context(root, RUN, smallSlice());
+  }
+
+  @Test
+  @Order(1)
+  void importWritesImageNetLayout() throws Exception {
+    assumeTrue(Files.isDirectory(Paths.get("/usr/share/datasets/fashion-mnist")),
+        "needs apt-get install -y dataset-fashion-mnist");
+    RunContext ctx = ctx();
+    new ImportFashionMnistStage().execute(ctx);
+    Path out = root.resolve(RUN).resolve(ImportFashionMnistStage.NAME);
+    try (Stream<Path> classes = Files.list(out.resolve("train"))) {
+      assertThat(classes.count()).isEqualTo(10);
+    }
+    try (Stream<Path> files = Files.list(out.resolve("unlabelled"))) {
+      assertThat(files.count()).isEqualTo(1200);
+    }
+    assertThat(Files.readAllLines(out.resolve(ImportFashionMnistStage.HIDDEN_LABELS))).hasSize(1201);
+    JsonNode m = ctx.manifest(ImportFashionMnistStage.NAME);
+    assertThat(m.get("counts").get("labelled").asLong()).isEqualTo(200);
+
+    // A user's folder is never clean: plant junk and a duplicate in it.
+    Path unl = out.resolve("unlabelled");
+    Path anyPng;
+    try (Stream<Path> files = Files.list(unl)) {
+      anyPng = files.findFirst().orElseThrow();
+    }
+    byte[] png = Files.readAllBytes(anyPng);
+    Files.write(unl.resolve("zz-truncated.png"), java.util.Arrays.copyOf(png, png.length / 2));
+    Files.writeString(unl.resolve("zz-notes.txt"), "not an image at all");
+    Files.write(unl.resolve("zz-empty.png"), new byte[0]);
+    Files.write(unl.resolve("zz-copy.png"), png);
+  }
+
+  @Test
+  @Order(2)
+  void shardCountsAddUpAndRejectsHaveReasons() {
+    RunContext ctx = ctx();
+    new ShardStage().execute(ctx);
+    JsonNode c = ctx.manifest(ShardStage.NAME).get("counts");
+    for (String split : List.of("train", "val", "unlabelled")) {
+      long read = c.get(split + "_read").asLong();
+      long sum = c.get(split + "_kept").asLong() + c.get(split + "_duplicates").asLong()
+          + c.get(split + "_rejected").asLong() + c.get(split + "_same_as_labelled").asLong();
+      assertThat(sum).as("counts of %s add up", split).isEqualTo(read);
+    }
+    assertThat(c.get("unlabelled_read").asLong()).isEqualTo(1204);
+    assertThat(c.get("unlabelled_rejected").asLong()).isEqualTo(3);
+    assertThat(c.get("unlabelled_duplicates").asLong()).isGreaterThanOrEqualTo(1);
+    List<Row> rejects = spark.read().parquet(ctx.stagePath(ShardStage.NAME, ShardStage.REJECTS)).orderBy("uri").collectAsList();
+    assertThat(rejects).extracting(r -> r.getString(r.fieldIndex("uri")).replaceAll(".*/", "") + ":" + r.getString(r.fieldIndex("reason")))
+        .containsExactly("zz-empty.png:EMPTY", "zz-notes.txt:NOT_AN_IMAGE", "zz-truncated.png:TRUNCATED");
+  }
+
+  @Test
+  @Order(3)
+  void teacherScoreSelectStudentFinetuneEvaluate() throws Exception {
+    RunContext ctx = ctx();
+    for (Stage s : List.of(new TeacherStage(), new ScoreStage(), new SelectStage(), new StudentStage(), new FinetuneStage(), new EvaluateStage())) {
+      assertThat(s.execute(ctx).skipped()).isFalse();
+    }
+    // score: one row per kept unlabelled image, top-P sorted, probabilities sum to <= 1.
+    JsonNode sc = ctx.manifest(ScoreStage.NAME).get("counts");
+    assertThat(sc.get("read").asLong()).isEqualTo(ctx.manifest(ShardStage.NAME).get("counts").get("unlabelled_kept").asLong());
+    Row first = spark.read().parquet(ctx.stagePath(ScoreStage.NAME, ScoreStage.SCORES)).first();
+    List<Float> probs = first.getList(first.fieldIndex("probs"));
+    assertThat(probs).hasSize(3);
+    assertThat(probs.get(0)).isGreaterThanOrEqualTo(probs.get(1));
+    // select: at most K per class, ranks 1..n, each image in at most P classes.
+    List<Row> pseudo = spark.read().parquet(ctx.stagePath(SelectStage.NAME, SelectStage.PSEUDO_LABELS)).collectAsList();
+    assertThat(pseudo).isNotEmpty();
+    assertThat(pseudo.stream().collect(java.util.stream.Collectors.groupingBy(r -> r.getInt(0), java.util.stream.Collectors.counting())).values())
+        .allMatch(n -> n <= 60);
+    assertThat(pseudo.stream().collect(java.util.stream.Collectors.groupingBy(r -> r.getString(r.fieldIndex("image_id")), java.util.stream.Collectors.counting())).values())
+        .allMatch(n -> n <= 2);
+    // evaluate: the contract the demo relies on.
+    JsonNode m = RunContext.json().readTree(ctx.readBytes(new org.apache.hadoop.fs.Path(ctx.stageDir(EvaluateStage.NAME), EvaluateStage.METRICS_JSON)));
+    for (String model : List.of("teacher", "student", "finetuned")) {
+      assertThat(m.get(model).get("top1").asDouble()).isBetween(0.0, 1.0);
+      assertThat(m.get(model).get("top5").asDouble()).isGreaterThanOrEqualTo(m.get(model).get("top1").asDouble());
+    }
+    // Even 4 epochs on 200 images learn something: far above the 10% of chance.
+    assertThat(m.get("teacher").get("top1").asDouble()).isGreaterThan(0.4);
+    assertThat(m.get("pseudo_label_precision").asDouble()).isBetween(0.3, 1.0);
+  }
+
+  @Test
+  @Order(4)
+  void rerunSkipsEveryStageAndKeepsPseudoLabels() {
+    RunContext ctx = ctx();
+    List<Row> before = spark.read().parquet(ctx.stagePath(SelectStage.NAME, SelectStage.PSEUDO_LABELS)).orderBy("class", "rank").collectAsList();
+    for (Stage s : StageGraph.standard().all()) {
+      assertThat(s.execute(ctx).skipped()).as(s.name()).isTrue();
+    }
+    List<Row> after = spark.read().parquet(ctx.stagePath(SelectStage.NAME, SelectStage.PSEUDO_LABELS)).orderBy("class", "rank").collectAsList();
+    assertThat(after).isEqualTo(before);
+  }
+}

@@ -1,0 +1,106 @@
+package io.semisup.jobs.stages;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.semisup.jobs.SparkTestBase;
+import io.semisup.jobs.tables.Tables;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Comparator;
+import java.util.List;
+import java.util.Random;
+import org.apache.spark.sql.Dataset;
+import org.apache.spark.sql.Row;
+import org.apache.spark.sql.RowFactory;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** The two-pass selection against a brute-force sort of all candidates, ties included. */
+class SelectStageTest extends SparkTestBase {
+
+  @TempDir Path root;
+
+  /** Synthetic scores: skewed class popularity, scores from a coarse grid so ties abound. */
+  private Dataset<Row> scores(int images, int classes, int p, long seed) {
+    Random rnd = new Random(seed);
+    List<Row> rows = new ArrayList<>();
+    for (int i = 0; i < images; i++) {
+      List<Integer> cls = new ArrayList<>();
+      while (cls.size() < p) {
+        // Class c drawn with weight ~ 1/(c+1): a few popular, many rare.
+        int c = (int) Math.min(classes - 1, Math.floor(Math.exp(rnd.nextDouble() * Math.log(classes + 1)) - 1));
+        if (!cls.contains(c)) {
+          cls.add(c);
+        }
+      }
+      List<Float> probs = new ArrayList<>();
+      float left = 1f;
+      for (int j = 0; j < p; j++) {
+        float v = j == 0 && rnd.nextInt(10) == 0 ? 1.0f : Math.round(rnd.nextFloat() * left * 20) / 20f;
+        probs.add(v);
+        left = Math.max(0, left - v);
+      }
+      probs.sort(Comparator.reverseOrder());
+      rows.add(RowFactory.create(String.format("img%05d", i), "file:/u/" + i + ".png", cls, probs, "t"));
+    }
+    return spark.createDataFrame(rows, Tables.SCORES);
+  }
+
+  private static List<String> bruteForce(List<Row> scores, int numClasses, int k, int p) {
+    List<String> out = new ArrayList<>();
+    for (int c = 0; c < numClasses; c++) {
+      List<Object[]> cand = new ArrayList<>();
+      for (Row r : scores) {
+        List<Integer> cls = r.getList(2);
+        List<Float> probs = r.getList(3);
+        for (int j = 0; j < Math.min(p, cls.size()); j++) {
+          if (cls.get(j) == c) {
+            cand.add(new Object[] {r.getString(0), probs.get(j)});
+          }
+        }
+      }
+      cand.sort(Comparator.<Object[], Float>comparing(o -> (Float) o[1]).reversed().thenComparing(o -> (String) o[0]));
+      for (int i = 0; i < Math.min(k, cand.size()); i++) {
+        out.add(c + "/" + (i + 1) + "/" + cand.get(i)[0] + "/" + cand.get(i)[1]);
+      }
+    }
+    return out;
+  }
+
+  @Test
+  void twoPassSelectionEqualsFullSort() {
+    int numClasses = 20;
+    List<String> names = new ArrayList<>();
+    for (int c = 0; c < numClasses; c++) {
+      names.add("c" + c);
+    }
+    Dataset<Row> scores = scores(3000, numClasses, 3, 7).repartition(5);
+    List<Row> all = scores.collectAsList();
+    RunContext ctx = context(root, "sel");
+    for (int[] kp : new int[][] {{25, 1}, {25, 3}, {400, 2}, {1, 1}}) {
+      int k = kp[0];
+      int p = kp[1];
+      SelectStage.Result r = SelectStage.select(ctx, scores, names, k, p, 64);
+      List<String> got = new ArrayList<>();
+      for (Row row : r.pseudoLabels().orderBy("class", "rank").collectAsList()) {
+        got.add(row.getInt(0) + "/" + row.getInt(2) + "/" + row.getString(3) + "/" + row.getFloat(4));
+      }
+      assertThat(got).as("k=%d p=%d", k, p).isEqualTo(bruteForce(all, numClasses, k, p));
+      // Classes short of K are reported, with their candidate counts.
+      List<Row> counts = r.classCounts().orderBy("class").collectAsList();
+      long selected = counts.stream().mapToLong(x -> x.getLong(3)).sum();
+      assertThat(selected).isEqualTo(got.size());
+      assertThat(r.candidates()).isEqualTo(3000L * p);
+    }
+  }
+
+  @Test
+  void eachImageLandsInAtMostPClasses() {
+    List<String> names = Arrays.asList("a", "b", "c", "d", "e");
+    Dataset<Row> scores = scores(500, 5, 4, 3);
+    SelectStage.Result r = SelectStage.select(context(root, "cap"), scores, names, 1000, 2, 16);
+    long maxPerImage = r.pseudoLabels().groupBy("image_id").count().agg(org.apache.spark.sql.functions.max("count")).first().getLong(0);
+    assertThat(maxPerImage).isEqualTo(2);
+  }
+}
