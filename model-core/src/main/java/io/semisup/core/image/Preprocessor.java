@@ -1,0 +1,216 @@
+package io.semisup.core.image;
+
+import java.awt.color.ColorSpace;
+import java.awt.image.BufferedImage;
+import java.awt.image.ComponentSampleModel;
+import java.awt.image.DataBufferByte;
+import java.awt.image.IndexColorModel;
+import java.awt.image.Raster;
+import java.awt.image.SampleModel;
+import java.io.Serializable;
+import java.util.Objects;
+
+/**
+ * The one place pixels become model input, so training, evaluation and scoring of billions of
+ * images all see identical tensors for identical images.
+ *
+ * <p>Every path goes through 8-bit channel values (as a stored image would have) and then one
+ * per-channel lookup table holding {@code (v / 255f - mean[c]) / std[c]}, so the float math is
+ * the same wherever the pixels come from. Grey is ITU-R BT.601 luma of the sRGB values; alpha is
+ * ignored. Resizing is bilinear with pixel centres aligned (no antialiasing: meant for modest
+ * scale changes). Thread-safe: immutable after construction.
+ */
+public final class Preprocessor implements Serializable {
+  private static final long serialVersionUID = 1L;
+
+  private final InputSpec spec;
+  /** lut[c][v] = normalized value of 8-bit value v in channel c. */
+  private final float[][] lut;
+
+  public Preprocessor(InputSpec spec) {
+    this.spec = Objects.requireNonNull(spec, "spec");
+    float[] mean = spec.mean();
+    float[] std = spec.std();
+    lut = new float[spec.channels()][256];
+    for (int c = 0; c < spec.channels(); c++) {
+      for (int v = 0; v < 256; v++) {
+        lut[c][v] = (v / 255f - mean[c]) / std[c];
+      }
+    }
+  }
+
+  public InputSpec spec() {
+    return spec;
+  }
+
+  /** CHW tensor of the image: converted to the spec's channels, resized to its size. */
+  public float[] toChw(BufferedImage img) {
+    Objects.requireNonNull(img, "img");
+    int h = img.getHeight();
+    int w = img.getWidth();
+    byte[][] planes = spec.channels() == 1 ? new byte[][] {grey(img)} : rgb(img);
+    return normalize(planes, h, w);
+  }
+
+  /**
+   * CHW tensor of raw 8-bit grey pixels, row-major {@code h x w}, without a BufferedImage: the
+   * fast path for grey datasets. Replicated to 3 channels for RGB specs, resized if needed.
+   */
+  public float[] toChw(byte[] greyPixels, int h, int w) {
+    Objects.requireNonNull(greyPixels, "greyPixels");
+    if (h <= 0 || w <= 0 || (long) h * w != greyPixels.length) {
+      throw new IllegalArgumentException(
+          "Cannot preprocess " + greyPixels.length + " grey pixels as " + h + "x" + w
+              + ": need exactly h*w bytes");
+    }
+    byte[][] planes = spec.channels() == 1
+        ? new byte[][] {greyPixels}
+        : new byte[][] {greyPixels, greyPixels, greyPixels};
+    return normalize(planes, h, w);
+  }
+
+  private float[] normalize(byte[][] planes, int h, int w) {
+    int oh = spec.height();
+    int ow = spec.width();
+    int area = oh * ow;
+    float[] out = new float[planes.length * area];
+    for (int c = 0; c < planes.length; c++) {
+      byte[] p = (h == oh && w == ow) ? planes[c] : resize(planes[c], h, w, oh, ow);
+      float[] t = lut[c];
+      int base = c * area;
+      for (int i = 0; i < area; i++) {
+        out[base + i] = t[p[i] & 0xff];
+      }
+    }
+    return out;
+  }
+
+  /** Bilinear resize of one 8-bit plane, pixel centres aligned, rounded to 8 bits. */
+  static byte[] resize(byte[] src, int h, int w, int oh, int ow) {
+    int[] x0 = new int[ow];
+    int[] x1 = new int[ow];
+    float[] fx = new float[ow];
+    axis(w, ow, x0, x1, fx);
+    int[] y0 = new int[oh];
+    int[] y1 = new int[oh];
+    float[] fy = new float[oh];
+    axis(h, oh, y0, y1, fy);
+    byte[] out = new byte[oh * ow];
+    for (int y = 0; y < oh; y++) {
+      int r0 = y0[y] * w;
+      int r1 = y1[y] * w;
+      float wy = fy[y];
+      for (int x = 0; x < ow; x++) {
+        float top = (src[r0 + x0[x]] & 0xff) * (1 - fx[x]) + (src[r0 + x1[x]] & 0xff) * fx[x];
+        float bot = (src[r1 + x0[x]] & 0xff) * (1 - fx[x]) + (src[r1 + x1[x]] & 0xff) * fx[x];
+        int v = Math.round(top * (1 - wy) + bot * wy);
+        out[y * ow + x] = (byte) Math.min(255, Math.max(0, v));
+      }
+    }
+    return out;
+  }
+
+  private static void axis(int n, int on, int[] i0, int[] i1, float[] f) {
+    double scale = (double) n / on;
+    for (int o = 0; o < on; o++) {
+      double s = (o + 0.5) * scale - 0.5;
+      if (s < 0) {
+        s = 0;
+      }
+      int a = Math.min((int) s, n - 1);
+      i0[o] = a;
+      i1[o] = Math.min(a + 1, n - 1);
+      f[o] = (float) (s - a);
+    }
+  }
+
+  /** 8-bit luma plane of any image. */
+  static byte[] grey(BufferedImage img) {
+    int w = img.getWidth();
+    int h = img.getHeight();
+    if (isPlainGrey(img)) {
+      return greySamples(img);
+    }
+    byte[] out = new byte[w * h];
+    int[] row = new int[w];
+    for (int y = 0; y < h; y++) {
+      img.getRGB(0, y, w, 1, row, 0, w);
+      for (int x = 0; x < w; x++) {
+        int p = row[x];
+        int r = (p >> 16) & 0xff;
+        int g = (p >> 8) & 0xff;
+        int b = p & 0xff;
+        out[y * w + x] = (byte) ((299 * r + 587 * g + 114 * b + 500) / 1000);
+      }
+    }
+    return out;
+  }
+
+  /** Three 8-bit planes R, G, B of any image. */
+  static byte[][] rgb(BufferedImage img) {
+    if (isPlainGrey(img)) {
+      byte[] g = greySamples(img);
+      return new byte[][] {g, g, g};
+    }
+    int w = img.getWidth();
+    int h = img.getHeight();
+    byte[] r = new byte[w * h];
+    byte[] g = new byte[w * h];
+    byte[] b = new byte[w * h];
+    int[] row = new int[w];
+    for (int y = 0; y < h; y++) {
+      img.getRGB(0, y, w, 1, row, 0, w);
+      for (int x = 0, i = y * w; x < w; x++, i++) {
+        int p = row[x];
+        r[i] = (byte) (p >> 16);
+        g[i] = (byte) (p >> 8);
+        b[i] = (byte) p;
+      }
+    }
+    return new byte[][] {r, g, b};
+  }
+
+  /**
+   * Grey colour space, not palette: the stored samples are the grey values. (getRGB would
+   * convert Java's linear grey to sRGB and brighten them.)
+   */
+  private static boolean isPlainGrey(BufferedImage img) {
+    return img.getColorModel().getColorSpace().getType() == ColorSpace.TYPE_GRAY
+        && !(img.getColorModel() instanceof IndexColorModel);
+  }
+
+  private static byte[] greySamples(BufferedImage img) {
+    Raster raster = img.getRaster();
+    int w = img.getWidth();
+    int h = img.getHeight();
+    SampleModel sm = raster.getSampleModel();
+    if (img.getType() == BufferedImage.TYPE_BYTE_GRAY
+        && raster.getDataBuffer() instanceof DataBufferByte db
+        && db.getNumBanks() == 1
+        && sm instanceof ComponentSampleModel csm
+        && csm.getPixelStride() == 1
+        && csm.getScanlineStride() == w
+        && raster.getSampleModelTranslateX() == 0
+        && raster.getSampleModelTranslateY() == 0
+        && db.getOffset() == 0
+        && csm.getBandOffsets()[0] == 0
+        && db.getData().length == w * h) {
+      // Fast path (e.g. 28x28 grey PNG): the raster's bytes are the plane.
+      return db.getData(); // only read, never written
+    }
+    int bits = sm.getSampleSize(0);
+    int[] samples = raster.getSamples(0, 0, w, h, 0, (int[]) null);
+    byte[] out = new byte[w * h];
+    if (bits == 8) {
+      for (int i = 0; i < out.length; i++) {
+        out[i] = (byte) samples[i];
+      }
+    } else {
+      long max = (1L << bits) - 1;
+      for (int i = 0; i < out.length; i++) {
+        out[i] = (byte) ((samples[i] * 255L + max / 2) / max);
+      }
+    }
+    return out;
+  }
+}

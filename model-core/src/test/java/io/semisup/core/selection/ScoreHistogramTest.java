@@ -1,0 +1,129 @@
+package io.semisup.core.selection;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import java.util.Arrays;
+import java.util.Random;
+import org.junit.jupiter.api.Test;
+
+class ScoreHistogramTest {
+
+  /** Softmax-like: most mass near 1 or near 0, with exact 0.0/1.0 and repeated values. */
+  private static float skewedScore(Random rnd) {
+    switch (rnd.nextInt(8)) {
+      case 0:
+        return 1f;
+      case 1:
+        return 0f;
+      case 2:
+        return 0.999f; // many exact ties
+      case 3:
+        return Math.nextDown(1f);
+      case 4:
+        return (float) (1 - Math.pow(10, -7 * rnd.nextDouble()));
+      case 5:
+        return (float) Math.pow(rnd.nextDouble(), 8);
+      default:
+        return rnd.nextFloat();
+    }
+  }
+
+  private static float kthLargest(float[] scores, int k) {
+    float[] s = scores.clone();
+    Arrays.sort(s);
+    return s[s.length - k];
+  }
+
+  @Test
+  void thresholdsNeverDropTrueTopK() {
+    Random rnd = new Random(1);
+    for (int trial = 0; trial < 200; trial++) {
+      int numClasses = 1 + rnd.nextInt(3);
+      int bins = 2 + rnd.nextInt(rnd.nextBoolean() ? 20 : 2000);
+      ScoreHistogram a = new ScoreHistogram(numClasses, bins);
+      ScoreHistogram b = new ScoreHistogram(numClasses, bins);
+      float[][] perClass = new float[numClasses][];
+      for (int c = 0; c < numClasses; c++) {
+        perClass[c] = new float[rnd.nextInt(300)];
+        for (int i = 0; i < perClass[c].length; i++) {
+          perClass[c][i] = skewedScore(rnd);
+          (rnd.nextBoolean() ? a : b).add(c, perClass[c][i]);
+        }
+      }
+      ScoreHistogram h = a.merge(b);
+      int k = 1 + rnd.nextInt(50);
+      float[] thr = h.thresholds(k);
+      long expectedKept = 0;
+      for (int c = 0; c < numClasses; c++) {
+        float[] s = perClass[c];
+        assertThat(h.count(c)).isEqualTo(s.length);
+        if (s.length < k) {
+          assertThat(thr[c]).isEqualTo(0f);
+        } else {
+          // Every member of the true top-k scores >= the k-th largest score.
+          assertThat(kthLargest(s, k)).isGreaterThanOrEqualTo(thr[c]);
+        }
+        long kept = 0;
+        for (float x : s) {
+          kept += x >= thr[c] ? 1 : 0;
+        }
+        assertThat(kept).isGreaterThanOrEqualTo(Math.min(k, s.length));
+        expectedKept += kept;
+      }
+      assertThat(h.keptAbove(thr)).isEqualTo(expectedKept);
+    }
+  }
+
+  @Test
+  void scoreExactlyOnEdgePassesThreshold() {
+    ScoreHistogram h = new ScoreHistogram(1, 100);
+    for (int b = 1; b < h.bins(); b++) {
+      float edge = h.edge(b);
+      assertThat(h.bin(edge)).isGreaterThanOrEqualTo(b);
+      assertThat(h.bin(Math.nextDown(edge))).isLessThan(b);
+    }
+    float edge = h.edge(60);
+    h.add(0, edge);
+    float[] thr = h.thresholds(1);
+    assertThat(thr[0]).isEqualTo(edge);
+    assertThat(edge >= thr[0]).isTrue();
+    assertThat(h.keptAbove(thr)).isEqualTo(1);
+  }
+
+  @Test
+  void keepsNotManyMoreThanKWhenScoresAreSpread() {
+    Random rnd = new Random(3);
+    ScoreHistogram h = new ScoreHistogram(2, 1000);
+    int n = 100_000;
+    for (int i = 0; i < n; i++) {
+      // Spread in s: uniform; spread near 1: uniform in log10(1 - s).
+      h.add(0, rnd.nextFloat());
+      h.add(1, (float) (1 - Math.pow(10, -6 * rnd.nextDouble())));
+    }
+    int k = 1000;
+    float[] thr = h.thresholds(k);
+    for (int c = 0; c < 2; c++) {
+      long kept = h.keptAbove(new float[] {c == 0 ? thr[0] : 2f, c == 1 ? thr[1] : 2f});
+      assertThat(kept).as("class %d", c).isBetween((long) k, (long) (k * 1.2));
+    }
+  }
+
+  @Test
+  void fewerThanKCandidatesKeepsAll() {
+    ScoreHistogram h = new ScoreHistogram(2, 10);
+    h.add(0, 0.9f);
+    h.add(0, 0.0f);
+    assertThat(h.thresholds(5)).containsExactly(0f, 0f);
+    assertThat(h.keptAbove(h.thresholds(5))).isEqualTo(2);
+  }
+
+  @Test
+  void rejectsBadInput() {
+    ScoreHistogram h = new ScoreHistogram(2, 10);
+    assertThatThrownBy(() -> h.add(0, Float.NaN)).hasMessageContaining("[0, 1]");
+    assertThatThrownBy(() -> h.add(0, 1.5f)).hasMessageContaining("[0, 1]");
+    assertThatThrownBy(() -> h.add(2, 0.5f)).hasMessageContaining("Cannot use class 2");
+    assertThatThrownBy(() -> h.merge(new ScoreHistogram(2, 11))).hasMessageContaining("11");
+  }
+}
