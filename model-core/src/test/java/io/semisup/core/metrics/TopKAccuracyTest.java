@@ -58,4 +58,26 @@ class TopKAccuracyTest {
     assertThat(a.count()).isEqualTo(2);
     assertThatThrownBy(() -> a.add(new float[] {1f}, 3)).hasMessageStartingWith("Cannot count");
   }
+
+  @Test
+  void metricsSurviveJavaSerialization() throws Exception {
+    TopKAccuracy a = new TopKAccuracy();
+    a.add(new float[] {1f, 0f}, 0);
+    assertThat(roundTrip(a).top1()).isEqualTo(1.0);
+    PrecisionReport r = new PrecisionReport(2);
+    r.add(1, 0);
+    assertThat(roundTrip(r).assigned(1)).isEqualTo(1);
+  }
+
+  @SuppressWarnings("unchecked")
+  static <T> T roundTrip(T o) throws Exception {
+    java.io.ByteArrayOutputStream bytes = new java.io.ByteArrayOutputStream();
+    try (java.io.ObjectOutputStream out = new java.io.ObjectOutputStream(bytes)) {
+      out.writeObject(o);
+    }
+    try (java.io.ObjectInputStream in = new java.io.ObjectInputStream(
+        new java.io.ByteArrayInputStream(bytes.toByteArray()))) {
+      return (T) in.readObject();
+    }
+  }
 }
