@@ -101,4 +101,25 @@ class PreprocessorTest {
     assertThatThrownBy(() -> new Preprocessor(GREY).toChw(new byte[10], 28, 28))
         .hasMessageStartingWith("Cannot preprocess 10 grey pixels as 28x28");
   }
+
+  @Test
+  void decoderAndPreprocessorSurviveJavaSerialization() throws Exception {
+    byte[] pixels = new byte[28 * 28];
+    new Random(2).nextBytes(pixels);
+    Preprocessor p = new Preprocessor(GREY);
+    assertThat(roundTrip(p).toChw(pixels, 28, 28)).isEqualTo(p.toChw(pixels, 28, 28));
+    assertThat(roundTrip(new ImageDecoder(10, 20)).maxPixels()).isEqualTo(20);
+  }
+
+  @SuppressWarnings("unchecked")
+  static <T> T roundTrip(T o) throws Exception {
+    java.io.ByteArrayOutputStream bytes = new java.io.ByteArrayOutputStream();
+    try (java.io.ObjectOutputStream out = new java.io.ObjectOutputStream(bytes)) {
+      out.writeObject(o);
+    }
+    try (java.io.ObjectInputStream in = new java.io.ObjectInputStream(
+        new java.io.ByteArrayInputStream(bytes.toByteArray()))) {
+      return (T) in.readObject();
+    }
+  }
 }

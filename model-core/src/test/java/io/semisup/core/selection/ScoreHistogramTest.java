@@ -126,4 +126,26 @@ class ScoreHistogramTest {
     assertThatThrownBy(() -> h.add(2, 0.5f)).hasMessageContaining("Cannot use class 2");
     assertThatThrownBy(() -> h.merge(new ScoreHistogram(2, 11))).hasMessageContaining("11");
   }
+
+  @Test
+  void survivesJavaSerialization() throws Exception {
+    ScoreHistogram h = new ScoreHistogram(2, 50);
+    h.add(1, 0.97f);
+    ScoreHistogram back = roundTrip(h);
+    back.add(1, 0.5f);
+    assertThat(back.count(1)).isEqualTo(2);
+    assertThat(back.thresholds(1)).containsExactly(h.thresholds(1));
+  }
+
+  @SuppressWarnings("unchecked")
+  static <T> T roundTrip(T o) throws Exception {
+    java.io.ByteArrayOutputStream bytes = new java.io.ByteArrayOutputStream();
+    try (java.io.ObjectOutputStream out = new java.io.ObjectOutputStream(bytes)) {
+      out.writeObject(o);
+    }
+    try (java.io.ObjectInputStream in = new java.io.ObjectInputStream(
+        new java.io.ByteArrayInputStream(bytes.toByteArray()))) {
+      return (T) in.readObject();
+    }
+  }
 }

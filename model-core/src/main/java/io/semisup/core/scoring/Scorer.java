@@ -1,0 +1,39 @@
+package io.semisup.core.scoring;
+
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * Runs a classifier on preprocessed images. Keeps the scoring stage independent of the deep
+ * learning engine, so a teacher trained with DL4J today can be served by another engine later
+ * without touching the pipeline.
+ *
+ * <p>Not thread-safe: engines hold per-call buffers and native state. Use one scorer per thread
+ * (in Spark: one per partition iterator, or one per executor JVM guarded by the caller), and
+ * {@link #close()} it when done.
+ */
+public interface Scorer extends AutoCloseable {
+
+  /** Length of each probability row. */
+  int numClasses();
+
+  /**
+   * Softmax outputs, one row of {@link #numClasses()} per image.
+   *
+   * @param chwBatch one CHW tensor per image, each as produced by the model's Preprocessor
+   */
+  float[][] probabilities(float[][] chwBatch);
+
+  /** The p best classes of each image, in batch order. */
+  default List<TopP> score(float[][] chwBatch, int p) {
+    float[][] probs = probabilities(chwBatch);
+    List<TopP> out = new ArrayList<>(probs.length);
+    for (float[] row : probs) {
+      out.add(TopP.of(row, p));
+    }
+    return out;
+  }
+
+  @Override
+  void close();
+}
