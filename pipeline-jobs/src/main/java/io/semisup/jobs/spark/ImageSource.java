@@ -5,6 +5,11 @@ import java.io.Serializable;
 import java.util.ArrayList;
 import java.util.List;
 import org.apache.hadoop.fs.FileStatus;
+import org.apache.hadoop.fs.LocatedFileStatus;
+import org.apache.hadoop.fs.RemoteIterator;
+import org.apache.spark.sql.RowFactory;
+import org.apache.spark.sql.types.DataTypes;
+import org.apache.spark.sql.types.StructType;
 import org.apache.hadoop.fs.FileSystem;
 import org.apache.hadoop.fs.Path;
 import org.apache.spark.sql.Dataset;
@@ -31,18 +36,51 @@ public record ImageSource(String split, String location, boolean isListing, bool
           .withColumn("length", functions.lit(-1L))
           .withColumn("label_name", functions.lit(null).cast("string"));
     }
-    Dataset<Row> files =
-        spark.read()
-            .format("binaryFile")
-            .option("recursiveFileLookup", "true")
-            .load(location)
-            .select(functions.col("path").as("uri"), functions.col("length"));
-    if (!labelled) {
-      return files.withColumn("label_name", functions.lit(null).cast("string"));
+    // Listed with Hadoop's recursive listing, not Spark's binaryFile source: the latter silently
+    // drops empty files, and every input must end up kept, duplicate or rejected.
+    List<Row> rows = new ArrayList<>();
+    Path dir = new Path(location);
+    try {
+      FileSystem fs = dir.getFileSystem(spark.sparkContext().hadoopConfiguration());
+      if (!fs.exists(dir)) {
+        throw new IllegalArgumentException(
+            "Cannot read split " + split + " from " + dir + ": it does not exist. Fix the data.*-dir setting.");
+      }
+      RemoteIterator<LocatedFileStatus> it = fs.listFiles(dir, true);
+      while (it.hasNext()) {
+        LocatedFileStatus st = it.next();
+        String relative = st.getPath().toUri().getPath().substring(dir.toUri().getPath().length());
+        if (isHidden(relative)) {
+          continue;
+        }
+        String uri = st.getPath().toString();
+        String label = labelled ? st.getPath().getParent().getName() : null;
+        rows.add(RowFactory.create(uri, st.getLen(), label));
+      }
+    } catch (IOException e) {
+      throw new IllegalStateException("Cannot list " + dir + ": " + e.getMessage(), e);
     }
-    // ImageNet layout: the class is the name of the file's parent folder.
-    return files.withColumn(
-        "label_name", functions.element_at(functions.split(functions.col("uri"), "/"), -2));
+    int slices = Math.max(1, Math.min(1000, rows.size() / 2000));
+    return spark.createDataFrame(
+        org.apache.spark.api.java.JavaSparkContext.fromSparkContext(spark.sparkContext()).parallelize(rows, slices),
+        LISTED);
+  }
+
+  /** Schema of {@link #list}. */
+  public static final StructType LISTED =
+      new StructType()
+          .add("uri", DataTypes.StringType, false)
+          .add("length", DataTypes.LongType, false)
+          .add("label_name", DataTypes.StringType, true);
+
+  /** Hidden files and folders (".DS_Store", "_SUCCESS", ".git/") are not inputs, as in Hadoop. */
+  static boolean isHidden(String relativePath) {
+    for (String part : relativePath.split("/")) {
+      if (part.startsWith(".") || part.startsWith("_")) {
+        return true;
+      }
+    }
+    return false;
   }
 
   /** Class names of an ImageNet-layout directory: its sub-folders, sorted (index = label). */

@@ -85,15 +85,8 @@ public final class ScorePartition implements MapPartitionsFunction<Row, Row> {
     for (int i = 0; i < pending.size(); i++) {
       Row r = pending.get(i);
       TopP t = tops.get(i);
-      Integer[] cls = new Integer[t.classes().length];
-      Float[] probs = new Float[cls.length];
-      for (int j = 0; j < cls.length; j++) {
-        cls[j] = t.classes()[j];
-        probs[j] = t.probs()[j];
-      }
       out.add(RowFactory.create(
-          r.getString(0), r.getString(1), r.isNullAt(3) ? null : r.getInt(3),
-          java.util.Arrays.asList(cls), java.util.Arrays.asList(probs), null, null));
+          r.getString(0), r.getString(1), r.isNullAt(3) ? null : r.getInt(3), t.classes(), t.probs(), null, null));
     }
     pending.clear();
     tensors.clear();
