@@ -17,6 +17,15 @@ import org.nd4j.linalg.factory.Nd4j;
  * Args: [ws=ENABLED|NONE] [n=2048] [shapes=all|name,...] [batches=64,128,256]
  */
 public final class Throughput {
+  /** Cores the demo has; CPU-time throughput = images / (process CPU seconds / CORES). */
+  static final int CORES = 2;
+
+  /** Process CPU time (all threads), robust to other engineers' load on the shared cores. */
+  static long cpuNanos() {
+    return ((com.sun.management.OperatingSystemMXBean)
+        java.lang.management.ManagementFactory.getOperatingSystemMXBean()).getProcessCpuTime();
+  }
+
   public static void main(String[] args) {
     Map<String, String> a = new LinkedHashMap<>();
     for (String s : args) {
@@ -42,7 +51,8 @@ public final class Throughput {
     for (int i = 0; i < n; i++) idx[i] = i;
     float[][] x = train.chw(idx, spec);
     int[] y = train.labels(idx);
-    System.out.printf("%-20s %6s %10s %10s %10s%n", "shape", "batch", "train/s", "infer/s", "params");
+    System.out.printf("%-20s %6s %10s %10s %10s %10s %10s%n", "shape", "batch", "train/s",
+        "train/cpu", "infer/s", "infer/cpu", "params");
     for (var e : shapes.entrySet()) {
       if (!only.equals("all") && !java.util.Arrays.asList(only.split(",")).contains(e.getKey())) continue;
       for (String bs : batches) {
@@ -50,12 +60,18 @@ public final class Throughput {
         TrainingConfig cfg = TrainingConfig.defaults().withBatchSize(b).withEpochs(1);
         ComputationGraph g = Architectures.build(e.getValue(), spec, 10, cfg, ws);
         LocalTrainer.fit(g, x, y, cfg, spec, null); // warm-up
+        long c0 = cpuNanos();
         var st = LocalTrainer.fit(g, x, y, cfg.withEpochs(2), spec, null);
-        double tr = st.get(1).imagesPerSecond();
+        double trCpu = 2.0 * n / ((cpuNanos() - c0) / 1e9 / CORES);
+        double tr = 2.0 * n / (st.get(0).seconds() + st.get(1).seconds());
         long t0 = System.nanoTime();
+        c0 = cpuNanos();
         LocalTrainer.predict(g, x);
         double inf = n / ((System.nanoTime() - t0) / 1e9);
-        System.out.printf("%-20s %6d %10.0f %10.0f %10d%n", e.getKey(), b, tr, inf, g.numParams());
+        double infCpu = n / ((cpuNanos() - c0) / 1e9 / CORES);
+        System.out.printf("%-20s %6d %10.0f %10.0f %10.0f %10.0f %10d  load=%.1f%n", e.getKey(), b,
+            tr, trCpu, inf, infCpu, g.numParams(),
+            java.lang.management.ManagementFactory.getOperatingSystemMXBean().getSystemLoadAverage());
       }
     }
   }
