@@ -1,0 +1,220 @@
+package io.semisup.core.model;
+
+import io.semisup.core.image.InputSpec;
+import io.semisup.core.train.TrainingConfig;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import org.deeplearning4j.nn.conf.ComputationGraphConfiguration;
+import org.deeplearning4j.nn.conf.ConvolutionMode;
+import org.deeplearning4j.nn.conf.NeuralNetConfiguration;
+import org.deeplearning4j.nn.conf.WorkspaceMode;
+import org.deeplearning4j.nn.conf.graph.ElementWiseVertex;
+import org.deeplearning4j.nn.conf.inputs.InputType;
+import org.deeplearning4j.nn.conf.layers.ActivationLayer;
+import org.deeplearning4j.nn.conf.layers.BatchNormalization;
+import org.deeplearning4j.nn.conf.layers.ConvolutionLayer;
+import org.deeplearning4j.nn.conf.layers.GlobalPoolingLayer;
+import org.deeplearning4j.nn.conf.layers.OutputLayer;
+import org.deeplearning4j.nn.conf.layers.PoolingType;
+import org.deeplearning4j.nn.conf.layers.SubsamplingLayer;
+import org.deeplearning4j.nn.graph.ComputationGraph;
+import org.deeplearning4j.nn.weights.WeightInit;
+import org.nd4j.linalg.activations.Activation;
+import org.nd4j.linalg.api.buffer.DataType;
+import org.nd4j.linalg.learning.config.Nesterovs;
+import org.nd4j.linalg.lossfunctions.LossFunctions;
+
+/**
+ * Builds the project's networks by name, so a model's metadata can name its architecture and
+ * any JVM (driver, Spark executor, test) can rebuild the same graph.
+ *
+ * <p>Why these shapes: DL4J on 2 CPU cores pays a large fixed cost per operation, so the
+ * networks are small residual CNNs (conv-BN-ReLU basic blocks, projection shortcuts when the
+ * width or stride changes, global average pooling) sized from measured throughput to let the
+ * demo train teacher, student and fine-tuning within minutes. The graph has one input named
+ * {@value #INPUT} and one softmax output layer named {@value #OUTPUT} with multi-class
+ * cross-entropy (label smoothing, when used, is applied to the targets by the trainer).
+ *
+ * <p>The updater is SGD with Nesterov momentum at the config's peak learning rate; trainers
+ * install the real schedule for their data size with {@code graph.setLearningRate(
+ * cfg.lrSchedule(n))} (see {@code LocalTrainer}).
+ */
+public final class Architectures {
+
+  /** Name of the graph's single input. */
+  public static final String INPUT = "input";
+
+  /** Name of the graph's output layer. */
+  public static final String OUTPUT = "output";
+
+  /**
+   * Shape of a small ResNet: a 3x3 stem (optionally followed by 2x2 max-pooling), then stages
+   * of basic residual blocks; every stage after the first halves the resolution in its first
+   * block.
+   *
+   * @param stemWidth channels of the stem convolution
+   * @param stemPool 2x2 max-pooling after the stem
+   * @param widths channels per stage
+   * @param blocks residual blocks per stage
+   */
+  public record ResNetShape(int stemWidth, boolean stemPool, int[] widths, int[] blocks) {
+    public ResNetShape {
+      if (widths.length == 0 || widths.length != blocks.length) {
+        throw new IllegalArgumentException(
+            "Cannot build stages from widths " + Arrays.toString(widths) + " and blocks "
+                + Arrays.toString(blocks));
+      }
+      widths = widths.clone();
+      blocks = blocks.clone();
+    }
+
+    @Override
+    public String toString() {
+      return "stem" + stemWidth + (stemPool ? "+pool" : "") + " widths="
+          + Arrays.toString(widths) + " blocks=" + Arrays.toString(blocks);
+    }
+  }
+
+  private static final Map<String, ResNetShape> SHAPES = new LinkedHashMap<>();
+
+  static {
+    // 28x28 stem, pool to 14x14, stages at 14x14 and 7x7.
+    SHAPES.put("resnet-small", new ResNetShape(32, true, new int[] {32, 64}, new int[] {1, 1}));
+    SHAPES.put("resnet-tiny", new ResNetShape(16, true, new int[] {16, 32}, new int[] {1, 1}));
+  }
+
+  private Architectures() {}
+
+  /** Valid architecture names, the default first. */
+  public static List<String> names() {
+    return List.copyOf(SHAPES.keySet());
+  }
+
+  /** The shape behind a name. */
+  public static ResNetShape shape(String name) {
+    ResNetShape s = SHAPES.get(name);
+    if (s == null) {
+      throw new IllegalArgumentException(
+          "Cannot build architecture '" + name + "': valid names are " + names());
+    }
+    return s;
+  }
+
+  /**
+   * A freshly initialized graph (weights seeded by {@code cfg.seed()}).
+   *
+   * @throws IllegalArgumentException for an unknown name, listing the valid ones
+   */
+  public static ComputationGraph build(
+      String name, InputSpec input, int numClasses, TrainingConfig cfg) {
+    return build(shape(name), input, numClasses, cfg);
+  }
+
+  /** A graph of any shape; for experiments that compare shapes before naming one. */
+  public static ComputationGraph build(
+      ResNetShape shape, InputSpec input, int numClasses, TrainingConfig cfg) {
+    return build(shape, input, numClasses, cfg, WorkspaceMode.ENABLED);
+  }
+
+  /** As {@link #build(ResNetShape, InputSpec, int, TrainingConfig)}, choosing workspace mode. */
+  public static ComputationGraph build(
+      ResNetShape shape, InputSpec input, int numClasses, TrainingConfig cfg,
+      WorkspaceMode workspaceMode) {
+    if (numClasses < 2) {
+      throw new IllegalArgumentException("Cannot classify into " + numClasses + " classes");
+    }
+    NeuralNetConfiguration.Builder base =
+        new NeuralNetConfiguration.Builder()
+            .seed(cfg.seed())
+            .dataType(DataType.FLOAT)
+            .updater(new Nesterovs(cfg.learningRate(), cfg.momentum()))
+            .weightInit(WeightInit.RELU)
+            .convolutionMode(ConvolutionMode.Same)
+            .trainingWorkspaceMode(workspaceMode)
+            .inferenceWorkspaceMode(workspaceMode);
+    if (cfg.weightDecay() > 0) {
+      base.l2(cfg.weightDecay());
+    }
+    ComputationGraphConfiguration.GraphBuilder g =
+        base.graphBuilder()
+            .addInputs(INPUT)
+            .setInputTypes(
+                InputType.convolutional(input.height(), input.width(), input.channels()));
+
+    String x = convBn(g, "stem", INPUT, input.channels(), shape.stemWidth(), 3, 1, true);
+    if (shape.stemPool()) {
+      g.addLayer("stem_pool",
+          new SubsamplingLayer.Builder(PoolingType.MAX).kernelSize(2, 2).stride(2, 2).build(), x);
+      x = "stem_pool";
+    }
+    int channels = shape.stemWidth();
+    int[] widths = shape.widths();
+    int[] blocks = shape.blocks();
+    for (int s = 0; s < widths.length; s++) {
+      for (int b = 0; b < blocks[s]; b++) {
+        int stride = (s > 0 && b == 0) ? 2 : 1;
+        x = basicBlock(g, "s" + s + "b" + b, x, channels, widths[s], stride);
+        channels = widths[s];
+      }
+      if (blocks[s] == 0) { // a plain strided conv keeps the stage's resolution change
+        x = convBn(g, "s" + s + "down", x, channels, widths[s], 3, s > 0 ? 2 : 1, true);
+        channels = widths[s];
+      }
+    }
+    g.addLayer("gap", new GlobalPoolingLayer.Builder(PoolingType.AVG).build(), x);
+    g.addLayer(OUTPUT,
+        new OutputLayer.Builder(LossFunctions.LossFunction.MCXENT)
+            .nIn(channels).nOut(numClasses)
+            .activation(Activation.SOFTMAX)
+            .weightInit(WeightInit.XAVIER)
+            .build(),
+        "gap");
+    g.setOutputs(OUTPUT);
+    ComputationGraph graph = new ComputationGraph(g.build());
+    graph.init();
+    return graph;
+  }
+
+  /** conv (no bias) -> BN (with ReLU when relu); returns the BN layer's name. */
+  private static String convBn(
+      ComputationGraphConfiguration.GraphBuilder g, String name, String in, int nIn, int nOut,
+      int k, int stride, boolean relu) {
+    g.addLayer(name + "_conv",
+        new ConvolutionLayer.Builder(k, k).stride(stride, stride)
+            .nIn(nIn).nOut(nOut).hasBias(false).activation(Activation.IDENTITY).build(),
+        in);
+    g.addLayer(name + "_bn",
+        new BatchNormalization.Builder()
+            .nOut(nOut).activation(relu ? Activation.RELU : Activation.IDENTITY).build(),
+        name + "_conv");
+    return name + "_bn";
+  }
+
+  /** He et al. basic block: two 3x3 conv-BN, identity or 1x1 projection shortcut, add, ReLU. */
+  private static String basicBlock(
+      ComputationGraphConfiguration.GraphBuilder g, String name, String in, int nIn, int nOut,
+      int stride) {
+    String a = convBn(g, name + "_a", in, nIn, nOut, 3, stride, true);
+    String b = convBn(g, name + "_b", a, nOut, nOut, 3, 1, false);
+    String shortcut = in;
+    if (stride != 1 || nIn != nOut) {
+      shortcut = convBn(g, name + "_proj", in, nIn, nOut, 1, stride, false);
+    }
+    g.addVertex(name + "_add", new ElementWiseVertex(ElementWiseVertex.Op.Add), b, shortcut);
+    g.addLayer(name + "_out",
+        new ActivationLayer.Builder().activation(Activation.RELU).build(), name + "_add");
+    return name + "_out";
+  }
+
+  /** Names of the layers, for logs. */
+  static List<String> layerNames(ComputationGraph g) {
+    List<String> out = new ArrayList<>();
+    for (var l : g.getLayers()) {
+      out.add(l.conf().getLayer().getLayerName());
+    }
+    return out;
+  }
+}

@@ -1,0 +1,203 @@
+package io.semisup.core.train;
+
+import io.semisup.core.image.Augmenter;
+import io.semisup.core.image.InputSpec;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Random;
+import java.util.function.IntConsumer;
+import org.deeplearning4j.nn.conf.layers.BaseOutputLayer;
+import org.deeplearning4j.nn.graph.ComputationGraph;
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.factory.Nd4j;
+
+/**
+ * Single-JVM training and evaluation over in-memory CHW tensors.
+ *
+ * <p>Why: tests, experiments and the recipe search need the method's training steps without
+ * Spark; this loop does what the Spark trainer does per partition (seeded per-epoch shuffle,
+ * seeded augmentation, label smoothing on the targets, the config's LR schedule installed in the
+ * updater) so that results found here carry over.
+ */
+public final class LocalTrainer {
+
+  /** Rows evaluated per forward pass. */
+  public static final int EVAL_BATCH = 500;
+
+  /** What one epoch did. */
+  public record EpochStats(int epoch, double meanLoss, double seconds, double imagesPerSecond) {}
+
+  private LocalTrainer() {}
+
+  /**
+   * Trains {@code g} for {@code cfg.epochs()} epochs on ({@code x}, {@code y}).
+   *
+   * <p>Installs {@code cfg.lrSchedule(x.length)} in the updater and restarts the iteration
+   * count, so a graph can be trained again (fine-tuning) with a new schedule; weight decay and
+   * momentum stay as the graph was built. Epoch {@code e} (0-based) shuffles and augments with
+   * {@code new Random(mix(cfg.seed(), e))}.
+   *
+   * @param onEpoch called with the 1-based epoch number after each epoch (may be null)
+   * @return per-epoch statistics
+   */
+  public static List<EpochStats> fit(
+      ComputationGraph g, float[][] x, int[] y, TrainingConfig cfg, InputSpec spec,
+      IntConsumer onEpoch) {
+    if (x.length != y.length) {
+      throw new IllegalArgumentException(
+          "Cannot train on " + x.length + " tensors with " + y.length + " labels");
+    }
+    if (x.length < 2) {
+      throw new IllegalArgumentException("Cannot train on " + x.length + " examples");
+    }
+    int numClasses = numClasses(g);
+    int n = x.length;
+    int size = spec.size();
+    g.setLearningRate(cfg.lrSchedule(n));
+    g.getConfiguration().setIterationCount(0);
+    g.getConfiguration().setEpochCount(0);
+    Augmenter aug = cfg.augmenter();
+    float eps = (float) cfg.labelSmoothing();
+    float off = eps / numClasses;
+    float on = 1 - eps + off;
+    int[] perm = new int[n];
+    List<EpochStats> stats = new ArrayList<>();
+    for (int e = 0; e < cfg.epochs(); e++) {
+      long t0 = System.nanoTime();
+      Random rnd = new Random(mix(cfg.seed(), e));
+      for (int i = 0; i < n; i++) {
+        perm[i] = i;
+      }
+      for (int i = n - 1; i > 0; i--) {
+        int j = rnd.nextInt(i + 1);
+        int t = perm[i];
+        perm[i] = perm[j];
+        perm[j] = t;
+      }
+      double lossSum = 0;
+      int seen = 0;
+      for (int start = 0; start < n; start += cfg.batchSize()) {
+        int b = Math.min(cfg.batchSize(), n - start);
+        if (b < 2) {
+          break; // BatchNorm cannot train on one example
+        }
+        float[] f = new float[b * size];
+        float[] l = new float[b * numClasses];
+        java.util.Arrays.fill(l, off);
+        for (int k = 0; k < b; k++) {
+          int idx = perm[start + k];
+          float[] t = aug.isIdentity() ? x[idx] : aug.apply(x[idx], spec, rnd);
+          System.arraycopy(t, 0, f, k * size, size);
+          l[k * numClasses + y[idx]] = on;
+        }
+        INDArray features =
+            Nd4j.create(f, new long[] {b, spec.channels(), spec.height(), spec.width()}, 'c');
+        INDArray labels = Nd4j.create(l, new long[] {b, numClasses}, 'c');
+        g.fit(new INDArray[] {features}, new INDArray[] {labels});
+        lossSum += g.score() * b;
+        seen += b;
+      }
+      g.getConfiguration().setEpochCount(e + 1);
+      double secs = (System.nanoTime() - t0) / 1e9;
+      stats.add(new EpochStats(e + 1, lossSum / Math.max(1, seen), secs, seen / secs));
+      if (onEpoch != null) {
+        onEpoch.accept(e + 1);
+      }
+    }
+    return stats;
+  }
+
+  /**
+   * Softmax outputs, one row per tensor, in inference mode. The tensor shape comes from the
+   * first layer's input channels and a square image; use
+   * {@link #predict(ComputationGraph, float[][], InputSpec)} for non-square inputs.
+   */
+  public static float[][] predict(ComputationGraph g, float[][] x) {
+    if (x.length == 0) {
+      return new float[0][];
+    }
+    int channels = inputChannels(g);
+    int side = (int) Math.round(Math.sqrt(x[0].length / (double) channels));
+    if (side * side * channels != x[0].length) {
+      throw new IllegalArgumentException(
+          "Cannot infer a square " + channels + "-channel image from " + x[0].length
+              + " floats: pass the InputSpec");
+    }
+    return predict(g, x, side, side, channels);
+  }
+
+  /** Softmax outputs, one row per tensor of shape {@code spec}, in inference mode. */
+  public static float[][] predict(ComputationGraph g, float[][] x, InputSpec spec) {
+    return predict(g, x, spec.height(), spec.width(), spec.channels());
+  }
+
+  private static float[][] predict(ComputationGraph g, float[][] x, int h, int w, int c) {
+    float[][] out = new float[x.length][];
+    int size = h * w * c;
+    for (int start = 0; start < x.length; start += EVAL_BATCH) {
+      int b = Math.min(EVAL_BATCH, x.length - start);
+      float[] f = new float[b * size];
+      for (int k = 0; k < b; k++) {
+        System.arraycopy(x[start + k], 0, f, k * size, size);
+      }
+      INDArray features = Nd4j.create(f, new long[] {b, c, h, w}, 'c');
+      INDArray probs = g.output(false, features)[0];
+      float[][] rows = probs.toFloatMatrix();
+      System.arraycopy(rows, 0, out, start, b);
+    }
+    return out;
+  }
+
+  /** {top-1, top-5} accuracy (fractions in [0,1]) of {@code g} on ({@code x}, {@code y}). */
+  public static double[] evaluate(ComputationGraph g, float[][] x, int[] y) {
+    return accuracy(predict(g, x), y);
+  }
+
+  /** {top-1, top-5} of given probability rows; ties count against the true class. */
+  public static double[] accuracy(float[][] probs, int[] y) {
+    int top1 = 0;
+    int top5 = 0;
+    for (int i = 0; i < probs.length; i++) {
+      float p = probs[i][y[i]];
+      int higher = 0;
+      for (int c = 0; c < probs[i].length; c++) {
+        if (c != y[i] && probs[i][c] >= p) {
+          higher++;
+        }
+      }
+      if (higher == 0) {
+        top1++;
+      }
+      if (higher < 5) {
+        top5++;
+      }
+    }
+    return new double[] {top1 / (double) probs.length, top5 / (double) probs.length};
+  }
+
+  /** Number of classes of the graph's (single) output layer. */
+  public static int numClasses(ComputationGraph g) {
+    return (int) ((BaseOutputLayer) g.getOutputLayer(0).conf().getLayer()).getNOut();
+  }
+
+  private static int inputChannels(ComputationGraph g) {
+    String input = g.getConfiguration().getNetworkInputs().get(0);
+    for (var e : g.getConfiguration().getVertexInputs().entrySet()) {
+      if (e.getValue().contains(input)) {
+        var v = g.getConfiguration().getVertices().get(e.getKey());
+        if (v instanceof org.deeplearning4j.nn.conf.graph.LayerVertex lv
+            && lv.getLayerConf().getLayer()
+                instanceof org.deeplearning4j.nn.conf.layers.FeedForwardLayer ff) {
+          return (int) ff.getNIn();
+        }
+      }
+    }
+    throw new IllegalArgumentException("Cannot find the channel count of the graph's input");
+  }
+
+  private static long mix(long seed, int epoch) {
+    long z = seed * 0x9E3779B97F4A7C15L + epoch * 0xBF58476D1CE4E5B9L;
+    z = (z ^ (z >>> 30)) * 0x94D049BB133111EBL;
+    return z ^ (z >>> 31);
+  }
+}

@@ -1,0 +1,139 @@
+package io.semisup.core.train;
+
+import io.semisup.core.image.Augmenter;
+import java.io.Serializable;
+import java.util.List;
+import java.util.Locale;
+import org.nd4j.linalg.schedule.ISchedule;
+
+/**
+ * Every hyper-parameter of one training run (teacher, student or fine-tuning).
+ *
+ * <p>Why a record: the same values drive {@link LocalTrainer} and the Spark trainer, and are
+ * written into run manifests, so they must be one immutable, serializable value. The learning
+ * rate follows {@link #schedule} over {@code epochs * ceil(n / batchSize)} iterations; the
+ * optimizer is SGD with Nesterov momentum and L2 weight decay (PyTorch-style, on weights only).
+ *
+ * @param epochs passes over the training set
+ * @param batchSize minibatch size (larger is faster in DL4J; see the recipe findings)
+ * @param learningRate peak learning rate
+ * @param schedule "onecycle", "cosine", "step" or "constant" (see {@link LrSchedule})
+ * @param warmupFraction share of iterations spent warming up ("onecycle" only)
+ * @param momentum Nesterov momentum
+ * @param weightDecay L2 coefficient on weights (not biases, not BatchNorm)
+ * @param augmentFlip random horizontal flips during training
+ * @param augmentShift random translation of up to this many pixels during training
+ * @param labelSmoothing epsilon of label smoothing (targets (1-eps)*onehot + eps/classes)
+ * @param seed seeds weight init, shuffling and augmentation
+ */
+public record TrainingConfig(
+    int epochs,
+    int batchSize,
+    double learningRate,
+    String schedule,
+    double warmupFraction,
+    double momentum,
+    double weightDecay,
+    boolean augmentFlip,
+    int augmentShift,
+    double labelSmoothing,
+    long seed)
+    implements Serializable {
+
+  /** Valid {@link #schedule} values. */
+  public static final List<String> SCHEDULES = List.of("onecycle", "cosine", "step", "constant");
+
+  public TrainingConfig {
+    if (epochs < 0) {
+      throw new IllegalArgumentException("Cannot train " + epochs + " epochs: must be >= 0");
+    }
+    if (batchSize < 2) {
+      throw new IllegalArgumentException(
+          "Cannot use batch size " + batchSize + ": BatchNorm needs at least 2");
+    }
+    if (!(learningRate > 0)) {
+      throw new IllegalArgumentException("Cannot use learning rate " + learningRate);
+    }
+    schedule = schedule.toLowerCase(Locale.ROOT);
+    if (!SCHEDULES.contains(schedule)) {
+      throw new IllegalArgumentException(
+          "Cannot use LR schedule '" + schedule + "': valid are " + SCHEDULES);
+    }
+    if (warmupFraction < 0 || warmupFraction >= 1) {
+      throw new IllegalArgumentException("Cannot use warm-up fraction " + warmupFraction);
+    }
+    if (labelSmoothing < 0 || labelSmoothing >= 1) {
+      throw new IllegalArgumentException("Cannot use label smoothing " + labelSmoothing);
+    }
+    if (augmentShift < 0) {
+      throw new IllegalArgumentException("Cannot shift by " + augmentShift + " pixels");
+    }
+  }
+
+  /** A reasonable starting point (the teacher recipe of the experiments). */
+  public static TrainingConfig defaults() {
+    return new TrainingConfig(30, 64, 0.1, "onecycle", 0.15, 0.9, 5e-4, true, 2, 0.0, 42L);
+  }
+
+  /** The augmentation this config asks for. */
+  public Augmenter augmenter() {
+    return augmentFlip || augmentShift > 0 ? new Augmenter(augmentFlip, augmentShift)
+        : Augmenter.NONE;
+  }
+
+  /** Minibatch updates per epoch over {@code n} examples (a last partial batch counts). */
+  public int iterationsPerEpoch(long n) {
+    return (int) Math.max(1, (n + batchSize - 1) / batchSize);
+  }
+
+  /** The learning-rate schedule for a run over {@code n} training examples. */
+  public ISchedule lrSchedule(long n) {
+    int total = Math.max(1, epochs * iterationsPerEpoch(n));
+    return new LrSchedule(schedule, learningRate, total, (int) Math.round(warmupFraction * total));
+  }
+
+  public TrainingConfig withEpochs(int v) {
+    return new TrainingConfig(v, batchSize, learningRate, schedule, warmupFraction, momentum,
+        weightDecay, augmentFlip, augmentShift, labelSmoothing, seed);
+  }
+
+  public TrainingConfig withBatchSize(int v) {
+    return new TrainingConfig(epochs, v, learningRate, schedule, warmupFraction, momentum,
+        weightDecay, augmentFlip, augmentShift, labelSmoothing, seed);
+  }
+
+  public TrainingConfig withLearningRate(double v) {
+    return new TrainingConfig(epochs, batchSize, v, schedule, warmupFraction, momentum,
+        weightDecay, augmentFlip, augmentShift, labelSmoothing, seed);
+  }
+
+  public TrainingConfig withSchedule(String v, double warmup) {
+    return new TrainingConfig(epochs, batchSize, learningRate, v, warmup, momentum,
+        weightDecay, augmentFlip, augmentShift, labelSmoothing, seed);
+  }
+
+  public TrainingConfig withMomentum(double v) {
+    return new TrainingConfig(epochs, batchSize, learningRate, schedule, warmupFraction, v,
+        weightDecay, augmentFlip, augmentShift, labelSmoothing, seed);
+  }
+
+  public TrainingConfig withWeightDecay(double v) {
+    return new TrainingConfig(epochs, batchSize, learningRate, schedule, warmupFraction,
+        momentum, v, augmentFlip, augmentShift, labelSmoothing, seed);
+  }
+
+  public TrainingConfig withAugment(boolean flip, int shift) {
+    return new TrainingConfig(epochs, batchSize, learningRate, schedule, warmupFraction,
+        momentum, weightDecay, flip, shift, labelSmoothing, seed);
+  }
+
+  public TrainingConfig withLabelSmoothing(double v) {
+    return new TrainingConfig(epochs, batchSize, learningRate, schedule, warmupFraction,
+        momentum, weightDecay, augmentFlip, augmentShift, v, seed);
+  }
+
+  public TrainingConfig withSeed(long v) {
+    return new TrainingConfig(epochs, batchSize, learningRate, schedule, warmupFraction,
+        momentum, weightDecay, augmentFlip, augmentShift, labelSmoothing, v);
+  }
+}

@@ -1,0 +1,56 @@
+package io.semisup.core.data;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class FashionMnistTest {
+
+  static Path dir() {
+    return Path.of(System.getProperty("semisup.fashionMnistDir",
+        FashionMnist.DEFAULT_DIR.toString()));
+  }
+
+  @Test
+  void readsTheRealTestSplit() {
+    assumeTrue(Files.isDirectory(dir()), "dataset-fashion-mnist not installed");
+    FashionMnist test = FashionMnist.load(dir(), false);
+    assertThat(test.size()).isEqualTo(10_000);
+    int[] counts = new int[10];
+    for (int i = 0; i < test.size(); i++) {
+      counts[test.label(i)]++;
+    }
+    assertThat(counts).containsOnly(1000); // the test split is balanced
+    assertThat(test.label(0)).isEqualTo(9); // first test image is an ankle boot
+    byte[] px = test.pixels(0);
+    assertThat(px).hasSize(784);
+    int nonZero = 0;
+    for (byte b : px) {
+      nonZero += b != 0 ? 1 : 0;
+    }
+    assertThat(nonZero).isBetween(100, 700);
+    float[] chw = test.chw(0, FashionMnist.INPUT_SPEC);
+    assertThat(chw[0]).isEqualTo((0 - 0.2860f) / 0.3530f); // corner pixel is background
+  }
+
+  @Test
+  void readsTheTrainSplit() {
+    assumeTrue(Files.isDirectory(dir()), "dataset-fashion-mnist not installed");
+    FashionMnist train = FashionMnist.load(dir(), true);
+    assertThat(train.size()).isEqualTo(60_000);
+    assertThat(FashionMnist.CLASS_NAMES).hasSize(10).contains("ankle_boot", "t-shirt_top");
+  }
+
+  @Test
+  void missingFileNamesItAndThePackage(@TempDir Path empty) {
+    assertThatThrownBy(() -> FashionMnist.load(empty, true))
+        .isInstanceOf(IllegalStateException.class)
+        .hasMessageContaining("train-images-idx3-ubyte.gz")
+        .hasMessageContaining("apt-get install -y dataset-fashion-mnist");
+  }
+}
