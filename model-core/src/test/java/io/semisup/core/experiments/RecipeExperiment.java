@@ -32,7 +32,7 @@ public final class RecipeExperiment {
 
   public static void main(String[] args) throws IOException {
     Map<String, String> a = new LinkedHashMap<>();
-    a.put("arch", "resnet-tiny");
+    a.put("arch", "resnet-small");
     a.put("studentArch", "");
     a.put("seed", "1");
     a.put("perClass", "100");
