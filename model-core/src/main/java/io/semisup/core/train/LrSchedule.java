@@ -21,18 +21,26 @@ public final class LrSchedule implements ISchedule {
   private final double peak;
   private final int totalIterations;
   private final int warmupIterations;
+  private final int offset;
+
+  /** As {@link #LrSchedule(String, double, int, int, int)} with no offset. */
+  public LrSchedule(String type, double peak, int totalIterations, int warmupIterations) {
+    this(type, peak, totalIterations, warmupIterations, 0);
+  }
 
   /**
    * @param type "onecycle", "cosine", "step" or "constant"
    * @param peak highest learning rate
    * @param totalIterations minibatch updates in the whole run
    * @param warmupIterations linear warm-up length from peak/10 (only "onecycle")
+   * @param offset iterations already done: the curve is read at {@code offset + iteration}
    */
   public LrSchedule(
       @JsonProperty("type") String type,
       @JsonProperty("peak") double peak,
       @JsonProperty("totalIterations") int totalIterations,
-      @JsonProperty("warmupIterations") int warmupIterations) {
+      @JsonProperty("warmupIterations") int warmupIterations,
+      @JsonProperty("offset") int offset) {
     String t = type.toLowerCase(Locale.ROOT);
     if (!TrainingConfig.SCHEDULES.contains(t)) {
       throw new IllegalArgumentException(
@@ -46,11 +54,21 @@ public final class LrSchedule implements ISchedule {
     this.peak = peak;
     this.totalIterations = totalIterations;
     this.warmupIterations = Math.max(0, Math.min(warmupIterations, totalIterations - 1));
+    this.offset = Math.max(0, offset);
+  }
+
+  /**
+   * The same curve, started {@code done} iterations in. dl4j-spark workers rebuild each round's
+   * network from {@code ComputationGraphConfiguration.clone()}, which drops the iteration count
+   * (DL4J 1.0.0-M2.1), so a distributed trainer carries progress here instead.
+   */
+  public LrSchedule withOffset(int done) {
+    return new LrSchedule(type, peak, totalIterations, warmupIterations, done);
   }
 
   @Override
   public double valueAt(int iteration, int epoch) {
-    int it = Math.max(0, Math.min(iteration, totalIterations - 1));
+    int it = Math.max(0, Math.min(offset + iteration, totalIterations - 1));
     switch (type) {
       case "constant":
         return peak;
@@ -76,7 +94,12 @@ public final class LrSchedule implements ISchedule {
 
   @Override
   public ISchedule clone() {
-    return new LrSchedule(type, peak, totalIterations, warmupIterations);
+    return new LrSchedule(type, peak, totalIterations, warmupIterations, offset);
+  }
+
+  @JsonProperty("offset")
+  public int getOffset() {
+    return offset;
   }
 
   @JsonProperty("type")
@@ -105,18 +128,19 @@ public final class LrSchedule implements ISchedule {
         && s.type.equals(type)
         && s.peak == peak
         && s.totalIterations == totalIterations
-        && s.warmupIterations == warmupIterations;
+        && s.warmupIterations == warmupIterations
+        && s.offset == offset;
   }
 
   @Override
   public int hashCode() {
     return type.hashCode() * 31 + Double.hashCode(peak) * 17 + totalIterations * 7
-        + warmupIterations;
+        + warmupIterations + 3 * offset;
   }
 
   @Override
   public String toString() {
     return "LrSchedule(" + type + ", peak=" + peak + ", iterations=" + totalIterations
-        + ", warmup=" + warmupIterations + ")";
+        + ", warmup=" + warmupIterations + (offset > 0 ? ", offset=" + offset : "") + ")";
   }
 }

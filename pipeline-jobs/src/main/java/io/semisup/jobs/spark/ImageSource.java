@@ -5,8 +5,6 @@ import java.io.Serializable;
 import java.util.ArrayList;
 import java.util.List;
 import org.apache.hadoop.fs.FileStatus;
-import org.apache.hadoop.fs.LocatedFileStatus;
-import org.apache.hadoop.fs.RemoteIterator;
 import org.apache.spark.sql.RowFactory;
 import org.apache.spark.sql.types.DataTypes;
 import org.apache.spark.sql.types.StructType;
@@ -46,17 +44,7 @@ public record ImageSource(String split, String location, boolean isListing, bool
         throw new IllegalArgumentException(
             "Cannot read split " + split + " from " + dir + ": it does not exist. Fix the data.*-dir setting.");
       }
-      RemoteIterator<LocatedFileStatus> it = fs.listFiles(dir, true);
-      while (it.hasNext()) {
-        LocatedFileStatus st = it.next();
-        String relative = st.getPath().toUri().getPath().substring(dir.toUri().getPath().length());
-        if (isHidden(relative)) {
-          continue;
-        }
-        String uri = st.getPath().toString();
-        String label = labelled ? st.getPath().getParent().getName() : null;
-        rows.add(RowFactory.create(uri, st.getLen(), label));
-      }
+      collect(fs, dir, labelled, rows);
     } catch (IOException e) {
       throw new IllegalStateException("Cannot list " + dir + ": " + e.getMessage(), e);
     }
@@ -66,6 +54,28 @@ public record ImageSource(String split, String location, boolean isListing, bool
         LISTED);
   }
 
+  /**
+   * Depth-first listing with plain {@code listStatus}: Hadoop's {@code listFiles} builds
+   * LocatedFileStatus objects, which on the local file system fork {@code ls} per file for
+   * permissions (measured: minutes for 70k files instead of a second).
+   */
+  private static void collect(FileSystem fs, Path dir, boolean labelled, List<Row> rows) throws IOException {
+    FileStatus[] children = fs.listStatus(dir);
+    java.util.Arrays.sort(children);
+    for (FileStatus st : children) {
+      String name = st.getPath().getName();
+      if (name.startsWith(".") || name.startsWith("_")) {
+        continue; // hidden files and folders (".DS_Store", "_SUCCESS") are not inputs, as in Hadoop
+      }
+      if (st.isDirectory()) {
+        collect(fs, st.getPath(), labelled, rows);
+      } else {
+        String label = labelled ? st.getPath().getParent().getName() : null;
+        rows.add(RowFactory.create(st.getPath().toString(), st.getLen(), label));
+      }
+    }
+  }
+
   /** Schema of {@link #list}. */
   public static final StructType LISTED =
       new StructType()
@@ -73,15 +83,7 @@ public record ImageSource(String split, String location, boolean isListing, bool
           .add("length", DataTypes.LongType, false)
           .add("label_name", DataTypes.StringType, true);
 
-  /** Hidden files and folders (".DS_Store", "_SUCCESS", ".git/") are not inputs, as in Hadoop. */
-  static boolean isHidden(String relativePath) {
-    for (String part : relativePath.split("/")) {
-      if (part.startsWith(".") || part.startsWith("_")) {
-        return true;
-      }
-    }
-    return false;
-  }
+
 
   /** Class names of an ImageNet-layout directory: its sub-folders, sorted (index = label). */
   public static List<String> classNames(FileSystem fs, Path dir) {

@@ -76,16 +76,24 @@ public final class SparkTrainer {
       throw new IllegalArgumentException(
           "Cannot train the " + what + " on " + n + " images with " + workers + " workers: too few.");
     }
-    // Each replica takes ~n/workers examples per epoch: the schedule counts its iterations.
-    graph.setLearningRate(cfg.lrSchedule(Math.max(1, n / workers)));
-    graph.getConfiguration().setIterationCount(0);
-    graph.getConfiguration().setEpochCount(0);
+    // Progress is counted here, not in the network: dl4j-spark's workers rebuild each round's
+    // network from ComputationGraphConfiguration.clone(), which drops the iteration count, so a
+    // schedule read from it would stay at its first value (measured: the teacher lost 14 points
+    // of top-1). Each fit call gets the schedule shifted to the iterations already done, and an
+    // epoch is cut into chunks so that the learning rate moves within long epochs too.
+    long perWorker = (n + workers - 1) / workers;
+    int stepsPerEpoch = (int) Math.max(1, (perWorker + cfg.batchSize() - 1) / cfg.batchSize());
+    int chunks = Math.max(1, Math.min(stepsPerEpoch / CHUNK_STEPS, 16));
+    int totalSteps = Math.max(1, stepsPerEpoch * cfg.epochs());
+    io.semisup.core.train.LrSchedule schedule =
+        new io.semisup.core.train.LrSchedule(
+            cfg.schedule(), cfg.learningRate(), totalSteps, (int) Math.round(cfg.warmupFraction() * totalSteps));
 
     ParameterAveragingTrainingMaster tm =
         new ParameterAveragingTrainingMaster.Builder(workers, cfg.batchSize())
             .batchSizePerWorker(cfg.batchSize())
             .averagingFrequency(averagingFrequency)
-            .workerPrefetchNumBatches(2)
+            .workerPrefetchNumBatches(0)
             .saveUpdater(true)
             .repartionData(Repartition.Never)
             .rddTrainingApproach(RDDTrainingApproach.Direct)
@@ -95,24 +103,52 @@ public final class SparkTrainer {
     SparkComputationGraph net = new SparkComputationGraph(jsc, graph, tm);
     Augmenter aug = cfg.augmenter();
     float eps = (float) cfg.labelSmoothing();
+    int done = 0;
     for (int e = 0; e < cfg.epochs(); e++) {
       long t0 = System.nanoTime();
       final int epoch = e;
-      JavaRDD<DataSet> batches =
-          examples.mapPartitionsWithIndex(
-                  (part, it) -> minibatches(it, cfg, spec, aug, numClasses, eps, mix(cfg.seed(), epoch, part)),
-                  true)
-              .persist(StorageLevel.MEMORY_ONLY());
-      net.fit(batches);
-      batches.unpersist();
+      for (int c = 0; c < chunks; c++) {
+        final int chunk = c;
+        final int numChunks = chunks;
+        net.getNetwork().setLearningRate(schedule.withOffset(done));
+        JavaRDD<DataSet> batches =
+            examples.mapPartitionsWithIndex(
+                    (part, it) -> chunk(minibatches(it, cfg, spec, aug, numClasses, eps, mix(cfg.seed(), epoch, part)), chunk, numChunks),
+                    true)
+                .persist(StorageLevel.MEMORY_ONLY());
+        net.fit(batches);
+        batches.unpersist();
+        done += chunkSteps(stepsPerEpoch, c, chunks);
+      }
       net.getNetwork().getConfiguration().setEpochCount(e + 1);
+      net.getNetwork().getConfiguration().setIterationCount(done);
       double secs = (System.nanoTime() - t0) / 1e9;
-      LOG.info("[{}] epoch {}/{}: score {} ({} images/s)", what, e + 1, cfg.epochs(),
-          String.format("%.4f", net.getScore()), String.format("%.0f", n / secs));
+      LOG.info("[{}] epoch {}/{}: score {}, lr now {} ({} images/s)", what, e + 1, cfg.epochs(),
+          String.format("%.4f", net.getScore()), String.format("%.5f", schedule.valueAt(done, e + 1)),
+          String.format("%.0f", n / secs));
     }
+    // Saved models carry the plain schedule, positioned at the end of training.
+    net.getNetwork().setLearningRate(schedule.withOffset(done));
     examples.unpersist();
     tm.deleteTempFiles(jsc);
     return net.getNetwork();
+  }
+
+  /** Minibatches per worker between two learning-rate updates, at most. */
+  static final int CHUNK_STEPS = 20;
+
+  /** The c-th of {@code chunks} contiguous slices of one partition's minibatches. */
+  static Iterator<DataSet> chunk(Iterator<DataSet> all, int c, int chunks) {
+    List<DataSet> list = new ArrayList<>();
+    all.forEachRemaining(list::add);
+    int from = (int) ((long) list.size() * c / chunks);
+    int to = (int) ((long) list.size() * (c + 1) / chunks);
+    return list.subList(from, to).iterator();
+  }
+
+  /** Steps one worker takes in chunk c (the same split as {@link #chunk}). */
+  static int chunkSteps(int steps, int c, int chunks) {
+    return (int) ((long) steps * (c + 1) / chunks) - (int) ((long) steps * c / chunks);
   }
 
   /** Shuffled, augmented minibatches of one partition, labels smoothed by {@code eps}. */

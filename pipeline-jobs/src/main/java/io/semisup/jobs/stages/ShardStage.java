@@ -263,10 +263,15 @@ public final class ShardStage extends Stage {
           return reject(uri, split, label, RejectReason.TOO_LARGE.name(),
               length + " bytes > shard.max-image-bytes " + decoder.maxBytes());
         }
-        try (InputStream in = fs.open(p)) {
-          bytes = in.readAllBytes();
+        if ("file".equals(fs.getScheme())) {
+          // Local files: NIO, not Hadoop's checksummed local file system (a .crc probe per file).
+          bytes = java.nio.file.Files.readAllBytes(java.nio.file.Paths.get(p.toUri()));
+        } else {
+          try (InputStream in = fs.open(p)) {
+            bytes = in.readAllBytes();
+          }
         }
-      } catch (FileNotFoundException e) {
+      } catch (FileNotFoundException | java.nio.file.NoSuchFileException e) {
         return reject(uri, split, label, "NOT_FOUND", e.getMessage());
       } catch (IOException | IllegalArgumentException e) {
         return reject(uri, split, label, "UNREADABLE", e.getClass().getSimpleName() + ": " + e.getMessage());

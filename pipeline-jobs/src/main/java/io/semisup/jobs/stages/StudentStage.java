@@ -51,7 +51,12 @@ public final class StudentStage extends TrainingStage {
         ctx.spark().read().parquet(ctx.stagePath(SelectStage.NAME, SelectStage.PSEUDO_LABELS))
             .select(col("image_id"), col("class").as("label"));
     Dataset<Row> bytes = Images.split(ctx, Tables.UNLABELLED).select("image_id", "bytes");
-    return pseudo.join(bytes, "image_id").select("image_id", "bytes", "label");
+    Dataset<Row> selected = pseudo.join(bytes, "image_id").select("image_id", "bytes", "label");
+    if (!ctx.config().getBoolean("student.with-labelled")) {
+      return selected;
+    }
+    // Variant: pseudo-labelled and labelled images together (an ablation of the paper's recipe).
+    return selected.unionByName(Images.split(ctx, Tables.TRAIN).select("image_id", "bytes", "label"));
   }
 
   @Override
@@ -61,6 +66,31 @@ public final class StudentStage extends TrainingStage {
 
   @Override
   protected ComputationGraph initialModel(RunContext ctx, TrainingConfig cfg, InputSpec spec, List<String> classes) {
-    return Architectures.build(architecture(ctx), spec, classes.size(), cfg);
+    String init = ctx.config().getString("student.init");
+    switch (init) {
+      case "scratch":
+        return Architectures.build(architecture(ctx), spec, classes.size(), cfg);
+      case "teacher":
+        // Warm start: the student continues from the teacher's weights (same architecture),
+        // so the pseudo-labels' compute goes into what the teacher could not learn from 1k images.
+        ComputationGraph teacher = Models.load(ctx, TeacherStage.NAME).graph();
+        String teacherArch = Models.load(ctx, TeacherStage.NAME).metadata().architecture();
+        if (!teacherArch.equals(architecture(ctx))) {
+          throw new IllegalArgumentException(
+              "Cannot start the student from the teacher: architectures differ (" + teacherArch + " vs "
+                  + architecture(ctx) + "). Set student.init=scratch or the same model.*-architecture.");
+        }
+        return teacher;
+      default:
+        throw new IllegalArgumentException(
+            "Cannot initialise the student with student.init='" + init + "': use scratch or teacher.");
+    }
+  }
+
+  @Override
+  protected List<String> requires(RunContext ctx) {
+    return ctx.config().getString("student.init").equals("teacher")
+        ? List.of(ShardStage.NAME, SelectStage.NAME, TeacherStage.NAME)
+        : dependsOn();
   }
 }

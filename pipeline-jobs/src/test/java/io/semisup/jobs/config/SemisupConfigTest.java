@@ -22,7 +22,8 @@ class SemisupConfigTest {
     assertThat(c.getLong("seed")).isEqualTo(7);
     assertThat(c.getString("spark.master")).isEqualTo("local[2]");
     // Training sections inherit train-defaults and override some keys.
-    assertThat(c.getInt("student.batch-size")).isEqualTo(c.getInt("train-defaults.batch-size"));
+    assertThat(c.getInt("finetune.batch-size")).isEqualTo(c.getInt("train-defaults.batch-size"));
+    assertThat(c.getDouble("finetune.learning-rate")).isNotEqualTo(c.getDouble("train-defaults.learning-rate"));
   }
 
   @Test
