@@ -392,10 +392,11 @@ class YarnClusterSubmitTest extends SparkTestBase {
   /** The submit log and the containers' stderr, for a failure message worth reading. */
   private String diagnostics(Path log) throws IOException {
     StringBuilder sb = new StringBuilder("--- ").append(log).append('\n').append(tail(log, 60));
-    Path nmLogs = Paths.get("target", getClass().getSimpleName());
+    // MiniYARNCluster keeps container logs under target/test/data/<test name>/.
+    Path nmLogs = Paths.get("target", "test", "data", getClass().getSimpleName());
     if (Files.isDirectory(nmLogs)) {
       try (Stream<Path> files = Files.walk(nmLogs)) {
-        for (Path f : (Iterable<Path>) files.filter(f -> f.getFileName().toString().equals("stderr"))::iterator) {
+        for (Path f : (Iterable<Path>) files.filter(f -> f.getFileName().toString().matches("stderr|stdout"))::iterator) {
           sb.append("--- ").append(f).append('\n').append(tail(f, 40));
         }
       }
