@@ -27,7 +27,7 @@ set -euo pipefail
 home="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 here="$home/deploy/yarn"
 
-# The stage graph's names, in order (StageGraph.standard(); SubmitScriptTest keeps them equal).
+# The stage graph's names, in order (StageGraph.standard(); DagMatchesStageGraphTest keeps them equal).
 STAGES=(import-fashion-mnist shard teacher score select student finetune evaluate report)
 
 die() { echo "submit.sh: $*" >&2; exit 2; }
