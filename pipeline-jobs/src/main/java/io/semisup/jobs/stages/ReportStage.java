@@ -318,7 +318,7 @@ public final class ReportStage extends Stage {
       }
       double bar = (double) (width - left) / counts.length;
       StringBuilder s = new StringBuilder();
-      s.append("<svg class=\"histogram\" width=\"").append(width).append("\" height=\"")
+      s.append("<svg class=\"histogram\" width=\"").append(width + 20).append("\" height=\"")
           .append(height + bottom).append("\" role=\"img\">");
       s.append("<line x1=\"").append(left).append("\" y1=\"").append(height).append("\" x2=\"").append(width)
           .append("\" y2=\"").append(height).append("\" stroke=\"#444\"/>");
@@ -346,6 +346,9 @@ public final class ReportStage extends Stage {
         List<Row> thumbs = sheets.getOrDefault(cls, List.of());
         h.append("<h3 id=\"class-").append(cls).append("\">").append(cls).append(" ").append(esc(name)).append(" (")
             .append(r.getLong(r.fieldIndex("selected"))).append(" selected)</h3>\n<div class=\"sheet\">\n");
+        if (thumbs.isEmpty()) {
+          h.append("<p>No image selected for this class.</p>\n");
+        }
         for (Row t : thumbs) {
           String caption = String.format(Locale.ROOT, "#%d %.3f", t.getInt(1), t.getFloat(3));
           h.append("<figure title=\"").append(esc(t.getString(2))).append("\">");

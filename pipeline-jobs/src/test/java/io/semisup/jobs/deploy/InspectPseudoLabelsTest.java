@@ -128,6 +128,10 @@ class InspectPseudoLabelsTest extends SparkTestBase {
     int at = html.indexOf("<h2 id=\"sheets\">");
     Files.writeString(sheetsOnly, html.substring(0, html.indexOf("<h1>")) + html.substring(at));
     chromium(List.of("--screenshot=" + png, "--window-size=1000,700", "--hide-scrollbars", sheetsOnly.toUri().toString()));
+    // Kept for a human (and CI artifacts): the page and what Chromium made of it.
+    Path keep = Files.createDirectories(Paths.get("target", "inspect-report"));
+    Files.copy(reportFile(), keep.resolve(ReportStage.HTML), java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+    Files.copy(png, keep.resolve("contact-sheets.png"), java.nio.file.StandardCopyOption.REPLACE_EXISTING);
     BufferedImage shot = ImageIO.read(png.toFile());
     assertThat(shot).as("screenshot written").isNotNull();
     // Thumbnails are grey photos: many distinct grey levels, high variance; a page of text
