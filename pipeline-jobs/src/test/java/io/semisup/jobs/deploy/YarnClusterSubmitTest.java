@@ -243,6 +243,20 @@ class YarnClusterSubmitTest extends SparkTestBase {
     }
   }
 
+  @Test
+  @Order(4)
+  void resubmittingACommittedStageIsANoOp() throws Exception {
+    // What an Airflow retry or a cleared finished run does: the stage finds its commit and stops.
+    RunContext yarnRun = onHdfs();
+    String before = yarnRun.manifest(SelectStage.NAME).get("finished_at").asText();
+    List<Row> labels = pseudoLabels(yarnRun);
+    submit("select");
+    assertThat(yarnRun.manifest(SelectStage.NAME).get("finished_at").asText()).isEqualTo(before);
+    assertThat(pseudoLabels(yarnRun)).isEqualTo(labels);
+    assertThat(yarn.getResourceManager().getRMContext().getRMApps().values())
+        .extracting(RMApp::getFinalApplicationStatus).hasSize(4).containsOnly(FinalApplicationStatus.SUCCEEDED);
+  }
+
   private List<Row> pseudoLabels(RunContext ctx) {
     return spark.read().parquet(ctx.stagePath(SelectStage.NAME, SelectStage.PSEUDO_LABELS))
         .select("class", "class_name", "rank", "image_id", "score")
