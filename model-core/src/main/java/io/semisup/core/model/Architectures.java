@@ -178,7 +178,10 @@ public final class Architectures {
     return graph;
   }
 
-  /** conv (no bias) -> BN (with ReLU when relu); returns the BN layer's name. */
+  /**
+   * conv (no bias) -> BN -> ReLU (when relu); returns the last layer's name. The ReLU is its own
+   * layer because DL4J 1.0.0-M2.1's BatchNormalization ignores a configured activation.
+   */
   private static String convBn(
       ComputationGraphConfiguration.GraphBuilder g, String name, String in, int nIn, int nOut,
       int k, int stride, boolean relu) {
@@ -187,10 +190,14 @@ public final class Architectures {
             .nIn(nIn).nOut(nOut).hasBias(false).activation(Activation.IDENTITY).build(),
         in);
     g.addLayer(name + "_bn",
-        new BatchNormalization.Builder()
-            .nOut(nOut).activation(relu ? Activation.RELU : Activation.IDENTITY).build(),
+        new BatchNormalization.Builder().nOut(nOut).activation(Activation.IDENTITY).build(),
         name + "_conv");
-    return name + "_bn";
+    if (!relu) {
+      return name + "_bn";
+    }
+    g.addLayer(name + "_relu",
+        new ActivationLayer.Builder().activation(Activation.RELU).build(), name + "_bn");
+    return name + "_relu";
   }
 
   /** He et al. basic block: two 3x3 conv-BN, identity or 1x1 projection shortcut, add, ReLU. */

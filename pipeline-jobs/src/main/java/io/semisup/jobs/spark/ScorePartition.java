@@ -5,7 +5,7 @@ import io.semisup.core.image.ImageDecoder;
 import io.semisup.core.image.ImageRejectedException;
 import io.semisup.core.image.InputSpec;
 import io.semisup.core.image.Preprocessor;
-import io.semisup.core.scoring.Dl4jScorer;
+import io.semisup.core.scoring.Scorer;
 import io.semisup.core.scoring.TopP;
 import java.util.ArrayList;
 import java.util.Iterator;
@@ -34,14 +34,12 @@ public final class ScorePartition implements MapPartitionsFunction<Row, Row> {
           .add("reason", DataTypes.StringType, true)
           .add("detail", DataTypes.StringType, true);
 
-  private final String modelId;
-  private final Broadcast<byte[]> model;
+  private final Broadcast<ScoringModel> model;
   private final InputSpec spec;
   private final int batchSize;
   private final int topP;
 
-  public ScorePartition(String modelId, Broadcast<byte[]> model, InputSpec spec, int batchSize, int topP) {
-    this.modelId = modelId;
+  public ScorePartition(Broadcast<ScoringModel> model, InputSpec spec, int batchSize, int topP) {
     this.model = model;
     this.spec = spec;
     this.batchSize = batchSize;
@@ -50,7 +48,7 @@ public final class ScorePartition implements MapPartitionsFunction<Row, Row> {
 
   @Override
   public Iterator<Row> call(Iterator<Row> rows) {
-    Dl4jScorer scorer = ExecutorModels.scorer(modelId, model);
+    Scorer scorer = ExecutorModels.scorer(model);
     ImageDecoder decoder = new ImageDecoder(Long.MAX_VALUE, Long.MAX_VALUE);
     Preprocessor pre = new Preprocessor(spec);
     List<Row> out = new ArrayList<>();
@@ -74,7 +72,7 @@ public final class ScorePartition implements MapPartitionsFunction<Row, Row> {
     return out.iterator();
   }
 
-  private void flush(Dl4jScorer scorer, List<Row> pending, List<float[]> tensors, List<Row> out) {
+  private void flush(Scorer scorer, List<Row> pending, List<float[]> tensors, List<Row> out) {
     if (tensors.isEmpty()) {
       return;
     }

@@ -3,7 +3,7 @@ package io.semisup.jobs.stages;
 import static org.apache.spark.sql.functions.col;
 
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import io.semisup.core.model.ModelBundle;
+import io.semisup.jobs.spark.ScoringModel;
 import io.semisup.jobs.cli.SemisupCli;
 import io.semisup.jobs.tables.Tables;
 import java.util.LinkedHashMap;
@@ -65,13 +65,12 @@ public final class EvaluateStage extends Stage {
     }
     int batch = ctx.config().getInt("score.batch-size");
     for (Map.Entry<String, String> m : MODELS.entrySet()) {
-      byte[] bytes = Models.bytes(ctx, m.getValue());
-      ModelBundle bundle = ModelBundle.fromBytes(bytes);
-      double[] acc = accuracy(ScoreStage.score(ctx, val, bundle.metadata(), bytes, batch, 5));
+      ScoringModel model = ScoreStage.scoringModel(ctx, m.getValue());
+      double[] acc = accuracy(ScoreStage.score(ctx, val, model, batch, 5));
       ObjectNode n = metrics.putObject(m.getKey());
       n.put("top1", acc[0]);
       n.put("top5", acc[1]);
-      n.put("model_id", bundle.metadata().modelId());
+      n.put("model_id", model.modelId());
       report.detail(m.getKey() + "_top1", acc[0]).detail(m.getKey() + "_top5", acc[1]);
       log.info("[evaluate] {}: top-1 {} top-5 {} on {} images", m.getKey(), acc[0], acc[1], valCount);
     }

@@ -2,7 +2,9 @@ package io.semisup.jobs.stages;
 
 import static org.apache.spark.sql.functions.col;
 
+import io.semisup.core.model.ModelBundle;
 import io.semisup.core.model.ModelMetadata;
+import io.semisup.jobs.spark.ScoringModel;
 import io.semisup.jobs.cli.SemisupCli;
 import io.semisup.jobs.spark.ScorePartition;
 import io.semisup.jobs.tables.Tables;
@@ -53,10 +55,10 @@ public final class ScoreStage extends Stage {
   protected void run(RunContext ctx, Path out, StageReport report) throws Exception {
     int topP = ctx.config().getInt("score.top-p");
     int batch = ctx.config().getInt("score.batch-size");
-    byte[] modelBytes = Models.bytes(ctx, TeacherStage.NAME);
-    ModelMetadata meta = io.semisup.core.model.ModelBundle.fromBytes(modelBytes).metadata();
+    ScoringModel model = scoringModel(ctx, TeacherStage.NAME);
+    ModelMetadata meta = Models.load(ctx, TeacherStage.NAME).metadata();
     Dataset<Row> images = Images.split(ctx, Tables.UNLABELLED);
-    Dataset<Row> scored = score(ctx, images, meta, modelBytes, batch, topP).persist(StorageLevel.MEMORY_AND_DISK());
+    Dataset<Row> scored = score(ctx, images, model, batch, topP).persist(StorageLevel.MEMORY_AND_DISK());
     scored.filter(col("reason").isNull())
         .select(col("image_id"), col("uri"), col("classes"), col("probs"), functions.lit(meta.modelId()).as("teacher_id"))
         .write()
@@ -70,14 +72,22 @@ public final class ScoreStage extends Stage {
     long rejected = scored.filter(col("reason").isNotNull()).count();
     scored.unpersist();
     report.count("read", read).count("scored", read - rejected).count("rejected", rejected)
-        .detail("teacher_id", meta.modelId()).detail("top_p", topP);
+        .detail("teacher_id", meta.modelId()).detail("top_p", topP).detail("backend", model.backend());
+  }
+
+  /** A stage's model, prepared for the configured scoring backend. */
+  static ScoringModel scoringModel(RunContext ctx, String stage) {
+    byte[] bytes = Models.bytes(ctx, stage);
+    return ScoringModel.of(
+        ModelBundle.fromBytes(bytes), bytes, ctx.config().getString("score.backend"),
+        ctx.config().getBoolean("score.cuda"), ctx.config().getInt("score.intra-op-threads"));
   }
 
   /** Scores (image_id, uri, bytes, label) rows with a model; output {@link ScorePartition#SCHEMA}. */
-  static Dataset<Row> score(RunContext ctx, Dataset<Row> images, ModelMetadata meta, byte[] modelBytes, int batch, int topP) {
-    Broadcast<byte[]> model =
-        ctx.spark().sparkContext().broadcast(modelBytes, scala.reflect.ClassTag$.MODULE$.apply(byte[].class));
+  static Dataset<Row> score(RunContext ctx, Dataset<Row> images, ScoringModel model, int batch, int topP) {
+    Broadcast<ScoringModel> b =
+        ctx.spark().sparkContext().broadcast(model, scala.reflect.ClassTag$.MODULE$.apply(ScoringModel.class));
     return images.select("image_id", "uri", "bytes", "label")
-        .mapPartitions(new ScorePartition(meta.modelId(), model, meta.input(), batch, topP), Encoders.row(ScorePartition.SCHEMA));
+        .mapPartitions(new ScorePartition(b, model.spec(), batch, topP), Encoders.row(ScorePartition.SCHEMA));
   }
 }
