@@ -95,6 +95,10 @@ public final class LocalTrainer {
         INDArray labels = Nd4j.create(l, new long[] {b, numClasses}, 'c');
         g.fit(new INDArray[] {features}, new INDArray[] {labels});
         lossSum += g.score() * b;
+        // Free off-heap buffers now rather than when the GC notices: otherwise ND4J's
+        // off-heap limit triggers System.gc() storms on long runs.
+        features.close();
+        labels.close();
         seen += b;
       }
       g.getConfiguration().setEpochCount(e + 1);
@@ -143,6 +147,8 @@ public final class LocalTrainer {
       INDArray features = Nd4j.create(f, new long[] {b, c, h, w}, 'c');
       INDArray probs = g.output(false, features)[0];
       float[][] rows = probs.toFloatMatrix();
+      features.close();
+      probs.close();
       System.arraycopy(rows, 0, out, start, b);
     }
     return out;

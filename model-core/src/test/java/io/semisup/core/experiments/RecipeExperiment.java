@@ -27,12 +27,24 @@ import org.deeplearning4j.nn.graph.ComputationGraph;
  *
  * <p>Teacher pool scores are cached per (teacher config, seed) under {@code cache}, so student
  * variations do not retrain the teacher; the cached teacher's timings are reported as measured.
+ *
+ * <p>Measured so far (seed 1, resnet-small = 16/32 widths, flips + 2px shifts, SGD Nesterov 0.9,
+ * wd 5e-4, one-cycle peak 0.1; 2 shared cores under heavy load from other builds, OMP_NUM_THREADS=1;
+ * logs in /work/recipe-logs):
+ * <pre>
+ * teacher 25 ep b64          : 77.44% (555 s, OMP 2, load 5-9), scoring 59k 347 s
+ * teacher 20 ep b100         : 74.44% (157 s), scoring 59k 230 s, P@1000..5000 = .905 .882 .858 .831 .810
+ *  K=1500, student 3 ep b128 : precision 89.2%, student 70.56%, ft 10 ep lr .01 -> 74.38% (gain -0.06)
+ *  K=1000, student 5 ep b128 : precision 90.5%, student 70.30%, ft 10 ep lr .01 -> 74.73% (gain +0.29)
+ * </pre>
+ * Not yet a recipe that gains: the student sees too few image presentations (45-50k) to beat
+ * the teacher before fine-tuning. Run with {@code OMP_NUM_THREADS=1} when the cores are shared.
  */
 public final class RecipeExperiment {
 
   public static void main(String[] args) throws IOException {
     Map<String, String> a = new LinkedHashMap<>();
-    a.put("arch", "resnet-tiny");
+    a.put("arch", "resnet-small");
     a.put("studentArch", "");
     a.put("seed", "1");
     a.put("perClass", "100");
