@@ -36,7 +36,8 @@ public final class StageGraph {
             new SelectStage(),
             new StudentStage(),
             new FinetuneStage(),
-            new EvaluateStage()));
+            new EvaluateStage(),
+            new ReportStage()));
   }
 
   public List<Stage> all() {

@@ -87,7 +87,7 @@ class PipelineEndToEndTest extends SparkTestBase {
   @Order(3)
   void teacherScoreSelectStudentFinetuneEvaluate() throws Exception {
     RunContext ctx = ctx();
-    for (Stage s : List.of(new TeacherStage(), new ScoreStage(), new SelectStage(), new StudentStage(), new FinetuneStage(), new EvaluateStage())) {
+    for (Stage s : List.of(new TeacherStage(), new ScoreStage(), new SelectStage(), new StudentStage(), new FinetuneStage(), new EvaluateStage(), new ReportStage())) {
       assertThat(s.execute(ctx).skipped()).isFalse();
     }
     // score: one row per kept unlabelled image, top-P sorted, probabilities sum to <= 1.

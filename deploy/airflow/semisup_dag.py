@@ -1,0 +1,126 @@
+"""Airflow DAG of one semisup run: one task per pipeline stage, each a YARN application.
+
+Every task calls deploy/yarn/submit.sh with the Airflow run's id (sanitized) as the semisup run
+id. Stages commit their output (_SUCCESS + manifest.json under <root>/<run-id>/<stage>/), and a
+committed stage is skipped, so retries and a rerun of a finished DAG run do no work again: a
+cleared task resubmits, finds its stage committed, and ends in about a minute.
+
+The task list and dependencies are the stage graph (`bin/semisup stages --json`); the test
+DagMatchesStageGraphTest checks they stay equal.
+
+Settings: SEMISUP_HOME (the semisup checkout with the built app jar on the Airflow worker,
+default /opt/semisup) and the SEMISUP_* variables of submit.sh, from the worker's environment.
+Changing K or P needs a new DAG run (a new run id): a finished run keeps its committed selection.
+"""
+
+import os
+import re
+from datetime import datetime, timedelta
+
+from airflow import DAG
+from airflow.models.param import Param
+from airflow.operators.bash import BashOperator
+
+# The stage graph, in order: (stage, stages it depends on). Must equal `bin/semisup stages --json`.
+STAGES = [
+    ("import-fashion-mnist", []),
+    ("shard", ["import-fashion-mnist"]),
+    ("teacher", ["shard"]),
+    ("score", ["shard", "teacher"]),
+    ("select", ["score"]),
+    ("student", ["shard", "select"]),
+    ("finetune", ["shard", "student"]),
+    ("evaluate", ["select", "teacher", "student", "finetune"]),
+    ("report", ["select", "evaluate"]),
+]
+
+SEMISUP_HOME = os.environ.get("SEMISUP_HOME", "/opt/semisup")
+
+# Exit code BashOperator turns into "skipped" (Airflow >= 2.6).
+SKIP = 99
+
+
+def semisup_run_id(airflow_run_id):
+    """Airflow run ids (manual__2024-05-01T10:00:00+00:00) -> a directory-safe semisup run id."""
+    safe = re.sub(r"[^A-Za-z0-9._-]", "_", airflow_run_id).strip("._-")
+    return safe or "run"
+
+
+# Values reach the shell as environment variables, never pasted into the command line.
+ENV = {
+    "SEMISUP_RUN_ID": "{{ run_id | semisup_run_id }}",
+    "SEMISUP_K": "{{ params.k }}",
+    "SEMISUP_P": "{{ params.p }}",
+    "SEMISUP_TRAIN_DIR": "{{ params.train_dir }}",
+    "SEMISUP_VAL_DIR": "{{ params.val_dir }}",
+    "SEMISUP_UNLABELLED_DIR": "{{ params.unlabelled_dir }}",
+    "SEMISUP_UNLABELLED_LISTING": "{{ params.unlabelled_listing }}",
+    "SEMISUP_HIDDEN_LABELS": "{{ params.hidden_labels }}",
+}
+
+# Builds the stage options from the params; an empty path keeps the configured default (the
+# Fashion-MNIST import of the same run). Quoting the values as HOCON strings keeps "hdfs://..."
+# from being read as a comment.
+COMMAND = """set -euo pipefail
+args=(--set "select.k=$SEMISUP_K" --set "select.p=$SEMISUP_P")
+add() { if [ -n "$2" ]; then args+=(--set "$1=\\"$2\\""); fi; }
+add data.train-dir "$SEMISUP_TRAIN_DIR"
+add data.val-dir "$SEMISUP_VAL_DIR"
+add data.unlabelled-dir "$SEMISUP_UNLABELLED_DIR"
+add data.unlabelled-listing "$SEMISUP_UNLABELLED_LISTING"
+add data.hidden-labels "$SEMISUP_HIDDEN_LABELS"
+"""
+
+# With the user's own folders, the Fashion-MNIST import has nothing to do: skip it.
+IMPORT_GUARD = """if [ -n "$SEMISUP_TRAIN_DIR" ] && [ -n "$SEMISUP_VAL_DIR" ] && \\
+   { [ -n "$SEMISUP_UNLABELLED_DIR" ] || [ -n "$SEMISUP_UNLABELLED_LISTING" ]; }; then
+  echo "input folders given: the Fashion-MNIST import is not needed"; exit %d
+fi
+""" % SKIP
+
+
+def stage_command(stage):
+    guard = IMPORT_GUARD if stage == "import-fashion-mnist" else ""
+    # Ends without ".sh" on purpose: BashOperator would take a command ending so for a template file.
+    return (COMMAND + guard
+            + '"%s/deploy/yarn/submit.sh" %s --run-id "$SEMISUP_RUN_ID" "${args[@]}"' % (SEMISUP_HOME, stage))
+
+
+with DAG(
+    dag_id="semisup",
+    description="Teacher/student semi-supervised learning (Yalniz et al. 2019) on YARN",
+    schedule=None,
+    start_date=datetime(2024, 1, 1),
+    catchup=False,
+    max_active_runs=1,
+    user_defined_filters={"semisup_run_id": semisup_run_id},
+    default_args={
+        "retries": 2,
+        "retry_delay": timedelta(minutes=5),
+        "retry_exponential_backoff": True,
+        "execution_timeout": timedelta(hours=24),
+    },
+    params={
+        "k": Param(3000, type="integer", minimum=1, description="Images selected per class (select.k)"),
+        "p": Param(1, type="integer", minimum=1, description="Classes an image may be selected for (select.p)"),
+        "train_dir": Param("", type="string", description="Labelled training images, <dir>/<class>/<file> (empty: Fashion-MNIST import)"),
+        "val_dir": Param("", type="string", description="Labelled held-out images, <dir>/<class>/<file> (empty: Fashion-MNIST import)"),
+        "unlabelled_dir": Param("", type="string", description="Unlabelled images, any tree (empty: Fashion-MNIST import)"),
+        "unlabelled_listing": Param("", type="string", description="Text file of unlabelled image URIs, one per line (overrides unlabelled_dir)"),
+        "hidden_labels": Param("", type="string", description="CSV file,label of the unlabelled images' true labels, to measure precision"),
+    },
+    tags=["semisup"],
+) as dag:
+    tasks = {}
+    for stage, depends_on in STAGES:
+        tasks[stage] = BashOperator(
+            task_id=stage,
+            bash_command=stage_command(stage),
+            env=ENV,
+            append_env=True,
+            skip_on_exit_code=SKIP,
+            # shard still runs when the import was skipped for the user's own folders.
+            trigger_rule="none_failed",
+        )
+        for upstream in depends_on:
+            tasks[upstream] >> tasks[stage]

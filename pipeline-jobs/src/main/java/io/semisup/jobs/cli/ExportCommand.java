@@ -1,0 +1,165 @@
+package io.semisup.jobs.cli;
+
+import static org.apache.spark.sql.functions.col;
+
+import io.semisup.jobs.config.SemisupConfig;
+import io.semisup.jobs.spark.SparkSessions;
+import io.semisup.jobs.stages.EvaluateStage;
+import io.semisup.jobs.stages.ReportStage;
+import io.semisup.jobs.stages.RunContext;
+import io.semisup.jobs.stages.ScoreStage;
+import io.semisup.jobs.stages.SelectStage;
+import java.io.IOException;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.Callable;
+import org.apache.hadoop.fs.FileSystem;
+import org.apache.hadoop.fs.FileUtil;
+import org.apache.hadoop.fs.Path;
+import org.apache.spark.sql.Dataset;
+import org.apache.spark.sql.Row;
+import org.apache.spark.sql.SparkSession;
+import org.apache.spark.sql.functions;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+
+/**
+ * Writes a run's pseudo-labels, scores, counts, precision and metrics as CSV or JSON lines, plus
+ * PNG thumbnails of each class's top images, into one folder. Notebooks and tools without a
+ * Parquet reader (pandas without pyarrow, as on Debian 12) read that folder instead of the run's
+ * Parquet tables; {@code deploy/notebooks/inspect_pseudo_labels.ipynb} falls back on it.
+ *
+ * <p>Each table is a folder of part files ({@code <table>/part-*.csv|json}) as Spark writes it,
+ * so exporting the scores of 10^9 images stays a parallel job ({@code --scores-fraction} samples).
+ * Array columns become space-separated strings in CSV.
+ */
+@Command(
+    name = "export",
+    mixinStandardHelpOptions = true,
+    description = {
+      "Export a run's tables (pseudo_labels, class_counts, precision, scores, metrics.json) as CSV or",
+      "JSON lines plus thumbnails/<image_id>.png, for notebooks without a Parquet engine."
+    })
+final class ExportCommand implements Callable<Integer> {
+
+  @Mixin RunOptions options;
+
+  @Option(names = "--format", defaultValue = "csv", description = "csv or jsonl (default: ${DEFAULT-VALUE}).")
+  String format;
+
+  @Option(names = "--out", description = "Folder to write (local path or Hadoop URI; default: <run>/export). Replaced with --force.")
+  String out;
+
+  @Option(names = "--thumbnails-per-class", defaultValue = "50", description = "Top images per class saved as PNG (default: ${DEFAULT-VALUE}).")
+  int thumbnailsPerClass;
+
+  @Option(names = "--thumbnail-size", defaultValue = "64", description = "Thumbnail side in pixels (default: ${DEFAULT-VALUE}).")
+  int thumbnailSize;
+
+  @Option(names = "--scores-fraction", defaultValue = "1.0", description = "Fraction of the scores table to export, sampled (default: ${DEFAULT-VALUE}).")
+  double scoresFraction;
+
+  @Override
+  public Integer call() throws Exception {
+    if (!format.equals("csv") && !format.equals("jsonl")) {
+      throw new IllegalArgumentException("Cannot export as '" + format + "': use --format csv or --format jsonl.");
+    }
+    if (scoresFraction < 0 || scoresFraction > 1) {
+      throw new IllegalArgumentException("Cannot sample scores with --scores-fraction " + scoresFraction + ": it must be in [0, 1].");
+    }
+    SemisupConfig config = options.load();
+    SparkSession spark = SparkSessions.create(config);
+    try {
+      RunContext ctx = new RunContext(spark, config);
+      Path dir = export(ctx, out == null ? new Path(ctx.runDir(), "export") : new Path(out));
+      System.out.println("export: " + dir);
+      return 0;
+    } finally {
+      spark.stop();
+    }
+  }
+
+  private Path export(RunContext ctx, Path dir) throws IOException {
+    for (String stage : List.of(ScoreStage.NAME, SelectStage.NAME)) {
+      if (!ctx.isCommitted(stage)) {
+        throw new IllegalStateException(
+            "Cannot export run " + ctx.runId() + ": stage " + stage + " is not committed under " + ctx.stageDir(stage)
+                + ". Run `bin/semisup " + stage + " --run-id " + ctx.runId() + "` first.");
+      }
+    }
+    FileSystem fs = dir.getFileSystem(ctx.spark().sparkContext().hadoopConfiguration());
+    dir = fs.makeQualified(dir);
+    if (fs.exists(dir)) {
+      if (!ctx.config().getBoolean("force")) {
+        throw new IllegalStateException(
+            "Cannot export to " + dir + ": it already exists. Pass --force to replace it, or --out another folder.");
+      }
+      fs.delete(dir, true);
+    }
+    Map<String, Dataset<Row>> tables = new LinkedHashMap<>();
+    tables.put("pseudo_labels", ctx.spark().read().parquet(ctx.stagePath(SelectStage.NAME, SelectStage.PSEUDO_LABELS)).orderBy("class", "rank"));
+    tables.put("class_counts", ctx.spark().read().parquet(ctx.stagePath(SelectStage.NAME, SelectStage.CLASS_COUNTS)).orderBy("class"));
+    Dataset<Row> scores = ctx.spark().read().parquet(ctx.stagePath(ScoreStage.NAME, ScoreStage.SCORES));
+    if (scoresFraction < 1) {
+      scores = scores.sample(scoresFraction, ctx.config().getLong("seed"));
+    }
+    scores = scores.withColumn("top1_class", functions.element_at(col("classes"), 1))
+        .withColumn("top1_prob", functions.element_at(col("probs"), 1));
+    tables.put("scores", scores);
+    boolean evaluated = ctx.isCommitted(EvaluateStage.NAME);
+    Path precision = new Path(ctx.stageDir(EvaluateStage.NAME), EvaluateStage.PRECISION);
+    if (evaluated && ctx.fs().exists(precision)) {
+      tables.put("precision", ctx.spark().read().parquet(precision.toString()).orderBy("class"));
+    }
+    for (Map.Entry<String, Dataset<Row>> t : tables.entrySet()) {
+      Dataset<Row> df = t.getKey().equals("scores") ? t.getValue() : t.getValue().coalesce(1);
+      String target = new Path(dir, t.getKey()).toString();
+      if (format.equals("csv")) {
+        flattenArrays(df).write().option("header", "true").csv(target);
+      } else {
+        df.write().json(target);
+      }
+    }
+    if (evaluated) {
+      Path metrics = new Path(ctx.stageDir(EvaluateStage.NAME), EvaluateStage.METRICS_JSON);
+      FileUtil.copy(ctx.fs(), metrics, fs, new Path(dir, EvaluateStage.METRICS_JSON), false, ctx.spark().sparkContext().hadoopConfiguration());
+    }
+    int thumbs = 0;
+    for (List<Row> rows : ReportStage.thumbnails(ctx, thumbnailsPerClass, thumbnailSize).values()) {
+      for (Row r : rows) {
+        if (!r.isNullAt(4)) {
+          try (var os = fs.create(new Path(dir, "thumbnails/" + r.getString(2) + ".png"), true)) {
+            os.write((byte[]) r.get(4));
+          }
+          thumbs++;
+        }
+      }
+    }
+    List<String> names = new ArrayList<>(tables.keySet());
+    Map<String, Object> index = new LinkedHashMap<>();
+    index.put("run_id", ctx.runId());
+    index.put("run_dir", ctx.runDir().toString());
+    index.put("format", format);
+    index.put("tables", names);
+    index.put("metrics", evaluated);
+    index.put("thumbnails", thumbs);
+    index.put("scores_fraction", scoresFraction);
+    try (var os = fs.create(new Path(dir, "export.json"), true)) {
+      os.write(RunContext.json().writerWithDefaultPrettyPrinter().writeValueAsBytes(index));
+    }
+    return dir;
+  }
+
+  /** CSV has no arrays: array columns become space-separated strings. */
+  private static Dataset<Row> flattenArrays(Dataset<Row> df) {
+    for (var f : df.schema().fields()) {
+      if (f.dataType() instanceof org.apache.spark.sql.types.ArrayType) {
+        df = df.withColumn(f.name(), functions.concat_ws(" ", col(f.name()).cast("array<string>")));
+      }
+    }
+    return df;
+  }
+}

@@ -1,0 +1,375 @@
+package io.semisup.jobs.stages;
+
+import static org.apache.spark.sql.functions.col;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import io.semisup.jobs.cli.SemisupCli;
+import io.semisup.jobs.tables.Tables;
+import java.awt.Graphics2D;
+import java.awt.RenderingHints;
+import java.awt.image.BufferedImage;
+import java.io.ByteArrayInputStream;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.util.ArrayList;
+import java.util.Base64;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.TreeMap;
+import javax.imageio.ImageIO;
+import org.apache.hadoop.fs.Path;
+import org.apache.spark.api.java.function.MapFunction;
+import org.apache.spark.sql.Dataset;
+import org.apache.spark.sql.Encoders;
+import org.apache.spark.sql.Row;
+import org.apache.spark.sql.RowFactory;
+import org.apache.spark.sql.expressions.Window;
+import org.apache.spark.sql.functions;
+import org.apache.spark.sql.types.DataTypes;
+import org.apache.spark.sql.types.StructType;
+
+/**
+ * One HTML page per run ({@code report/report.html}) for a person to judge the pseudo-labels:
+ * contact sheets of each class's top-ranked selected images with rank and score, score
+ * histograms, counts per class, classes short of K, per-class precision where true labels were
+ * known, and the accuracy table. Counts and metrics alone hide the failure that matters most (a
+ * class whose top images are all the wrong thing); a page of thumbnails shows it in seconds.
+ *
+ * <p>The page is self-contained (thumbnails as data: URIs, SVG inline, no scripts or external
+ * files) so it can be mailed, attached to a ticket or opened from HDFS without a server.
+ * Thumbnails are made by executors; only classes x images-per-class small PNGs reach the driver.
+ */
+public final class ReportStage extends Stage {
+
+  public static final String NAME = "report";
+  public static final String HTML = "report.html";
+
+  /** One thumbnail row of the contact sheet. */
+  static final StructType THUMB =
+      new StructType()
+          .add("class", DataTypes.IntegerType, false)
+          .add("rank", DataTypes.IntegerType, false)
+          .add("image_id", DataTypes.StringType, false)
+          .add("score", DataTypes.FloatType, false)
+          .add("png", DataTypes.BinaryType, true);
+
+  @Override
+  public String name() {
+    return NAME;
+  }
+
+  @Override
+  public String description() {
+    return "One self-contained HTML page: top pseudo-labelled images per class, histograms, counts, precision, accuracy.";
+  }
+
+  @Override
+  public List<String> dependsOn() {
+    return List.of(SelectStage.NAME, EvaluateStage.NAME);
+  }
+
+  @Override
+  protected List<String> configKeys() {
+    return List.of("report");
+  }
+
+  public static void main(String[] args) {
+    SemisupCli.runStage(NAME, args);
+  }
+
+  @Override
+  protected void run(RunContext ctx, Path out, StageReport report) throws Exception {
+    int perClass = ctx.config().getInt("report.images-per-class");
+    int size = ctx.config().getInt("report.thumbnail-size");
+    int bins = ctx.config().getInt("report.histogram-bins");
+    if (perClass < 0 || size < 8 || bins < 2) {
+      throw new IllegalArgumentException(
+          "Cannot build the report with report.images-per-class=" + perClass + ", report.thumbnail-size=" + size
+              + ", report.histogram-bins=" + bins + ": need images-per-class >= 0, thumbnail-size >= 8, histogram-bins >= 2.");
+    }
+    Dataset<Row> pseudo = ctx.spark().read().parquet(ctx.stagePath(SelectStage.NAME, SelectStage.PSEUDO_LABELS));
+    List<Row> counts =
+        ctx.spark().read().parquet(ctx.stagePath(SelectStage.NAME, SelectStage.CLASS_COUNTS)).orderBy("class").collectAsList();
+    Map<Integer, Row> precision = new TreeMap<>();
+    Path precisionDir = new Path(ctx.stageDir(EvaluateStage.NAME), EvaluateStage.PRECISION);
+    if (ctx.fs().exists(precisionDir)) {
+      for (Row r : ctx.spark().read().parquet(precisionDir.toString()).collectAsList()) {
+        precision.put(r.getInt(r.fieldIndex("class")), r);
+      }
+    }
+    JsonNode metrics = RunContext.json().readTree(ctx.readBytes(new Path(ctx.stageDir(EvaluateStage.NAME), EvaluateStage.METRICS_JSON)));
+    JsonNode selectManifest = ctx.manifest(SelectStage.NAME);
+
+    Map<Integer, List<Row>> sheets = thumbnails(ctx, pseudo, perClass, size);
+    long[] selectedHist = histogram(pseudo.select(col("score")), bins);
+    long[] top1Hist =
+        histogram(
+            ctx.spark().read().parquet(ctx.stagePath(ScoreStage.NAME, ScoreStage.SCORES))
+                .select(functions.element_at(col("probs"), 1).as("score")),
+            bins);
+
+    String html = new Page(ctx.runId(), selectManifest, metrics, counts, precision, sheets, selectedHist, top1Hist, size).render();
+    ctx.writeString(new Path(out, HTML), html);
+    long thumbs = sheets.values().stream().mapToLong(List::size).sum();
+    report.count("classes", counts.size())
+        .count("thumbnails", thumbs)
+        .count("html_bytes", html.length())
+        .detail("images_per_class", perClass);
+  }
+
+  /**
+   * The top {@code perClass} selected images of each class with PNG thumbnails, by class, rank
+   * ascending; rows are {@link #THUMB} (png null when the bytes do not decode). Also used by
+   * {@code semisup export}.
+   */
+  public static Map<Integer, List<Row>> thumbnails(RunContext ctx, int perClass, int size) {
+    return thumbnails(ctx, ctx.spark().read().parquet(ctx.stagePath(SelectStage.NAME, SelectStage.PSEUDO_LABELS)), perClass, size);
+  }
+
+  private static Map<Integer, List<Row>> thumbnails(RunContext ctx, Dataset<Row> pseudo, int perClass, int size) {
+    Map<Integer, List<Row>> byClass = new TreeMap<>();
+    if (perClass == 0) {
+      return byClass;
+    }
+    Dataset<Row> top = pseudo.filter(col("rank").leq(perClass)).select("class", "rank", "image_id", "score");
+    // An image may be selected for several classes (P > 1): fetch its bytes once.
+    Dataset<Row> bytes =
+        Images.split(ctx, Tables.UNLABELLED).select("image_id", "bytes")
+            .join(top.select("image_id").distinct(), "image_id")
+            .withColumn("n", functions.row_number().over(Window.partitionBy("image_id").orderBy("image_id")))
+            .filter(col("n").equalTo(1))
+            .drop("n");
+    List<Row> rows =
+        top.join(bytes, "image_id", "left")
+            .select("class", "rank", "image_id", "score", "bytes")
+            .map(new Thumbnail(size), Encoders.row(THUMB))
+            .collectAsList();
+    for (Row r : rows) {
+      byClass.computeIfAbsent(r.getInt(0), c -> new ArrayList<>()).add(r);
+    }
+    byClass.values().forEach(l -> l.sort((a, b) -> Integer.compare(a.getInt(1), b.getInt(1))));
+    return byClass;
+  }
+
+  /** Counts of a [0, 1] score column in equal bins (the last bin includes 1.0). */
+  private static long[] histogram(Dataset<Row> scores, int bins) {
+    long[] h = new long[bins];
+    List<Row> rows =
+        scores.filter(col("score").isNotNull())
+            .select(functions.least(functions.floor(col("score").multiply(bins)), functions.lit(bins - 1)).cast("int").as("bin"))
+            .groupBy("bin").count()
+            .collectAsList();
+    for (Row r : rows) {
+      int b = Math.max(0, r.getInt(0));
+      h[b] += r.getLong(1);
+    }
+    return h;
+  }
+
+  /**
+   * A PNG thumbnail fitting in {@code size} x {@code size}; small images are enlarged without
+   * smoothing so that 28-pixel images stay crisp. Returns null for undecodable bytes (the page
+   * then shows a placeholder instead of failing the run).
+   */
+  public static byte[] thumbnailPng(byte[] image, int size) {
+    if (image == null) {
+      return null;
+    }
+    try {
+      BufferedImage src = ImageIO.read(new ByteArrayInputStream(image));
+      if (src == null) {
+        return null;
+      }
+      double scale = Math.min((double) size / src.getWidth(), (double) size / src.getHeight());
+      int w = Math.max(1, (int) Math.round(src.getWidth() * scale));
+      int h = Math.max(1, (int) Math.round(src.getHeight() * scale));
+      BufferedImage dst = new BufferedImage(w, h, BufferedImage.TYPE_INT_RGB);
+      Graphics2D g = dst.createGraphics();
+      g.setRenderingHint(
+          RenderingHints.KEY_INTERPOLATION,
+          scale >= 1 ? RenderingHints.VALUE_INTERPOLATION_NEAREST_NEIGHBOR : RenderingHints.VALUE_INTERPOLATION_BILINEAR);
+      g.drawImage(src, 0, 0, w, h, null);
+      g.dispose();
+      ByteArrayOutputStream bos = new ByteArrayOutputStream();
+      ImageIO.write(dst, "png", bos);
+      return bos.toByteArray();
+    } catch (IOException | RuntimeException e) {
+      return null;
+    }
+  }
+
+  /** (class, rank, image_id, score, bytes) -> (class, rank, image_id, score, png thumbnail). */
+  static final class Thumbnail implements MapFunction<Row, Row> {
+    private final int size;
+
+    Thumbnail(int size) {
+      this.size = size;
+    }
+
+    @Override
+    public Row call(Row r) {
+      byte[] bytes = r.isNullAt(4) ? null : (byte[]) r.get(4);
+      return RowFactory.create(r.getInt(0), r.getInt(1), r.getString(2), r.getFloat(3), thumbnailPng(bytes, size));
+    }
+  }
+
+  /** The HTML page, built as a string: no template engine for one page. */
+  private record Page(
+      String runId,
+      JsonNode select,
+      JsonNode metrics,
+      List<Row> counts,
+      Map<Integer, Row> precision,
+      Map<Integer, List<Row>> sheets,
+      long[] selectedHist,
+      long[] top1Hist,
+      int size) {
+
+    String render() {
+      StringBuilder h = new StringBuilder(1 << 16);
+      h.append("<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\n<title>semisup run ")
+          .append(esc(runId)).append(" - pseudo-labels</title>\n<style>\n")
+          .append("body{font-family:system-ui,sans-serif;margin:24px;color:#222}")
+          .append("table{border-collapse:collapse;margin:8px 0 24px}td,th{border:1px solid #ccc;padding:3px 8px;text-align:right}")
+          .append("th{background:#f3f3f3}td.name,th.name{text-align:left}tr.short td{background:#fff3e0}")
+          .append(".sheet{display:grid;grid-template-columns:repeat(auto-fill,minmax(").append(size + 8).append("px,1fr));gap:6px;margin-bottom:24px}")
+          .append("figure{margin:0;text-align:center;font-size:11px}figure img{image-rendering:pixelated;border:1px solid #999;width:")
+          .append(size).append("px;height:").append(size).append("px;object-fit:contain;background:#000}")
+          .append(".missing{display:inline-block;width:").append(size).append("px;height:").append(size)
+          .append("px;background:repeating-linear-gradient(45deg,#eee,#eee 4px,#ccc 4px,#ccc 8px)}")
+          .append("\n</style></head><body>\n");
+      h.append("<h1>Pseudo-labels of run <code>").append(esc(runId)).append("</code></h1>\n");
+      JsonNode d = select.path("details");
+      JsonNode c = select.path("counts");
+      h.append("<p>K = ").append(d.path("k").asText("?")).append(", P = ").append(d.path("p").asText("?"))
+          .append("; ").append(c.path("scored_images").asLong()).append(" images scored, ")
+          .append(c.path("selected").asLong()).append(" pseudo-labels on ")
+          .append(c.path("distinct_images").asLong()).append(" distinct images.</p>\n");
+      accuracy(h);
+      classes(h);
+      histograms(h);
+      contactSheets(h);
+      h.append("</body></html>\n");
+      return h.toString();
+    }
+
+    private void accuracy(StringBuilder h) {
+      h.append("<h2 id=\"accuracy\">Accuracy on the held-out split</h2>\n<table><tr><th class=\"name\">model</th><th>top-1</th><th>top-5</th></tr>\n");
+      for (String model : List.of("teacher", "student", "finetuned")) {
+        JsonNode m = metrics.path(model);
+        if (m.isMissingNode()) {
+          continue;
+        }
+        h.append("<tr><td class=\"name\">").append(model).append("</td><td>").append(pct(m.path("top1").asDouble()))
+            .append("</td><td>").append(pct(m.path("top5").asDouble())).append("</td></tr>\n");
+      }
+      h.append("</table>\n");
+      JsonNode p = metrics.path("pseudo_label_precision");
+      h.append("<p>Pseudo-label precision: ")
+          .append(p.isNumber() ? pct(p.asDouble()) : "not measured (no true labels for the unlabelled images)")
+          .append("; ").append(metrics.path("val_images").asLong()).append(" held-out images.</p>\n");
+    }
+
+    private void classes(StringBuilder h) {
+      List<String> shortOfK = new ArrayList<>();
+      h.append("<h2 id=\"classes\">Counts per class</h2>\n<table><tr><th>class</th><th class=\"name\">name</th><th>candidates</th>")
+          .append("<th>selected</th><th>threshold</th><th>correct</th><th>precision</th></tr>\n");
+      for (Row r : counts) {
+        int cls = r.getInt(r.fieldIndex("class"));
+        String name = r.getString(r.fieldIndex("class_name"));
+        boolean isShort = r.getBoolean(r.fieldIndex("short_of_k"));
+        if (isShort) {
+          shortOfK.add(name);
+        }
+        Row p = precision.get(cls);
+        h.append("<tr").append(isShort ? " class=\"short\"" : "").append("><td>").append(cls)
+            .append("</td><td class=\"name\"><a href=\"#class-").append(cls).append("\">").append(esc(name)).append("</a></td><td>")
+            .append(r.getLong(r.fieldIndex("candidates"))).append("</td><td>").append(r.getLong(r.fieldIndex("selected")))
+            .append("</td><td>").append(String.format(Locale.ROOT, "%.4f", r.getFloat(r.fieldIndex("threshold"))))
+            .append("</td><td>").append(p == null ? "" : String.valueOf(p.getLong(p.fieldIndex("correct"))))
+            .append("</td><td>").append(p == null || p.isNullAt(p.fieldIndex("precision")) ? "" : pct(p.getDouble(p.fieldIndex("precision"))))
+            .append("</td></tr>\n");
+      }
+      h.append("</table>\n<h3 id=\"short\">Classes short of K</h3>\n<p>")
+          .append(shortOfK.isEmpty() ? "None: every class has at least K candidates." : esc(String.join(", ", shortOfK)))
+          .append("</p>\n");
+    }
+
+    private void histograms(StringBuilder h) {
+      h.append("<h2 id=\"scores\">Score distribution</h2>\n");
+      Map<String, long[]> series = new LinkedHashMap<>();
+      series.put("Teacher's top-1 probability, all scored images", top1Hist);
+      series.put("Score of the selected pseudo-labels", selectedHist);
+      for (Map.Entry<String, long[]> e : series.entrySet()) {
+        h.append("<h3>").append(esc(e.getKey())).append("</h3>\n").append(svgHistogram(e.getValue())).append('\n');
+      }
+    }
+
+    private static String svgHistogram(long[] counts) {
+      int width = 520;
+      int height = 160;
+      int left = 40;
+      int bottom = 20;
+      long max = 1;
+      for (long c : counts) {
+        max = Math.max(max, c);
+      }
+      double bar = (double) (width - left) / counts.length;
+      StringBuilder s = new StringBuilder();
+      s.append("<svg class=\"histogram\" width=\"").append(width + 20).append("\" height=\"")
+          .append(height + bottom).append("\" role=\"img\">");
+      s.append("<line x1=\"").append(left).append("\" y1=\"").append(height).append("\" x2=\"").append(width)
+          .append("\" y2=\"").append(height).append("\" stroke=\"#444\"/>");
+      s.append("<text x=\"0\" y=\"12\" font-size=\"11\">").append(max).append("</text>");
+      for (int i = 0; i < counts.length; i++) {
+        double bh = (height - 10) * (double) counts[i] / max;
+        s.append(String.format(Locale.ROOT,
+            "<rect x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" height=\"%.1f\" fill=\"#3b7dd8\"><title>%.2f-%.2f: %d</title></rect>",
+            left + i * bar + 1, height - bh, Math.max(1, bar - 2), bh,
+            (double) i / counts.length, (double) (i + 1) / counts.length, counts[i]));
+      }
+      for (int t = 0; t <= 4; t++) {
+        s.append(String.format(Locale.ROOT, "<text x=\"%.1f\" y=\"%d\" font-size=\"11\" text-anchor=\"middle\">%.2f</text>",
+            left + t * (width - left) / 4.0, height + 15, t / 4.0));
+      }
+      return s.append("</svg>").toString();
+    }
+
+    private void contactSheets(StringBuilder h) {
+      h.append("<h2 id=\"sheets\">Top selected images per class</h2>\n");
+      Base64.Encoder b64 = Base64.getEncoder();
+      for (Row r : counts) {
+        int cls = r.getInt(r.fieldIndex("class"));
+        String name = r.getString(r.fieldIndex("class_name"));
+        List<Row> thumbs = sheets.getOrDefault(cls, List.of());
+        h.append("<h3 id=\"class-").append(cls).append("\">").append(cls).append(" ").append(esc(name)).append(" (")
+            .append(r.getLong(r.fieldIndex("selected"))).append(" selected)</h3>\n<div class=\"sheet\">\n");
+        if (thumbs.isEmpty()) {
+          h.append("<p>No image selected for this class.</p>\n");
+        }
+        for (Row t : thumbs) {
+          String caption = String.format(Locale.ROOT, "#%d %.3f", t.getInt(1), t.getFloat(3));
+          h.append("<figure title=\"").append(esc(t.getString(2))).append("\">");
+          if (t.isNullAt(4)) {
+            h.append("<span class=\"missing\"></span>");
+          } else {
+            h.append("<img alt=\"").append(esc(name)).append(' ').append(caption).append("\" src=\"data:image/png;base64,")
+                .append(b64.encodeToString((byte[]) t.get(4))).append("\">");
+          }
+          h.append("<figcaption>").append(caption).append("</figcaption></figure>\n");
+        }
+        h.append("</div>\n");
+      }
+    }
+
+    private static String pct(double v) {
+      return String.format(Locale.ROOT, "%.2f%%", 100 * v);
+    }
+
+    private static String esc(String s) {
+      return s.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace("\"", "&quot;");
+    }
+  }
+}

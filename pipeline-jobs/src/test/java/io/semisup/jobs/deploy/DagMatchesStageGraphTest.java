@@ -1,0 +1,174 @@
+package io.semisup.jobs.deploy;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import io.semisup.jobs.cli.SemisupCli;
+import io.semisup.jobs.stages.RunContext;
+import io.semisup.jobs.stages.Stage;
+import io.semisup.jobs.stages.StageGraph;
+import java.io.ByteArrayOutputStream;
+import java.io.File;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.Paths;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestInstance;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * The deployment files agree with the stage graph, without Airflow, YARN or Spark: the Airflow DAG
+ * (loaded by {@code python3} with stub airflow modules, see {@code airflow_dag_probe.py}) has
+ * exactly one task per stage with the graph's dependencies, and {@code submit.sh} knows the same
+ * stages and builds the spark-submit command a task runs.
+ */
+@TestInstance(TestInstance.Lifecycle.PER_CLASS)
+class DagMatchesStageGraphTest {
+
+  private static final String AIRFLOW_RUN_ID = "manual__2024-05-01T10:00:00+00:00";
+
+  @TempDir Path tmp;
+  private Path repo;
+  private String python;
+
+  @BeforeAll
+  void find() {
+    repo = InspectPseudoLabelsTest.repoRoot();
+    // Debian's python3 (with jinja2, which renders the templates) before any other on PATH.
+    python = new File("/usr/bin/python3").canExecute() ? "/usr/bin/python3" : "python3";
+  }
+
+  /** What `bin/semisup stages --json` prints: stage -> depends_on. */
+  private Map<String, List<String>> cliGraph() throws Exception {
+    PrintStream old = System.out;
+    ByteArrayOutputStream buf = new ByteArrayOutputStream();
+    try {
+      System.setOut(new PrintStream(buf, true, StandardCharsets.UTF_8));
+      assertThat(SemisupCli.commandLine().execute("stages", "--json")).isZero();
+    } finally {
+      System.setOut(old);
+    }
+    Map<String, List<String>> graph = new LinkedHashMap<>();
+    for (JsonNode s : RunContext.json().readTree(buf.toString(StandardCharsets.UTF_8)).get("stages")) {
+      List<String> deps = new ArrayList<>();
+      s.get("depends_on").forEach(d -> deps.add(d.asText()));
+      graph.put(s.get("name").asText(), deps);
+    }
+    return graph;
+  }
+
+  private JsonNode probeDag(String... args) throws Exception {
+    List<String> cmd = new ArrayList<>(List.of(python, resource("airflow_dag_probe.py").toString(),
+        repo.resolve("deploy/airflow/semisup_dag.py").toString()));
+    cmd.addAll(List.of(args));
+    ProcessBuilder pb = new ProcessBuilder(cmd);
+    pb.environment().put("SEMISUP_HOME", repo.toString());
+    String out = run(pb);
+    return RunContext.json().readTree(out);
+  }
+
+  @Test
+  void dagTasksAndDependenciesAreExactlyTheStageGraph() throws Exception {
+    Map<String, List<String>> graph = cliGraph();
+    assertThat(graph).isEqualTo(StageGraph.standard().edges());
+    assertThat(graph).containsKey("report");
+    JsonNode dag = probeDag();
+    Map<String, List<String>> dagGraph = new LinkedHashMap<>();
+    for (JsonNode t : dag.get("tasks")) {
+      List<String> up = new ArrayList<>();
+      t.get("upstream").forEach(u -> up.add(u.asText()));
+      dagGraph.put(t.get("task_id").asText(), up);
+      // Each task submits its own stage, with the run id of the Airflow run.
+      assertThat(t.get("bash_command").asText())
+          .contains("deploy/yarn/submit.sh\" " + t.get("task_id").asText() + " --run-id \"$SEMISUP_RUN_ID\"");
+    }
+    assertThat(dagGraph).isEqualTo(graph);
+    assertThat(dag.get("retries").asInt()).isPositive();
+    assertThat(dag.get("params").fieldNames()).toIterable()
+        .contains("k", "p", "train_dir", "val_dir", "unlabelled_dir", "unlabelled_listing");
+  }
+
+  @Test
+  void submitScriptKnowsTheSameStages() throws Exception {
+    String listed = run(new ProcessBuilder("bash", repo.resolve("deploy/yarn/submit.sh").toString(), "--list"));
+    assertThat(listed.strip().split("\n")).containsExactlyElementsOf(StageGraph.standard().edges().keySet());
+    for (Stage s : StageGraph.standard().all()) {
+      // The class submit.sh derives from the name is the stage's class, and it has a main.
+      assertThat(s.getClass().getMethod("main", String[].class)).isNotNull();
+      String cmd = run(new ProcessBuilder("bash", repo.resolve("deploy/yarn/submit.sh").toString(), s.name(), "--run-id", "r1", "--dry-run"));
+      assertThat(cmd).contains("--class " + s.getClass().getName() + " ");
+    }
+  }
+
+  @Test
+  void submitScriptGpuOptionsAndErrors() throws Exception {
+    Path script = repo.resolve("deploy/yarn/submit.sh");
+    String gpu = run(new ProcessBuilder("bash", script.toString(), "score", "--run-id", "r1", "--gpu", "--dry-run"));
+    assertThat(gpu).contains("--master yarn", "--deploy-mode cluster", "spark.executor.resource.gpu.amount=1",
+        "spark.task.resource.gpu.amount=0.25", "spark.executor.resource.gpu.discoveryScript=./discover_gpus.sh",
+        "discover_gpus.sh", "spark.executor.memoryOverhead=", "--env yarn --run-id r1");
+    assertThat(run(new ProcessBuilder("bash", script.toString(), "score", "--run-id", "r1", "--dry-run"))).doesNotContain("gpu");
+
+    ProcessBuilder noRun = new ProcessBuilder("bash", script.toString(), "score").redirectErrorStream(true);
+    Process p = noRun.start();
+    String err = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+    assertThat(p.waitFor()).isEqualTo(2);
+    assertThat(err).contains("Cannot submit stage score without --run-id");
+  }
+
+  @Test
+  void dagTaskCommandSubmitsItsStageWithTheParams() throws Exception {
+    JsonNode dag = probeDag(AIRFLOW_RUN_ID, "{\"k\": 500, \"p\": 2, \"train_dir\": \"hdfs:///data/train\"}");
+    JsonNode shard = null;
+    for (JsonNode t : dag.get("tasks")) {
+      if (t.get("task_id").asText().equals("shard")) {
+        shard = t;
+      }
+    }
+    assumeTrue(shard != null && shard.has("rendered_env"), "needs jinja2 for python3 (apt-get install -y python3-jinja2)");
+    // spark-submit replaced by echo: the command the task would run on the Airflow worker.
+    Path jar = Files.writeString(tmp.resolve("app.jar"), "");
+    ProcessBuilder pb = new ProcessBuilder("bash", "-c", shard.get("bash_command").asText());
+    shard.get("rendered_env").fields().forEachRemaining(e -> pb.environment().put(e.getKey(), e.getValue().asText()));
+    pb.environment().put("SPARK_SUBMIT", "echo");
+    pb.environment().put("SEMISUP_APP_JAR", jar.toString());
+    String cmd = run(pb);
+    assertThat(cmd).contains("--class io.semisup.jobs.stages.ShardStage ", "--run-id manual__2024-05-01T10_00_00_00_00",
+        "--set select.k=500 --set select.p=2", "--set data.train-dir=\"hdfs:///data/train\"")
+        .doesNotContain("data.val-dir");
+
+    // With every input given, the Fashion-MNIST import skips itself (exit 99 = skipped).
+    JsonNode all = probeDag(AIRFLOW_RUN_ID, "{\"train_dir\": \"/t\", \"val_dir\": \"/v\", \"unlabelled_dir\": \"/u\"}");
+    JsonNode imp = all.get("tasks").get(0);
+    assertThat(imp.get("task_id").asText()).isEqualTo("import-fashion-mnist");
+    ProcessBuilder skip = new ProcessBuilder("bash", "-c", imp.get("bash_command").asText());
+    imp.get("rendered_env").fields().forEachRemaining(e -> skip.environment().put(e.getKey(), e.getValue().asText()));
+    skip.environment().put("SPARK_SUBMIT", "false");
+    Process p = skip.start();
+    assertThat(p.waitFor(60, TimeUnit.SECONDS)).isTrue();
+    assertThat(p.exitValue()).isEqualTo(99);
+  }
+
+  private static Path resource(String name) throws Exception {
+    return Paths.get(DagMatchesStageGraphTest.class.getResource("/" + name).toURI());
+  }
+
+  private String run(ProcessBuilder pb) throws Exception {
+    Path err = Files.createTempFile(tmp, "stderr", ".txt");
+    pb.redirectError(err.toFile());
+    Process p = pb.start();
+    String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+    assertThat(p.waitFor(120, TimeUnit.SECONDS)).isTrue();
+    assertThat(p.exitValue()).as("%s failed: %s%s", pb.command(), out, Files.readString(err)).isZero();
+    return out;
+  }
+}
