@@ -99,6 +99,10 @@ public final class SemisupConfig {
       key = "semisup." + key;
     }
     String value = override.substring(eq + 1).trim();
+    if (value.contains("//") && !value.startsWith("\"") && !value.startsWith("[") && !value.startsWith("{")) {
+      // A URI (hdfs://..., file:///...): HOCON would read "//" as a comment and keep "hdfs:".
+      return ConfigFactory.parseMap(Map.of(key, value));
+    }
     try {
       return ConfigFactory.parseString(key + " = " + value);
     } catch (ConfigException e) {

@@ -27,6 +27,13 @@ class SemisupConfigTest {
   }
 
   @Test
+  void urisNeedNoQuotes() {
+    SemisupConfig c = SemisupConfig.load("local", null, List.of("data.train-dir=hdfs://nn:8020/data/train", "root=file:///tmp/runs"));
+    assertThat(c.getString("data.train-dir")).isEqualTo("hdfs://nn:8020/data/train");
+    assertThat(c.getString("root")).isEqualTo("file:///tmp/runs");
+  }
+
+  @Test
   void unknownKeyIsRejectedBeforeAnyWork() {
     assertThatThrownBy(() -> SemisupConfig.load("local", null, List.of("select.kk=3")))
         .isInstanceOf(IllegalArgumentException.class)
