@@ -127,17 +127,18 @@ final class ExportCommand implements Callable<Integer> {
       Path metrics = new Path(ctx.stageDir(EvaluateStage.NAME), EvaluateStage.METRICS_JSON);
       FileUtil.copy(ctx.fs(), metrics, fs, new Path(dir, EvaluateStage.METRICS_JSON), false, ctx.spark().sparkContext().hadoopConfiguration());
     }
-    int thumbs = 0;
+    // One file per image: an image selected for several classes (P > 1) is written once.
+    java.util.Set<String> written = new java.util.HashSet<>();
     for (List<Row> rows : ReportStage.thumbnails(ctx, thumbnailsPerClass, thumbnailSize).values()) {
       for (Row r : rows) {
-        if (!r.isNullAt(4)) {
+        if (!r.isNullAt(4) && written.add(r.getString(2))) {
           try (var os = fs.create(new Path(dir, "thumbnails/" + r.getString(2) + ".png"), true)) {
             os.write((byte[]) r.get(4));
           }
-          thumbs++;
         }
       }
     }
+    int thumbs = written.size();
     List<String> names = new ArrayList<>(tables.keySet());
     Map<String, Object> index = new LinkedHashMap<>();
     index.put("run_id", ctx.runId());
