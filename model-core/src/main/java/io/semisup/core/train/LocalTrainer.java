@@ -52,14 +52,10 @@ public final class LocalTrainer {
     }
     int numClasses = numClasses(g);
     int n = x.length;
-    int size = spec.size();
     g.setLearningRate(cfg.lrSchedule(n));
     g.getConfiguration().setIterationCount(0);
     g.getConfiguration().setEpochCount(0);
     Augmenter aug = cfg.augmenter();
-    float eps = (float) cfg.labelSmoothing();
-    float off = eps / numClasses;
-    float on = 1 - eps + off;
     int[] perm = new int[n];
     List<EpochStats> stats = new ArrayList<>();
     for (int e = 0; e < cfg.epochs(); e++) {
@@ -81,18 +77,15 @@ public final class LocalTrainer {
         if (b < 2) {
           break; // BatchNorm cannot train on one example
         }
-        float[] f = new float[b * size];
-        float[] l = new float[b * numClasses];
-        java.util.Arrays.fill(l, off);
+        float[][] bx = new float[b][];
+        int[] by = new int[b];
         for (int k = 0; k < b; k++) {
-          int idx = perm[start + k];
-          float[] t = aug.isIdentity() ? x[idx] : aug.apply(x[idx], spec, rnd);
-          System.arraycopy(t, 0, f, k * size, size);
-          l[k * numClasses + y[idx]] = on;
+          bx[k] = x[perm[start + k]];
+          by[k] = y[perm[start + k]];
         }
-        INDArray features =
-            Nd4j.create(f, new long[] {b, spec.channels(), spec.height(), spec.width()}, 'c');
-        INDArray labels = Nd4j.create(l, new long[] {b, numClasses}, 'c');
+        INDArray[] batch = Minibatch.pack(bx, by, spec, numClasses, aug, cfg.labelSmoothing(), rnd);
+        INDArray features = batch[0];
+        INDArray labels = batch[1];
         g.fit(new INDArray[] {features}, new INDArray[] {labels});
         lossSum += g.score() * b;
         // Free off-heap buffers now rather than when the GC notices: otherwise ND4J's

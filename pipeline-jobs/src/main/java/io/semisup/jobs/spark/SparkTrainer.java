@@ -23,7 +23,8 @@ import org.deeplearning4j.spark.api.Repartition;
 import org.deeplearning4j.spark.impl.graph.SparkComputationGraph;
 import org.deeplearning4j.spark.impl.paramavg.ParameterAveragingTrainingMaster;
 import org.nd4j.linalg.dataset.DataSet;
-import org.nd4j.linalg.factory.Nd4j;
+import io.semisup.core.train.Minibatch;
+import org.nd4j.linalg.api.ndarray.INDArray;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -158,27 +159,17 @@ public final class SparkTrainer {
     it.forEachRemaining(all::add);
     Random rnd = new Random(seed);
     java.util.Collections.shuffle(all, rnd);
-    int size = spec.size();
-    float off = eps / numClasses;
-    float on = 1 - eps + off;
     List<DataSet> out = new ArrayList<>();
     for (int start = 0; start + 2 <= all.size(); start += cfg.batchSize()) {
       int b = Math.min(cfg.batchSize(), all.size() - start);
-      if (b < 2) {
-        break; // BatchNorm cannot train on one example
-      }
-      float[] f = new float[b * size];
-      float[] l = new float[b * numClasses];
-      Arrays.fill(l, off);
+      float[][] x = new float[b][];
+      int[] y = new int[b];
       for (int k = 0; k < b; k++) {
-        Example ex = all.get(start + k);
-        float[] t = aug.isIdentity() ? ex.x() : aug.apply(ex.x(), spec, rnd);
-        System.arraycopy(t, 0, f, k * size, size);
-        l[k * numClasses + ex.y()] = on;
+        x[k] = all.get(start + k).x();
+        y[k] = all.get(start + k).y();
       }
-      out.add(new DataSet(
-          Nd4j.create(f, new long[] {b, spec.channels(), spec.height(), spec.width()}, 'c'),
-          Nd4j.create(l, new long[] {b, numClasses}, 'c')));
+      INDArray[] batch = Minibatch.pack(x, y, spec, numClasses, aug, eps, rnd);
+      out.add(new DataSet(batch[0], batch[1]));
     }
     return out.iterator();
   }
