@@ -273,12 +273,7 @@ public final class OnnxScorer implements Scorer {
     FloatBuffer in = buffer(n * size);
     for (int i = 0; i < n; i++) {
       float[] row = chwBatch[i];
-      if (row == null || row.length != size) {
-        throw new IllegalArgumentException(
-            "Cannot score image " + i + " of the batch: its tensor has "
-                + (row == null ? "no" : String.valueOf(row.length)) + " values, the model needs "
-                + size + " (" + spec + "). Preprocess with this model's InputSpec");
-      }
+      Scorer.checkTensor(row, i, spec);
       in.put(row);
     }
     in.flip();

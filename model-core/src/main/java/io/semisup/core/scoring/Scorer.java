@@ -36,4 +36,15 @@ public interface Scorer extends AutoCloseable {
 
   @Override
   void close();
+
+  /** Refuses a tensor that does not fit the model's input, naming the image and the fix. */
+  static void checkTensor(float[] row, int index, io.semisup.core.image.InputSpec spec) {
+    int size = spec.size();
+    if (row == null || row.length != size) {
+      throw new IllegalArgumentException(
+          "Cannot score image " + index + " of the batch: its tensor has "
+              + (row == null ? "no" : String.valueOf(row.length)) + " values, the model needs "
+              + size + " (" + spec + "). Preprocess with this model's InputSpec");
+    }
+  }
 }
