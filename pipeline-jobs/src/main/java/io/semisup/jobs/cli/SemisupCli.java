@@ -26,7 +26,10 @@ import picocli.CommandLine.Mixin;
       "",
       "Quick start: bin/semisup demo   (Fashion-MNIST, local Spark, about 15 minutes on 2 cores)"
     },
-    subcommands = {DemoCommand.class, StagesCommand.class, ConfigCommand.class, ExportCommand.class})
+    subcommands = {
+      DemoCommand.class, StagesCommand.class, ConfigCommand.class, ExportCommand.class,
+      io.semisup.jobs.bench.BenchCommand.class
+    })
 public final class SemisupCli implements Runnable {
 
   @Override
