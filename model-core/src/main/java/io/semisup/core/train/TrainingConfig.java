@@ -23,6 +23,7 @@ import org.nd4j.linalg.schedule.ISchedule;
  * @param weightDecay L2 coefficient on weights (not biases, not BatchNorm)
  * @param augmentFlip random horizontal flips during training
  * @param augmentShift random translation of up to this many pixels during training
+ * @param augmentErase probability of random erasing (a random rectangle of noise) per image
  * @param labelSmoothing epsilon of label smoothing (targets (1-eps)*onehot + eps/classes)
  * @param seed seeds weight init, shuffling and augmentation
  */
@@ -36,6 +37,7 @@ public record TrainingConfig(
     double weightDecay,
     boolean augmentFlip,
     int augmentShift,
+    double augmentErase,
     double labelSmoothing,
     long seed)
     implements Serializable {
@@ -65,6 +67,10 @@ public record TrainingConfig(
     if (labelSmoothing < 0 || labelSmoothing >= 1) {
       throw new IllegalArgumentException("Cannot use label smoothing " + labelSmoothing);
     }
+    if (augmentErase < 0 || augmentErase > 1) {
+      throw new IllegalArgumentException(
+          "Cannot erase with probability " + augmentErase + ": must be in [0, 1]");
+    }
     if (augmentShift < 0) {
       throw new IllegalArgumentException("Cannot shift by " + augmentShift + " pixels");
     }
@@ -72,12 +78,13 @@ public record TrainingConfig(
 
   /** A reasonable starting point (the teacher recipe of the experiments). */
   public static TrainingConfig defaults() {
-    return new TrainingConfig(30, 64, 0.1, "onecycle", 0.15, 0.9, 5e-4, true, 2, 0.0, 42L);
+    return new TrainingConfig(30, 64, 0.1, "onecycle", 0.15, 0.9, 5e-4, true, 2, 0.0, 0.0, 42L);
   }
 
   /** The augmentation this config asks for. */
   public Augmenter augmenter() {
-    return augmentFlip || augmentShift > 0 ? new Augmenter(augmentFlip, augmentShift)
+    return augmentFlip || augmentShift > 0 || augmentErase > 0
+        ? new Augmenter(augmentFlip, augmentShift, augmentErase)
         : Augmenter.NONE;
   }
 
@@ -94,46 +101,51 @@ public record TrainingConfig(
 
   public TrainingConfig withEpochs(int v) {
     return new TrainingConfig(v, batchSize, learningRate, schedule, warmupFraction, momentum,
-        weightDecay, augmentFlip, augmentShift, labelSmoothing, seed);
+        weightDecay, augmentFlip, augmentShift, augmentErase, labelSmoothing, seed);
   }
 
   public TrainingConfig withBatchSize(int v) {
     return new TrainingConfig(epochs, v, learningRate, schedule, warmupFraction, momentum,
-        weightDecay, augmentFlip, augmentShift, labelSmoothing, seed);
+        weightDecay, augmentFlip, augmentShift, augmentErase, labelSmoothing, seed);
   }
 
   public TrainingConfig withLearningRate(double v) {
     return new TrainingConfig(epochs, batchSize, v, schedule, warmupFraction, momentum,
-        weightDecay, augmentFlip, augmentShift, labelSmoothing, seed);
+        weightDecay, augmentFlip, augmentShift, augmentErase, labelSmoothing, seed);
   }
 
   public TrainingConfig withSchedule(String v, double warmup) {
     return new TrainingConfig(epochs, batchSize, learningRate, v, warmup, momentum,
-        weightDecay, augmentFlip, augmentShift, labelSmoothing, seed);
+        weightDecay, augmentFlip, augmentShift, augmentErase, labelSmoothing, seed);
   }
 
   public TrainingConfig withMomentum(double v) {
     return new TrainingConfig(epochs, batchSize, learningRate, schedule, warmupFraction, v,
-        weightDecay, augmentFlip, augmentShift, labelSmoothing, seed);
+        weightDecay, augmentFlip, augmentShift, augmentErase, labelSmoothing, seed);
   }
 
   public TrainingConfig withWeightDecay(double v) {
     return new TrainingConfig(epochs, batchSize, learningRate, schedule, warmupFraction,
-        momentum, v, augmentFlip, augmentShift, labelSmoothing, seed);
+        momentum, v, augmentFlip, augmentShift, augmentErase, labelSmoothing, seed);
   }
 
   public TrainingConfig withAugment(boolean flip, int shift) {
     return new TrainingConfig(epochs, batchSize, learningRate, schedule, warmupFraction,
-        momentum, weightDecay, flip, shift, labelSmoothing, seed);
+        momentum, weightDecay, flip, shift, augmentErase, labelSmoothing, seed);
+  }
+
+  public TrainingConfig withErase(double v) {
+    return new TrainingConfig(epochs, batchSize, learningRate, schedule, warmupFraction,
+        momentum, weightDecay, augmentFlip, augmentShift, v, labelSmoothing, seed);
   }
 
   public TrainingConfig withLabelSmoothing(double v) {
     return new TrainingConfig(epochs, batchSize, learningRate, schedule, warmupFraction,
-        momentum, weightDecay, augmentFlip, augmentShift, v, seed);
+        momentum, weightDecay, augmentFlip, augmentShift, augmentErase, v, seed);
   }
 
   public TrainingConfig withSeed(long v) {
     return new TrainingConfig(epochs, batchSize, learningRate, schedule, warmupFraction,
-        momentum, weightDecay, augmentFlip, augmentShift, labelSmoothing, v);
+        momentum, weightDecay, augmentFlip, augmentShift, augmentErase, labelSmoothing, v);
   }
 }

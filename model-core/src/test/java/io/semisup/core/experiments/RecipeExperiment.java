@@ -3,11 +3,10 @@ package io.semisup.core.experiments;
 import io.semisup.core.data.FashionMnist;
 import io.semisup.core.image.InputSpec;
 import io.semisup.core.model.Architectures;
+import io.semisup.core.scoring.OnnxExporter;
+import io.semisup.core.scoring.OnnxScorer;
 import io.semisup.core.train.LocalTrainer;
 import io.semisup.core.train.TrainingConfig;
-import java.io.DataInputStream;
-import java.io.DataOutputStream;
-import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
@@ -21,51 +20,46 @@ import java.util.Random;
 import org.deeplearning4j.nn.graph.ComputationGraph;
 
 /**
- * The whole teacher/student method in one JVM, for the recipe search (not a unit test, not part
- * of the product). Arguments are {@code key=value} overrides of the defaults below; one TSV row
- * per run is appended to {@code out} (default /work/recipe-logs/results.tsv).
+ * The whole teacher/student method in one JVM and one core, for screening student recipes two at
+ * a time on the 2-core machine (not a unit test, not part of the product; the pipeline's numbers
+ * come from {@code bin/semisup demo}). Arguments are {@code key=value} overrides of the defaults
+ * below, which follow conf/defaults.conf; one TSV row per run is appended to {@code out}.
  *
- * <p>Teacher pool scores are cached per (teacher config, seed) under {@code cache}, so student
- * variations do not retrain the teacher; the cached teacher's timings are reported as measured.
- *
- * <p>Measured so far (seed 1, resnet-small = 16/32 widths, flips + 2px shifts, SGD Nesterov 0.9,
- * wd 5e-4, one-cycle peak 0.1; 2 shared cores under heavy load from other builds, OMP_NUM_THREADS=1;
- * logs in /work/recipe-logs):
- * <pre>
- * teacher 25 ep b64          : 77.44% (555 s, OMP 2, load 5-9), scoring 59k 347 s
- * teacher 20 ep b100         : 74.44% (157 s), scoring 59k 230 s, P@1000..5000 = .905 .882 .858 .831 .810
- *  K=1500, student 3 ep b128 : precision 89.2%, student 70.56%, ft 10 ep lr .01 -> 74.38% (gain -0.06)
- *  K=1000, student 5 ep b128 : precision 90.5%, student 70.30%, ft 10 ep lr .01 -> 74.73% (gain +0.29)
- * </pre>
- * Not yet a recipe that gains: the student sees too few image presentations (45-50k) to beat
- * the teacher before fine-tuning. Run with {@code OMP_NUM_THREADS=1} when the cores are shared.
+ * <p>The teacher (weights and its probabilities on the pool) is cached per teacher config and
+ * seed under {@code cache}, so student variations do not retrain it. Pool scoring uses the ONNX
+ * export, as the pipeline does. Run with {@code OMP_NUM_THREADS=1}.
  */
 public final class RecipeExperiment {
 
-  public static void main(String[] args) throws IOException {
+  public static void main(String[] args) throws Exception {
     Map<String, String> a = new LinkedHashMap<>();
     a.put("arch", "resnet-small");
     a.put("studentArch", "");
-    a.put("seed", "1");
+    a.put("seed", "42");
     a.put("perClass", "100");
     a.put("batch", "64");
-    a.put("tEpochs", "25");
+    a.put("tEpochs", "30");
     a.put("tLr", "0.1");
+    a.put("tErase", "0.0");
     a.put("sched", "onecycle");
     a.put("warmup", "0.15");
     a.put("wd", "5e-4");
     a.put("flip", "true");
     a.put("shift", "2");
-    a.put("smooth", "0.0");
-    a.put("K", "3000");
+    a.put("K", "2000");
+    a.put("sInit", "teacher");
+    a.put("sWithLab", "true");
     a.put("sEpochs", "4");
-    a.put("sLr", "0.1");
+    a.put("sLr", "0.03");
     a.put("sBatch", "128");
-    a.put("sSmooth", "");
+    a.put("sSched", "onecycle");
+    a.put("sSmooth", "0.0");
+    a.put("sErase", "0.0");
     a.put("ftEpochs", "10");
     a.put("ftLr", "0.01");
     a.put("ftBatch", "64");
-    a.put("ftWarmup", "0.0");
+    a.put("ftSched", "cosine");
+    a.put("ftErase", "0.0");
     a.put("tag", "");
     a.put("cache", "/work/recipe-logs/cache");
     a.put("out", "/work/recipe-logs/results.tsv");
@@ -85,18 +79,19 @@ public final class RecipeExperiment {
         Integer.parseInt(a.get("tEpochs")), Integer.parseInt(a.get("batch")),
         Double.parseDouble(a.get("tLr")), a.get("sched"), Double.parseDouble(a.get("warmup")),
         0.9, Double.parseDouble(a.get("wd")), Boolean.parseBoolean(a.get("flip")),
-        Integer.parseInt(a.get("shift")), Double.parseDouble(a.get("smooth")), seed);
-    double sSmooth = a.get("sSmooth").isEmpty() ? base.labelSmoothing()
-        : Double.parseDouble(a.get("sSmooth"));
+        Integer.parseInt(a.get("shift")), Double.parseDouble(a.get("tErase")), 0.0, seed);
     TrainingConfig studentCfg = base.withEpochs(Integer.parseInt(a.get("sEpochs")))
         .withLearningRate(Double.parseDouble(a.get("sLr")))
-        .withBatchSize(Integer.parseInt(a.get("sBatch"))).withLabelSmoothing(sSmooth)
+        .withBatchSize(Integer.parseInt(a.get("sBatch")))
+        .withSchedule(a.get("sSched"), base.warmupFraction())
+        .withLabelSmoothing(Double.parseDouble(a.get("sSmooth")))
+        .withErase(Double.parseDouble(a.get("sErase")))
         .withSeed(seed + 1000);
     TrainingConfig ftCfg = base.withEpochs(Integer.parseInt(a.get("ftEpochs")))
         .withLearningRate(Double.parseDouble(a.get("ftLr")))
         .withBatchSize(Integer.parseInt(a.get("ftBatch")))
-        .withSchedule(base.schedule().equals("onecycle") ? "onecycle" : base.schedule(),
-            Double.parseDouble(a.get("ftWarmup")))
+        .withSchedule(a.get("ftSched"), base.warmupFraction())
+        .withErase(Double.parseDouble(a.get("ftErase")))
         .withSeed(seed + 2000);
 
     long tAll = System.nanoTime();
@@ -117,62 +112,32 @@ public final class RecipeExperiment {
     float[][] xPool = train.chw(pool, spec);
     int[] yPool = train.labels(pool);
 
-    // ---- teacher (cached) ----
-    String teacherKey = String.format(Locale.ROOT, "%s_pc%d_e%d_b%d_lr%s_%s_w%s_wd%s_f%s_s%d_ls%s_seed%d",
+    // ---- teacher (cached: weights + pool probabilities) ----
+    String teacherKey = String.format(Locale.ROOT,
+        "%s_pc%d_e%d_b%d_lr%s_%s_w%s_wd%s_f%s_s%d_er%s_seed%d",
         arch, perClass, base.epochs(), base.batchSize(), a.get("tLr"), base.schedule(),
-        a.get("warmup"), a.get("wd"), base.augmentFlip(), base.augmentShift(), a.get("smooth"),
+        a.get("warmup"), a.get("wd"), base.augmentFlip(), base.augmentShift(), a.get("tErase"),
         seed);
-    Path cacheFile = Path.of(a.get("cache"), teacherKey + ".bin");
-    float[][] poolProbs;
-    double teacherTop1;
-    double teacherTrainS;
-    double scoreS;
-    if (Files.isRegularFile(cacheFile)) {
-      try (DataInputStream in = new DataInputStream(
-          new java.io.BufferedInputStream(Files.newInputStream(cacheFile)))) {
-        teacherTop1 = in.readDouble();
-        teacherTrainS = in.readDouble();
-        scoreS = in.readDouble();
-        int n = in.readInt();
-        int c = in.readInt();
-        poolProbs = new float[n][c];
-        for (float[] row : poolProbs) {
-          for (int j = 0; j < c; j++) {
-            row[j] = in.readFloat();
-          }
-        }
-      }
-      System.out.printf("teacher (cached %s): top1 %.4f train %.0fs score %.0fs%n", cacheFile,
-          teacherTop1, teacherTrainS, scoreS);
+    Path modelFile = Path.of(a.get("cache"), teacherKey + ".zip");
+    ComputationGraph teacher;
+    double teacherTrainS = 0;
+    if (Files.isRegularFile(modelFile)) {
+      teacher = ComputationGraph.load(modelFile.toFile(), true);
+      System.out.println("teacher cached: " + modelFile);
     } else {
-      ComputationGraph teacher = Architectures.build(arch, spec, 10, base);
+      teacher = Architectures.build(arch, spec, 10, base);
       long t0 = System.nanoTime();
-      var st = LocalTrainer.fit(teacher, xLab, yLab, base, spec,
-          e -> { });
+      LocalTrainer.fit(teacher, xLab, yLab, base, spec, e -> { });
       teacherTrainS = (System.nanoTime() - t0) / 1e9;
-      System.out.printf("teacher train %.1fs, last loss %.4f%n", teacherTrainS,
-          st.get(st.size() - 1).meanLoss());
-      teacherTop1 = LocalTrainer.evaluate(teacher, xTest, yTest)[0];
-      t0 = System.nanoTime();
-      poolProbs = LocalTrainer.predict(teacher, xPool);
-      scoreS = (System.nanoTime() - t0) / 1e9;
-      System.out.printf("teacher top1 %.4f; scored %d in %.1fs%n", teacherTop1, pool.length,
-          scoreS);
-      Files.createDirectories(cacheFile.getParent());
-      try (DataOutputStream out = new DataOutputStream(
-          new java.io.BufferedOutputStream(Files.newOutputStream(cacheFile)))) {
-        out.writeDouble(teacherTop1);
-        out.writeDouble(teacherTrainS);
-        out.writeDouble(scoreS);
-        out.writeInt(poolProbs.length);
-        out.writeInt(10);
-        for (float[] row : poolProbs) {
-          for (float v : row) {
-            out.writeFloat(v);
-          }
-        }
-      }
+      Files.createDirectories(modelFile.getParent());
+      teacher.save(modelFile.toFile(), true);
     }
+    double teacherTop1 = top1(teacher, spec, xTest, yTest);
+    long t0 = System.nanoTime();
+    float[][] poolProbs = onnxProbs(teacher, spec, xPool);
+    double scoreS = (System.nanoTime() - t0) / 1e9;
+    System.out.printf("teacher top1 %.4f (train %.0fs); pool scored in %.1fs%n", teacherTop1,
+        teacherTrainS, scoreS);
 
     // ---- selection: P=1, top-K per argmax class, ties by index ----
     int k = Integer.parseInt(a.get("K"));
@@ -180,7 +145,6 @@ public final class RecipeExperiment {
     for (int c = 0; c < 10; c++) {
       byClass.add(new ArrayList<>());
     }
-    int[] arg = new int[pool.length];
     for (int i = 0; i < pool.length; i++) {
       int best = 0;
       for (int c = 1; c < 10; c++) {
@@ -188,7 +152,6 @@ public final class RecipeExperiment {
           best = c;
         }
       }
-      arg[i] = best;
       byClass.get(best).add(i);
     }
     StringBuilder precAtK = new StringBuilder();
@@ -197,58 +160,88 @@ public final class RecipeExperiment {
           precision(byClass, poolProbs, yPool, kk)[0]));
     }
     System.out.println("pseudo-label precision:" + precAtK);
-    List<Integer> sel = new ArrayList<>();
-    List<Integer> selLabel = new ArrayList<>();
-    int[] perClassSel = new int[10];
+    List<float[]> xs = new ArrayList<>();
+    List<Integer> ys = new ArrayList<>();
+    int correct = 0;
+    int selected = 0;
     for (int c = 0; c < 10; c++) {
       List<Integer> l = sorted(byClass.get(c), poolProbs, c);
       for (int j = 0; j < Math.min(k, l.size()); j++) {
-        sel.add(l.get(j));
-        selLabel.add(c);
-        perClassSel[c]++;
+        xs.add(xPool[l.get(j)]);
+        ys.add(c);
+        correct += yPool[l.get(j)] == c ? 1 : 0;
+        selected++;
       }
     }
-    int correct = 0;
-    float[][] xSel = new float[sel.size()][];
-    int[] ySel = new int[sel.size()];
-    for (int j = 0; j < sel.size(); j++) {
-      xSel[j] = xPool[sel.get(j)];
-      ySel[j] = selLabel.get(j);
-      correct += yPool[sel.get(j)] == ySel[j] ? 1 : 0;
+    double precision = correct / (double) selected;
+    if (Boolean.parseBoolean(a.get("sWithLab"))) {
+      for (int i = 0; i < xLab.length; i++) {
+        xs.add(xLab[i]);
+        ys.add(yLab[i]);
+      }
     }
-    double precision = correct / (double) sel.size();
-    System.out.printf("selected %d (per class %s), precision %.4f%n", sel.size(),
-        Arrays.toString(perClassSel), precision);
+    float[][] xSel = xs.toArray(new float[0][]);
+    int[] ySel = ys.stream().mapToInt(Integer::intValue).toArray();
+    System.out.printf("selected %d, precision %.4f; student trains on %d%n", selected, precision,
+        xSel.length);
 
     // ---- student ----
-    ComputationGraph student = Architectures.build(studentArch, spec, 10, studentCfg);
-    long t0 = System.nanoTime();
+    ComputationGraph student = a.get("sInit").equals("teacher")
+        ? withConfig(teacher.clone(), studentArch, spec, studentCfg)
+        : Architectures.build(studentArch, spec, 10, studentCfg);
+    t0 = System.nanoTime();
     LocalTrainer.fit(student, xSel, ySel, studentCfg, spec,
         e -> System.out.printf("  student epoch %d %.0fs%n", e, (System.nanoTime() - tAll) / 1e9));
     double studentS = (System.nanoTime() - t0) / 1e9;
-    double studentTop1 = LocalTrainer.evaluate(student, xTest, yTest)[0];
+    double studentTop1 = top1(student, spec, xTest, yTest);
     System.out.printf("student top1 %.4f (train %.0fs)%n", studentTop1, studentS);
 
     // ---- fine-tune ----
+    student = withConfig(student, studentArch, spec, ftCfg);
     t0 = System.nanoTime();
     LocalTrainer.fit(student, xLab, yLab, ftCfg, spec, e -> { });
     double ftS = (System.nanoTime() - t0) / 1e9;
-    double[] ft = LocalTrainer.evaluate(student, xTest, yTest);
+    double ft = top1(student, spec, xTest, yTest);
     double totalS = (System.nanoTime() - tAll) / 1e9;
-    System.out.printf("finetuned top1 %.4f top5 %.4f (ft %.0fs); GAIN %.2f points; total %.0fs%n",
-        ft[0], ft[1], ftS, 100 * (ft[0] - teacherTop1), totalS);
+    System.out.printf("finetuned top1 %.4f (ft %.0fs); GAIN %.2f points; total %.0fs%n",
+        ft, ftS, 100 * (ft - teacherTop1), totalS);
 
     Path out = Path.of(a.get("out"));
     boolean header = !Files.exists(out);
     String row = String.format(Locale.ROOT,
         "%s\t%s\t%.4f\t%.4f\t%.4f\t%.4f\t%.2f\t%.0f\t%.0f\t%.0f\t%.0f\t%.0f\t%s%n",
         java.time.LocalTime.now().withNano(0), a.get("tag"), teacherTop1, precision, studentTop1,
-        ft[0], 100 * (ft[0] - teacherTop1), teacherTrainS, scoreS, studentS, ftS, totalS,
-        a);
+        ft, 100 * (ft - teacherTop1), teacherTrainS, scoreS, studentS, ftS, totalS, a);
     Files.writeString(out,
         (header ? "time\ttag\tteacher\tprecision\tstudent\tfinetuned\tgain\tteacher_s\tscore_s"
             + "\tstudent_s\tft_s\ttotal_s\tconfig\n" : "") + row,
         StandardOpenOption.CREATE, StandardOpenOption.APPEND);
+  }
+
+  /** A fresh graph with {@code cfg}'s updater and schedule carrying {@code trained}'s weights. */
+  static ComputationGraph withConfig(ComputationGraph trained, String arch, InputSpec spec,
+      TrainingConfig cfg) {
+    ComputationGraph g = Architectures.build(arch, spec, 10, cfg);
+    g.setParams(trained.params().dup());
+    if (trained.getUpdater() != null && g.getUpdater() != null) {
+      // fresh momentum: a new phase starts from the weights only
+      g.getUpdater().getStateViewArray().assign(0);
+    }
+    return g;
+  }
+
+  static float[][] onnxProbs(ComputationGraph g, InputSpec spec, float[][] x) {
+    try (OnnxScorer s = new OnnxScorer(new OnnxExporter(spec).toBytes(g), spec, 10)) {
+      List<float[]> out = new ArrayList<>();
+      for (int i = 0; i < x.length; i += 512) {
+        out.addAll(Arrays.asList(s.probabilities(Arrays.copyOfRange(x, i, Math.min(x.length, i + 512)))));
+      }
+      return out.toArray(new float[0][]);
+    }
+  }
+
+  static double top1(ComputationGraph g, InputSpec spec, float[][] x, int[] y) {
+    return LocalTrainer.accuracy(onnxProbs(g, spec, x), y)[0];
   }
 
   /** Seeded choice of {@code perClass} labelled images per class; the rest is the pool. */

@@ -69,4 +69,41 @@ class AugmenterTest {
       }
     }
   }
+
+  @Test
+  void eraseReplacesOneRectangleWithNoiseInPixelRange() {
+    InputSpec spec = new InputSpec(28, 28, 1, new float[] {0.5f}, new float[] {0.25f});
+    float[] x = new float[28 * 28];
+    java.util.Arrays.fill(x, 100f); // outside the normalized range of any raw pixel
+    Augmenter erase = new Augmenter(false, 0, 1.0);
+    Random r = new Random(5);
+    for (int k = 0; k < 50; k++) {
+      float[] o = erase.apply(x, spec, r);
+      int minY = 28;
+      int maxY = -1;
+      int minX = 28;
+      int maxX = -1;
+      int changed = 0;
+      for (int i = 0; i < o.length; i++) {
+        if (o[i] != 100f) {
+          changed++;
+          assertThat(o[i]).isBetween(-2f, 2f); // (u - 0.5) / 0.25 for u in [0, 1)
+          minY = Math.min(minY, i / 28);
+          maxY = Math.max(maxY, i / 28);
+          minX = Math.min(minX, i % 28);
+          maxX = Math.max(maxX, i % 28);
+        }
+      }
+      int box = (maxY - minY + 1) * (maxX - minX + 1);
+      assertThat(changed).isEqualTo(box); // one filled rectangle
+      assertThat(box).isBetween((int) (0.02 * 784) - 2, (int) (0.4 * 784) + 30);
+    }
+  }
+
+  @Test
+  void eraseProbabilityZeroNeverErases() {
+    Augmenter a = new Augmenter(false, 0, 0.0);
+    assertThat(a.isIdentity()).isTrue();
+    assertThat(new Augmenter(false, 0, 0.5).isIdentity()).isFalse();
+  }
 }

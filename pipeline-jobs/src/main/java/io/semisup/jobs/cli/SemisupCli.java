@@ -28,7 +28,7 @@ import picocli.CommandLine.Mixin;
     },
     subcommands = {
       DemoCommand.class, StagesCommand.class, ConfigCommand.class, ExportCommand.class,
-      io.semisup.jobs.bench.BenchCommand.class
+      AblateCommand.class, io.semisup.jobs.bench.BenchCommand.class
     })
 public final class SemisupCli implements Runnable {
 

@@ -19,6 +19,7 @@ public final class TrainingConfigs {
         c.getDouble("weight-decay"),
         c.getBoolean("augment-flip"),
         c.getInt("augment-shift"),
+        c.getDouble("augment-erase"),
         c.getDouble("label-smoothing"),
         seed);
   }

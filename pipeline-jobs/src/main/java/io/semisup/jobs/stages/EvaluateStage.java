@@ -87,6 +87,16 @@ public final class EvaluateStage extends Stage {
     ctx.writeString(new Path(out, METRICS_JSON), RunContext.json().writerWithDefaultPrettyPrinter().writeValueAsString(metrics));
   }
 
+  /**
+   * {top-1, top-5} of one model stage's model on the run's evaluation split (the ablation's
+   * all-labels ceiling is a teacher evaluated alone).
+   */
+  public static double[] accuracyOf(RunContext ctx, String modelStage) {
+    Dataset<Row> val = Images.split(ctx, Tables.VAL);
+    ScoringModel model = ScoreStage.scoringModel(ctx, modelStage);
+    return accuracy(ScoreStage.score(ctx, val, model, ctx.config().getInt("score.batch-size"), 5));
+  }
+
   /** {top-1, top-5} over scored rows with labels. */
   private static double[] accuracy(Dataset<Row> scored) {
     Row r =

@@ -30,6 +30,17 @@ final class Models {
     }
   }
 
+  /** The model of a committed model stage given by its directory (e.g. another run's finetune). */
+  static ModelBundle loadFrom(RunContext ctx, String stageDir, String key) {
+    Path file = new Path(stageDir, FILE);
+    try (InputStream in = file.getFileSystem(ctx.spark().sparkContext().hadoopConfiguration()).open(file)) {
+      return ModelBundle.readFrom(in);
+    } catch (IOException e) {
+      throw new IllegalStateException("Cannot load the model given by " + key + " from " + file + ": "
+          + e.getMessage() + ". Point " + key + " at a committed teacher, student or finetune stage directory.", e);
+    }
+  }
+
   static byte[] bytes(RunContext ctx, String stage) {
     return ctx.readBytes(new Path(ctx.stageDir(stage), FILE));
   }

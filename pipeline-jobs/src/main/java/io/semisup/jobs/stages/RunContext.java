@@ -7,6 +7,7 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
 import java.nio.charset.StandardCharsets;
+import java.util.Set;
 import org.apache.hadoop.fs.FSDataOutputStream;
 import org.apache.hadoop.fs.FileSystem;
 import org.apache.hadoop.fs.Path;
@@ -15,6 +16,10 @@ import org.apache.spark.sql.SparkSession;
 /**
  * One run of the pipeline as the stages see it: the Spark session, the validated configuration and
  * the run directory ({@code <root>/<run-id>}) on any Hadoop file system (local, HDFS).
+ *
+ * <p>A run may name a {@code base-run} whose committed {@code shared-stages} it reads instead of
+ * its own: the ablations ({@code bin/semisup ablate}) train one teacher and score the pool once,
+ * then vary only the stages after it. Shared stages are never written by the borrowing run.
  */
 public final class RunContext {
 
@@ -25,6 +30,8 @@ public final class RunContext {
   private final String runId;
   private final Path runDir;
   private final FileSystem fs;
+  private final String baseRun;
+  private final Set<String> sharedStages;
 
   public RunContext(SparkSession spark, SemisupConfig config) {
     this.spark = spark;
@@ -34,6 +41,12 @@ public final class RunContext {
       throw new IllegalArgumentException(
           "Cannot use run id '" + runId + "': it must be non-empty and contain no '/'.");
     }
+    this.baseRun = config.getString("base-run");
+    if (!baseRun.isEmpty() && (baseRun.contains("/") || baseRun.equals(runId))) {
+      throw new IllegalArgumentException("Cannot use base-run '" + baseRun + "' for run '" + runId
+          + "': it must be another run id of the same root, without '/'.");
+    }
+    this.sharedStages = Set.copyOf(config.raw().getStringList("shared-stages"));
     Path root = new Path(config.getString("root"));
     try {
       this.fs = root.getFileSystem(spark.sparkContext().hadoopConfiguration());
@@ -63,9 +76,19 @@ public final class RunContext {
     return fs;
   }
 
-  /** Committed output directory of a stage. */
+  /** The run whose committed stages this run shares, or empty. */
+  public String baseRun() {
+    return baseRun;
+  }
+
+  /** True when this run reads {@code stage} from its base run instead of running it. */
+  public boolean isShared(String stage) {
+    return !baseRun.isEmpty() && sharedStages.contains(stage);
+  }
+
+  /** Committed output directory of a stage (in the base run for shared stages). */
   public Path stageDir(String stage) {
-    return new Path(runDir, stage);
+    return new Path(isShared(stage) ? new Path(runDir.getParent(), baseRun) : runDir, stage);
   }
 
   /** A table or file inside a stage's committed output, as a string Spark can read. */

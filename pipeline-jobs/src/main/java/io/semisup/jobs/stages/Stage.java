@@ -50,6 +50,15 @@ public abstract class Stage {
   public final Outcome execute(RunContext ctx) {
     Path target = ctx.stageDir(name());
     boolean force = ctx.config().getBoolean("force");
+    if (ctx.isShared(name())) {
+      if (!ctx.isCommitted(name())) {
+        throw new IllegalStateException("Cannot share stage " + name() + " of base run "
+            + ctx.baseRun() + ": it is not committed under " + target + ". Run `bin/semisup "
+            + name() + " --run-id " + ctx.baseRun() + "` first, or drop it from shared-stages.");
+      }
+      log.info("[{}] shared from base run {} at {}: skipped", name(), ctx.baseRun(), target);
+      return new Outcome(name(), true, target);
+    }
     if (ctx.isCommitted(name()) && !force) {
       log.info("[{}] already committed at {}: skipped (use --force to redo)", name(), target);
       return new Outcome(name(), true, target);

@@ -2,6 +2,7 @@ package io.semisup.jobs.stages;
 
 import io.semisup.core.image.InputSpec;
 import io.semisup.core.model.Architectures;
+import io.semisup.core.model.ModelBundle;
 import io.semisup.core.train.TrainingConfig;
 import io.semisup.jobs.cli.SemisupCli;
 import io.semisup.jobs.tables.Tables;
@@ -10,7 +11,11 @@ import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
 import org.deeplearning4j.nn.graph.ComputationGraph;
 
-/** Trains the teacher on the labelled training split: the model that labels the unlabelled pool. */
+/**
+ * Trains the teacher on the labelled training split: the model that labels the unlabelled pool.
+ * With {@code teacher.init-from} it starts from another run's model instead (with
+ * {@code teacher.epochs = 0}, takes it as is): the next round of iterated self-training.
+ */
 public final class TeacherStage extends TrainingStage {
 
   public static final String NAME = "teacher";
@@ -51,6 +56,20 @@ public final class TeacherStage extends TrainingStage {
 
   @Override
   protected ComputationGraph initialModel(RunContext ctx, TrainingConfig cfg, InputSpec spec, List<String> classes) {
-    return Architectures.build(architecture(ctx), spec, classes.size(), cfg);
+    String from = ctx.config().getString("teacher.init-from");
+    if (from.isEmpty()) {
+      return Architectures.build(architecture(ctx), spec, classes.size(), cfg);
+    }
+    // Iterated self-training: the previous round's (fine-tuned) student becomes the teacher.
+    ModelBundle previous = Models.loadFrom(ctx, from, "teacher.init-from");
+    if (!previous.metadata().architecture().equals(architecture(ctx))
+        || !previous.metadata().classNames().equals(classes)) {
+      throw new IllegalArgumentException("Cannot start the teacher from " + from + ": it is a "
+          + previous.metadata().architecture() + " over " + previous.metadata().classNames()
+          + ", this run needs a " + architecture(ctx) + " over " + classes
+          + ". Set model.teacher-architecture to match, or clear teacher.init-from.");
+    }
+    log.info("[teacher] starting from {} ({})", from, previous.metadata().modelId());
+    return previous.graph();
   }
 }

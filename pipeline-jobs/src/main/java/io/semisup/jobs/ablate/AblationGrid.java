@@ -1,0 +1,69 @@
+package io.semisup.jobs.ablate;
+
+import com.typesafe.config.Config;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+
+/**
+ * The ablations of Yalniz et al. (2019) at our scale, as grid cells: K (images per class), P
+ * (classes per image), size of the unlabelled pool, the training recipe (fine-tuned or not;
+ * pseudo-labels alone or with the labels), the student's architecture and initialisation, and
+ * balanced top-K versus a global confidence threshold. Values come from {@code semisup.ablate}.
+ */
+public final class AblationGrid {
+
+  /** Axes in the order of the table. */
+  public static final List<String> AXES = List.of("k", "p", "pool", "recipe", "arch", "selection");
+
+  private AblationGrid() {}
+
+  /** The cells of the named axes; the demo's default configuration appears on every axis. */
+  public static List<Variant> cells(Config ablate, List<String> axes) {
+    List<Variant> out = new ArrayList<>();
+    for (String axis : axes) {
+      switch (axis) {
+        case "k" -> {
+          for (int k : ablate.getIntList("k-values")) {
+            out.add(new Variant("k", "K=" + k, List.of("select.k=" + k), "finetuned", k));
+          }
+        }
+        case "p" -> {
+          for (int p : ablate.getIntList("p-values")) {
+            out.add(new Variant("p", "P=" + p, List.of("select.p=" + p), "finetuned", p));
+          }
+        }
+        case "pool" -> {
+          for (double f : ablate.getDoubleList("pool-fractions")) {
+            String label = String.format(Locale.ROOT, "%.0f%% of pool", 100 * f);
+            List<String> o = f == 1.0 ? List.of() : List.of("select.pool-fraction=" + f);
+            out.add(new Variant("pool", label, o, "finetuned", f));
+          }
+        }
+        case "recipe" -> {
+          List<String> pseudoOnly = List.of("student.with-labelled=false");
+          out.add(new Variant("recipe", "pseudo-labels, then fine-tuned", pseudoOnly, "finetuned", Double.NaN));
+          out.add(new Variant("recipe", "pseudo-labels, not fine-tuned", pseudoOnly, "student", Double.NaN));
+          out.add(new Variant("recipe", "pseudo + labelled together, not fine-tuned", List.of(), "student", Double.NaN));
+          out.add(new Variant("recipe", "pseudo + labelled, then fine-tuned", List.of(), "finetuned", Double.NaN));
+        }
+        case "arch" -> {
+          out.add(new Variant("arch", "student = teacher (warm start)", List.of(), "finetuned", Double.NaN));
+          out.add(new Variant("arch", "student = teacher arch, from scratch",
+              List.of("student.init=scratch"), "finetuned", Double.NaN));
+          out.add(new Variant("arch", "smaller student (" + ablate.getString("small-student") + ", scratch)",
+              List.of("student.init=scratch", "model.student-architecture=" + ablate.getString("small-student")),
+              "finetuned", Double.NaN));
+        }
+        case "selection" -> {
+          out.add(new Variant("selection", "balanced top-K per class", List.of(), "finetuned", Double.NaN));
+          out.add(new Variant("selection", "global threshold (same count)",
+              List.of("select.mode=global"), "finetuned", Double.NaN));
+        }
+        default -> throw new IllegalArgumentException(
+            "Cannot run ablation axis '" + axis + "': known axes are " + AXES);
+      }
+    }
+    return out;
+  }
+}

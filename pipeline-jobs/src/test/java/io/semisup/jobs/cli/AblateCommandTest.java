@@ -1,0 +1,101 @@
+package io.semisup.jobs.cli;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import java.awt.image.BufferedImage;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.Paths;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import javax.imageio.ImageIO;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * A small real ablation (two K values, the recipe axis, a ceiling with more labels) through the
+ * CLI: cells share the seed's teacher and scoring, equal settings share one run, the table's
+ * numbers are the runs' metrics, and the charts are real PNGs.
+ */
+class AblateCommandTest {
+
+  @TempDir Path root;
+
+  @Test
+  void smallGridSharesTheTeacherAndWritesTableAndCharts() throws Exception {
+    assumeTrue(Files.isDirectory(Paths.get("/usr/share/datasets/fashion-mnist")),
+        "needs apt-get install -y dataset-fashion-mnist");
+    List<String> args = new ArrayList<>(List.of("ablate", "--root", root.toString(), "--run-id", "ab",
+        "--axes", "k,recipe", "--seeds", "1"));
+    for (String s : new String[] {
+        "data.labelled-per-class=20", "data.unlabelled-limit=400", "data.val-limit=200",
+        "teacher.epochs=4", "teacher.batch-size=16", "student.epochs=1", "student.batch-size=32",
+        "finetune.epochs=1", "finetune.batch-size=16", "select.k=40", "score.top-p=3",
+        "ablate.k-values=[20,40]",
+        "ablate.ceiling-set=[\"data.labelled-per-class=40\"]"}) {
+      args.add("--set");
+      args.add(s);
+    }
+    int code = SemisupCli.commandLine().execute(args.toArray(new String[0]));
+    assertThat(code).isZero();
+
+    Path dir = root.resolve("ab");
+    List<String> lines = Files.readAllLines(dir.resolve("runs.csv"));
+    Map<String, String[]> byLabel = new HashMap<>();
+    for (String line : lines.subList(1, lines.size())) {
+      String[] f = line.split(",(?=(?:[^\"]*\"[^\"]*\")*[^\"]*$)");
+      byLabel.put(f[1].replace("\"", ""), f);
+    }
+    assertThat(byLabel).containsKeys("K=20", "K=40", "pseudo-labels, then fine-tuned",
+        "pseudo-labels, not fine-tuned", "pseudo + labelled together, not fine-tuned",
+        "pseudo + labelled, then fine-tuned");
+    // K=40 is the base configuration: it is the seed's base run, not a copy of it.
+    assertThat(byLabel.get("K=40")[4]).isEqualTo("ab-s1");
+    assertThat(byLabel.get("pseudo + labelled, then fine-tuned")[4]).isEqualTo("ab-s1");
+    String k20 = byLabel.get("K=20")[4];
+    assertThat(k20).isNotEqualTo("ab-s1");
+    // Fine-tuned and not fine-tuned on pseudo-labels alone are two models of one run.
+    assertThat(byLabel.get("pseudo-labels, not fine-tuned")[4])
+        .isEqualTo(byLabel.get("pseudo-labels, then fine-tuned")[4]);
+
+    // Cells borrow the teacher and the scores: nothing of them is written again.
+    Path cellRun = root.resolve(k20);
+    assertThat(cellRun.resolve("teacher")).doesNotExist();
+    assertThat(cellRun.resolve("score")).doesNotExist();
+    assertThat(cellRun.resolve("select/_SUCCESS")).exists();
+    ObjectMapper json = new ObjectMapper();
+    JsonNode cellMetrics = json.readTree(cellRun.resolve("evaluate/metrics.json").toFile());
+    JsonNode baseMetrics = json.readTree(root.resolve("ab-s1/evaluate/metrics.json").toFile());
+    assertThat(cellMetrics.get("teacher").get("top1").asDouble())
+        .isEqualTo(baseMetrics.get("teacher").get("top1").asDouble());
+    assertThat(Double.parseDouble(byLabel.get("K=20")[5]))
+        .isCloseTo(cellMetrics.get("finetuned").get("top1").asDouble(), org.assertj.core.data.Offset.offset(1e-4));
+    assertThat(Double.parseDouble(byLabel.get("pseudo + labelled together, not fine-tuned")[5]))
+        .isCloseTo(baseMetrics.get("student").get("top1").asDouble(), org.assertj.core.data.Offset.offset(1e-4));
+    // K=20 selects fewer images than K=40.
+    JsonNode cellSelect = json.readTree(cellRun.resolve("select/manifest.json").toFile());
+    JsonNode baseSelect = json.readTree(root.resolve("ab-s1/select/manifest.json").toFile());
+    assertThat(cellSelect.get("counts").get("selected").asLong())
+        .isLessThan(baseSelect.get("counts").get("selected").asLong());
+
+    // The ceiling is a teacher trained on more labels, with the gap measured against it.
+    double ceiling = json.readTree(root.resolve("ab-ceiling-s1/ceiling.json").toFile()).get("top1").asDouble();
+    List<String> agg = Files.readAllLines(dir.resolve("results.csv"));
+    assertThat(agg.get(1)).startsWith("reference,teacher");
+    assertThat(agg.get(2)).startsWith("reference,ceiling");
+    assertThat(Double.parseDouble(agg.get(2).split(",")[4])).isCloseTo(ceiling, org.assertj.core.data.Offset.offset(1e-4));
+    String md = Files.readString(dir.resolve("results.md"));
+    assertThat(md).contains("| k | K=20 |").contains("gap closed");
+
+    for (String png : List.of("k.png", "recipe.png")) {
+      BufferedImage img = ImageIO.read(dir.resolve(png).toFile());
+      assertThat(img).as(png).isNotNull();
+      assertThat(img.getWidth()).isEqualTo(800);
+    }
+  }
+}
