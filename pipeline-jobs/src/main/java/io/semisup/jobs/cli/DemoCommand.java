@@ -36,8 +36,9 @@ final class DemoCommand implements Callable<Integer> {
       System.out.println("run: " + ctx.runDir());
       for (Stage stage : StageGraph.standard().all()) {
         Stage.Outcome outcome = stage.execute(ctx);
-        System.out.printf(
-            "%-22s %s%n", stage.name(), outcome.skipped() ? "skipped (already committed)" : "committed");
+        String what = ctx.isShared(stage.name()) ? "shared from run " + ctx.baseRun()
+            : outcome.skipped() ? "skipped (already committed)" : "committed";
+        System.out.printf("%-22s %s%n", stage.name(), what);
       }
       printResults(ctx, (System.nanoTime() - t0) / 1e9);
       return 0;
