@@ -13,7 +13,7 @@ import org.apache.spark.sql.Row;
 import org.deeplearning4j.nn.graph.ComputationGraph;
 
 /**
- * Trains a fresh student on the pseudo-labelled set (label = the class the image was selected
+ * Trains the student on the pseudo-labelled set (label = the class the image was selected
  * for; an image selected for several classes is one example per class), bytes joined back from
  * the unlabelled shards.
  */
@@ -28,7 +28,7 @@ public final class StudentStage extends TrainingStage {
 
   @Override
   public String description() {
-    return "Train the student from scratch on the selected pseudo-labels (dl4j-spark).";
+    return "Train the student on the selected pseudo-labels (warm start from the teacher by default; dl4j-spark).";
   }
 
   @Override
