@@ -15,6 +15,7 @@ import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Encoders;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.RowFactory;
+import org.apache.spark.sql.SparkSession;
 import org.apache.spark.sql.expressions.Window;
 import org.apache.spark.sql.functions;
 import org.apache.spark.sql.types.DataTypes;
@@ -112,9 +113,35 @@ public final class SelectStage extends Stage {
     }
   }
 
-  /** The selection, as tables (exposed for tests and benchmarks). */
+  /** The selection, as tables (exposed for tests). */
   static Result select(RunContext ctx, Dataset<Row> scores, List<String> classes, int k, int p, int bins) {
     int numClasses = classes.size();
+    Selection sel = selectTopK(ctx.spark(), scores, numClasses, k, p, bins);
+    Dataset<Row> names = classNames(ctx, classes);
+    Dataset<Row> pseudo =
+        sel.ranked()
+            .join(functions.broadcast(names), "class")
+            .select(col("class"), col("class_name"), col("rank"), col("image_id"), col("score"), col("uri"))
+            .repartition(col("class"))
+            .sortWithinPartitions("class", "rank");
+    float[] thresholds = sel.thresholds();
+    List<Row> countRows = new ArrayList<>();
+    long total = 0;
+    for (int c = 0; c < numClasses; c++) {
+      long n = sel.histogram().count(c);
+      total += n;
+      countRows.add(RowFactory.create(c, classes.get(c), n, Math.min(n, (long) k), thresholds[c], n < k));
+    }
+    Dataset<Row> classCounts = ctx.spark().createDataFrame(countRows, Tables.CLASS_COUNTS);
+    return new Result(pseudo, classCounts, sel.images(), total, sel.aboveThreshold());
+  }
+
+  /**
+   * The product's exact top-K per class over a scores table (columns of {@link Tables#SCORES}),
+   * reusable by the stage and by {@code bench select}. Runs pass 1 (histograms, thresholds) now;
+   * {@link Selection#ranked()} is the lazy pass 2, rows (class, rank, image_id, score, uri).
+   */
+  public static Selection selectTopK(SparkSession spark, Dataset<Row> scores, int numClasses, int k, int p, int bins) {
     Dataset<Row> candidates =
         scores.select("image_id", "uri", "classes", "probs")
             .flatMap(new Explode(p), Encoders.row(CANDIDATE));
@@ -132,7 +159,7 @@ public final class SelectStage extends Stage {
                 })
             .reduce(ScoreHistogram::merge);
     float[] thresholds = hist.thresholds(k);
-    Broadcast<float[]> th = ctx.spark().sparkContext().broadcast(thresholds, scala.reflect.ClassTag$.MODULE$.apply(float[].class));
+    Broadcast<float[]> th = spark.sparkContext().broadcast(thresholds, scala.reflect.ClassTag$.MODULE$.apply(float[].class));
     // Pass 2: only candidates at or above their class's threshold reach the shuffle.
     Dataset<Row> above =
         candidates.filter(
@@ -143,24 +170,17 @@ public final class SelectStage extends Stage {
                 "rank",
                 functions.row_number().over(
                     Window.partitionBy("class").orderBy(col("score").desc(), col("image_id").asc())))
-            .filter(col("rank").leq(k));
-    Dataset<Row> names = classNames(ctx, classes);
-    Dataset<Row> pseudo =
-        ranked.join(functions.broadcast(names), "class")
-            .select(col("class"), col("class_name"), col("rank").cast("int"), col("image_id"), col("score"), col("uri"))
-            .repartition(col("class"))
-            .sortWithinPartitions("class", "rank");
-    List<Row> countRows = new ArrayList<>();
-    long total = 0;
-    for (int c = 0; c < numClasses; c++) {
-      long n = hist.count(c);
-      total += n;
-      countRows.add(RowFactory.create(c, classes.get(c), n, Math.min(n, (long) k), thresholds[c], n < k));
-    }
-    Dataset<Row> classCounts = ctx.spark().createDataFrame(countRows, Tables.CLASS_COUNTS);
-    long aboveCount = hist.keptAbove(thresholds);
-    return new Result(pseudo, classCounts, scores.count(), total, aboveCount);
+            .filter(col("rank").leq(k))
+            .select(col("class"), col("rank").cast("int").as("rank"), col("image_id"), col("score"), col("uri"));
+    return new Selection(ranked, hist, thresholds, scores.count(), hist.keptAbove(thresholds));
   }
+
+  /**
+   * One selection: the ranked rows (lazy pass 2), the merged histogram and thresholds of pass 1,
+   * the number of scored images and of candidates at or above their class's threshold.
+   */
+  public record Selection(
+      Dataset<Row> ranked, ScoreHistogram histogram, float[] thresholds, long images, long aboveThreshold) {}
 
   private static Dataset<Row> classNames(RunContext ctx, List<String> classes) {
     List<Row> rows = new ArrayList<>();
