@@ -3,12 +3,15 @@ package io.semisup.jobs.bench;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
 import org.apache.spark.SparkContext;
+import org.apache.spark.SparkStageInfo;
 import org.apache.spark.executor.TaskMetrics;
 import org.apache.spark.scheduler.SparkListener;
 import org.apache.spark.scheduler.SparkListenerJobEnd;
 import org.apache.spark.scheduler.SparkListenerJobStart;
-import org.apache.spark.scheduler.SparkListenerStageSubmitted;
 import org.apache.spark.scheduler.SparkListenerTaskEnd;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -16,25 +19,21 @@ import scala.collection.JavaConverters;
 
 /**
  * Adds up Spark's task metrics (shuffle bytes written, bytes sent to the driver, spills) per job
- * group, so a benchmark can say what each method it times moved, and logs task progress while
- * they run. Listener events arrive asynchronously: {@link #totals} waits until every job of the
+ * group, so a benchmark can say what each method it times moved, and logs progress while they
+ * run. Listener events arrive asynchronously: {@link #totals} waits until every job of the
  * group has been seen ending.
  */
 public final class SelectMeter extends SparkListener {
 
   private static final Logger log = LoggerFactory.getLogger(SelectMeter.class);
   private static final String GROUP = "spark.jobGroup.id";
-  private static final long PROGRESS_EVERY_NS = 15_000_000_000L;
 
   /** What one job group's tasks did, summed. */
   public record Totals(long shuffleBytes, long shuffleRecords, long resultBytes, long spillBytes, long tasks) {}
 
   private final Map<Integer, String> stageGroup = new ConcurrentHashMap<>();
-  private final Map<Integer, Integer> stageTasks = new ConcurrentHashMap<>();
-  private final Map<Integer, Integer> stageDone = new ConcurrentHashMap<>();
   private final Set<Integer> endedJobs = ConcurrentHashMap.newKeySet();
   private final Map<String, long[]> sums = new ConcurrentHashMap<>();
-  private volatile long lastProgress = System.nanoTime();
 
   @Override
   public void onJobStart(SparkListenerJobStart e) {
@@ -53,11 +52,6 @@ public final class SelectMeter extends SparkListener {
   }
 
   @Override
-  public void onStageSubmitted(SparkListenerStageSubmitted e) {
-    stageTasks.put(e.stageInfo().stageId(), e.stageInfo().numTasks());
-  }
-
-  @Override
   public void onTaskEnd(SparkListenerTaskEnd e) {
     String group = stageGroup.get(e.stageId());
     TaskMetrics m = e.taskMetrics();
@@ -72,13 +66,33 @@ public final class SelectMeter extends SparkListener {
       s[3] += m.diskBytesSpilled();
       s[4] += 1;
     }
-    int done = stageDone.merge(e.stageId(), 1, Integer::sum);
-    long now = System.nanoTime();
-    if (now - lastProgress > PROGRESS_EVERY_NS) {
-      lastProgress = now;
-      log.info("[bench select] {}: stage {} {}/{} tasks done, {} MB shuffled so far",
-          group, e.stageId(), done, stageTasks.getOrDefault(e.stageId(), -1), s[0] >> 20);
-    }
+  }
+
+  /**
+   * Logs every {@code everySeconds} the progress of the running stages (tasks done of all) and
+   * the shuffle bytes written so far, until closed.
+   */
+  public AutoCloseable progress(SparkContext sc, String label, int everySeconds) {
+    long t0 = System.nanoTime();
+    ScheduledExecutorService ticker = Executors.newSingleThreadScheduledExecutor(r -> {
+      Thread t = new Thread(r, "bench-select-progress");
+      t.setDaemon(true);
+      return t;
+    });
+    ticker.scheduleAtFixedRate(() -> {
+      StringBuilder stages = new StringBuilder();
+      for (int id : sc.statusTracker().getActiveStageIds()) {
+        SparkStageInfo info = sc.statusTracker().getStageInfo(id).getOrElse(() -> null);
+        if (info != null) {
+          stages.append(String.format(" stage %d: %d/%d tasks done (%d running);", id,
+              info.numCompletedTasks(), info.numTasks(), info.numActiveTasks()));
+        }
+      }
+      long[] s = sums.getOrDefault(label, new long[5]);
+      log.info("[bench select] {} running for {} s;{} {} MB shuffled so far", label,
+          (System.nanoTime() - t0) / 1_000_000_000L, stages, s[0] >> 20);
+    }, everySeconds, everySeconds, TimeUnit.SECONDS);
+    return ticker::shutdownNow;
   }
 
   /** The group's totals once the listener has seen all its jobs end (waits up to a minute). */
