@@ -25,6 +25,7 @@ public final class SelectBenchmark {
   static final String PRODUCT = "bench-select-product";
   static final String BASELINE = "bench-select-baseline";
   private static final int PROGRESS_SECONDS = 20;
+  private static final java.util.concurrent.atomic.AtomicInteger RUNS = new java.util.concurrent.atomic.AtomicInteger();
 
   /** One benchmark run's settings; {@code k <= 0} means {@code kPerMillion} per 10^6 images. */
   public record Options(
@@ -51,6 +52,9 @@ public final class SelectBenchmark {
     long candidates = o.images() * o.p();
     SparkContext sc = spark.sparkContext();
     SelectMeter meter = new SelectMeter();
+    // Job groups unique to this run: Spark remembers the jobs of earlier runs in the same session.
+    String product = PRODUCT + "-" + RUNS.incrementAndGet();
+    String baseline = BASELINE + "-" + RUNS.get();
     sc.addSparkListener(meter);
     Map<String, Object> f = new LinkedHashMap<>();
     try {
@@ -59,18 +63,18 @@ public final class SelectBenchmark {
 
       log.info("[bench select] product selection: {} images, {} classes, P={}, K={}, {} bins",
           o.images(), o.classes(), o.p(), k, o.bins());
-      sc.setJobGroup(PRODUCT, "bench select: product", false);
+      sc.setJobGroup(product, "bench select: product", false);
       long t0 = System.nanoTime();
       SelectStage.Selection sel;
       long pass1;
-      try (AutoCloseable ticker = meter.progress(sc, PRODUCT, PROGRESS_SECONDS)) {
+      try (AutoCloseable ticker = meter.progress(sc, product, PROGRESS_SECONDS)) {
         sel = SelectStage.selectTopK(spark, scores, o.classes(), k, o.p(), o.bins());
         pass1 = System.nanoTime();
         sel.ranked().write().mode("overwrite").parquet(productOut);
       }
       double seconds = (System.nanoTime() - t0) / 1e9;
       sc.clearJobGroup();
-      SelectMeter.Totals pt = meter.totals(sc, PRODUCT);
+      SelectMeter.Totals pt = meter.totals(sc, product);
       log.info("[bench select] product: {} s (pass 1 {} s), {} MB shuffled, {} candidates above thresholds",
           fmt(seconds), fmt((pass1 - t0) / 1e9), pt.shuffleBytes() >> 20, sel.aboveThreshold());
 
@@ -81,14 +85,14 @@ public final class SelectBenchmark {
         log.info("[bench select] baseline (explode + row_number over a window by class)...");
         Dataset<Row> base = SelectBaseline.select(scores, k, o.p());
         windowGroupLimit = base.queryExecution().executedPlan().toString().contains("WindowGroupLimit");
-        sc.setJobGroup(BASELINE, "bench select: baseline", false);
+        sc.setJobGroup(baseline, "bench select: baseline", false);
         long b0 = System.nanoTime();
-        try (AutoCloseable ticker = meter.progress(sc, BASELINE, PROGRESS_SECONDS)) {
+        try (AutoCloseable ticker = meter.progress(sc, baseline, PROGRESS_SECONDS)) {
           base.write().mode("overwrite").parquet(baselineOut);
         }
         baseSeconds = (System.nanoTime() - b0) / 1e9;
         sc.clearJobGroup();
-        bt = meter.totals(sc, BASELINE);
+        bt = meter.totals(sc, baseline);
         log.info("[bench select] baseline: {} s, {} MB shuffled", fmt(baseSeconds), bt.shuffleBytes() >> 20);
       }
 
@@ -166,7 +170,7 @@ public final class SelectBenchmark {
    * for class loading, code generation or JIT compilation that the other then gets for free.
    */
   private static void warmUp(SparkSession spark, Options o, int k) throws IOException {
-    long n = Math.min(o.images(), 20_000);
+    long n = Math.max(1, Math.min(o.images() / 10, 20_000));
     SyntheticScores.Spec spec = new SyntheticScores.Spec(n, o.classes(), o.p(), o.seed() + 1, o.tieLevels());
     Dataset<Row> small = spark.read().parquet(SyntheticScores.materialize(spark, spec, o.dataDir()));
     log.info("[bench select] warming up both methods on {} images (untimed)", n);
