@@ -65,6 +65,7 @@ public final class SelectBenchmark {
           o.images(), o.classes(), o.p(), k, o.bins());
       sc.setJobGroup(product, "bench select: product", false);
       long t0 = System.nanoTime();
+      long cpu0 = processCpuNanos();
       SelectStage.Selection sel;
       long pass1;
       try (AutoCloseable ticker = meter.progress(sc, product, PROGRESS_SECONDS)) {
@@ -73,12 +74,14 @@ public final class SelectBenchmark {
         sel.ranked().write().mode("overwrite").parquet(productOut);
       }
       double seconds = (System.nanoTime() - t0) / 1e9;
+      double cpuSeconds = (processCpuNanos() - cpu0) / 1e9;
       sc.clearJobGroup();
       SelectMeter.Totals pt = meter.totals(sc, product);
       log.info("[bench select] product: {} s (pass 1 {} s), {} MB shuffled, {} candidates above thresholds",
           fmt(seconds), fmt((pass1 - t0) / 1e9), pt.shuffleBytes() >> 20, sel.aboveThreshold());
 
       Double baseSeconds = null;
+      Double baseCpuSeconds = null;
       SelectMeter.Totals bt = null;
       Boolean windowGroupLimit = null;
       if (o.baseline()) {
@@ -87,10 +90,12 @@ public final class SelectBenchmark {
         windowGroupLimit = base.queryExecution().executedPlan().toString().contains("WindowGroupLimit");
         sc.setJobGroup(baseline, "bench select: baseline", false);
         long b0 = System.nanoTime();
+        long bcpu0 = processCpuNanos();
         try (AutoCloseable ticker = meter.progress(sc, baseline, PROGRESS_SECONDS)) {
           base.write().mode("overwrite").parquet(baselineOut);
         }
         baseSeconds = (System.nanoTime() - b0) / 1e9;
+        baseCpuSeconds = (processCpuNanos() - bcpu0) / 1e9;
         sc.clearJobGroup();
         bt = meter.totals(sc, baseline);
         log.info("[bench select] baseline: {} s, {} MB shuffled", fmt(baseSeconds), bt.shuffleBytes() >> 20);
@@ -140,6 +145,11 @@ public final class SelectBenchmark {
       f.put("baseline_candidates_per_s", baseSeconds == null ? null : Math.round(candidates / baseSeconds));
       f.put("speedup", baseSeconds == null ? null : round(baseSeconds / seconds));
       f.put("ns_per_image", round(seconds * 1e9 / o.images()));
+      // CPU time of this JVM (local Spark: driver and executors) during each timed run: on a
+      // shared machine, a cost that other processes' load does not inflate.
+      f.put("cpu_seconds", round(cpuSeconds));
+      f.put("baseline_cpu_seconds", baseCpuSeconds == null ? null : round(baseCpuSeconds));
+      f.put("cpu_ns_per_image", round(cpuSeconds * 1e9 / o.images()));
       f.put("shuffle_bytes", pt.shuffleBytes());
       f.put("baseline_shuffle_bytes", bt == null ? null : bt.shuffleBytes());
       f.put("shuffle_records", pt.shuffleRecords());
@@ -188,13 +198,18 @@ public final class SelectBenchmark {
         String.format("images %,d  candidates %,d  K %s  selected %,d  above thresholds %,d",
             (Long) f.get("images"), (Long) f.get("candidates"), f.get("k"), (Long) f.get("selected"),
             (Long) f.get("above_threshold")),
-        String.format("product : %8s s  %,14d candidates/s  %,16d shuffle bytes",
-            f.get("seconds"), (Long) f.get("candidates_per_s"), (Long) f.get("shuffle_bytes")),
+        String.format("product : %8s s (%s s CPU)  %,14d candidates/s  %,16d shuffle bytes",
+            f.get("seconds"), f.get("cpu_seconds"), (Long) f.get("candidates_per_s"), (Long) f.get("shuffle_bytes")),
         f.get("baseline_seconds") == null
             ? "baseline: skipped"
-            : String.format("baseline: %8s s  %,14d candidates/s  %,16d shuffle bytes  speedup %sx  rows match: %s",
-                f.get("baseline_seconds"), (Long) f.get("baseline_candidates_per_s"),
+            : String.format("baseline: %8s s (%s s CPU)  %,14d candidates/s  %,16d shuffle bytes  speedup %sx  rows match: %s",
+                f.get("baseline_seconds"), f.get("baseline_cpu_seconds"), (Long) f.get("baseline_candidates_per_s"),
                 (Long) f.get("baseline_shuffle_bytes"), f.get("speedup"), f.get("rows_match")));
+  }
+
+  private static long processCpuNanos() {
+    return ((com.sun.management.OperatingSystemMXBean) java.lang.management.ManagementFactory.getOperatingSystemMXBean())
+        .getProcessCpuTime();
   }
 
   private static String fmt(double v) {

@@ -33,7 +33,7 @@ import scala.collection.JavaConverters;
  *       (class c has weight 1/(c+1)): a few popular classes, many rare ones. The first draw is the
  *       top-1 class.
  *   <li>{@code probs}: descending. The top-1 score is {@code 1 - 10^-t} with t exponential of mean
- *       1 (median 0.8, like a good classifier on natural images); in float, about 0.07% of images
+ *       1 (median 0.8, like a good classifier on natural images); in float, about 0.06% of images
  *       round to exactly 1.0 and many more share the few floats just below it, so ties are real.
  *       The rest of the mass is split over the other classes by normalised exponential draws.
  *   <li>{@code tieLevels > 0} rounds every score to a multiple of 1/tieLevels (tests: many ties).
