@@ -88,6 +88,19 @@ public final class SelectStage extends Stage {
     }
     List<String> classes = Classes.of(ctx);
     Dataset<Row> scores = ctx.spark().read().parquet(ctx.stagePath(ScoreStage.NAME, ScoreStage.SCORES));
+    double fraction = ctx.config().getDouble("select.pool-fraction");
+    if (!(fraction > 0 && fraction <= 1)) {
+      throw new IllegalArgumentException("Cannot select from select.pool-fraction=" + fraction
+          + " of the pool: it must be in (0, 1].");
+    }
+    if (fraction < 1) {
+      // The ablation over the pool's size: a seeded, deterministic subset by hash of the image id.
+      long buckets = 1_000_000L;
+      scores = scores.filter(functions.pmod(functions.xxhash64(col("image_id"),
+              functions.lit(ctx.config().getLong("seed"))), functions.lit(buckets))
+          .lt(functions.lit(Math.round(fraction * buckets))));
+      report.detail("pool_fraction", fraction);
+    }
     Result r = select(ctx, scores, classes, k, p, bins);
     r.pseudoLabels.write().parquet(new Path(out, PSEUDO_LABELS).toString());
     r.classCounts.coalesce(1).write().parquet(new Path(out, CLASS_COUNTS).toString());
