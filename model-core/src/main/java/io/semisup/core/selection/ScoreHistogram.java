@@ -16,6 +16,10 @@ import java.io.Serializable;
  * floats, so "bin >= b" and "score >= edge[b]" are the same test: a threshold returned by
  * {@link #thresholds} never drops a member of the true top-K, even for scores exactly on an edge.
  * Not thread-safe.
+ *
+ * <p>Serialized sparsely (only non-empty cells, as varints): a partition's histogram of 1,000
+ * classes x 4,096 bins is 32 MB of longs but mostly zeros, and every partition sends one to the
+ * driver, where Spark caps the total (spark.driver.maxResultSize, 1 GB by default).
  */
 public final class ScoreHistogram implements Serializable {
   private static final long serialVersionUID = 1L;
@@ -187,6 +191,72 @@ public final class ScoreHistogram implements Serializable {
       }
     }
     return kept;
+  }
+
+  /** Java serialization writes this compact form instead of the dense counts. */
+  private Object writeReplace() {
+    return new Sparse(this);
+  }
+
+  private void readObject(java.io.ObjectInputStream in) throws java.io.InvalidObjectException {
+    throw new java.io.InvalidObjectException("ScoreHistogram is serialized through its Sparse form");
+  }
+
+  /** Non-empty cells as (index gap, count) varint pairs. */
+  private static final class Sparse implements Serializable {
+    private static final long serialVersionUID = 1L;
+    private final int numClasses;
+    private final int bins;
+    private final byte[] cells;
+
+    Sparse(ScoreHistogram h) {
+      numClasses = h.numClasses;
+      bins = h.bins;
+      java.io.ByteArrayOutputStream out = new java.io.ByteArrayOutputStream();
+      int last = -1;
+      for (int i = 0; i < h.counts.length; i++) {
+        if (h.counts[i] != 0) {
+          writeVarint(out, i - last);
+          writeVarint(out, h.counts[i]);
+          last = i;
+        }
+      }
+      cells = out.toByteArray();
+    }
+
+    private Object readResolve() throws java.io.ObjectStreamException {
+      ScoreHistogram h = new ScoreHistogram(numClasses, bins);
+      int[] pos = {0};
+      int i = -1;
+      while (pos[0] < cells.length) {
+        i += (int) readVarint(cells, pos);
+        long n = readVarint(cells, pos);
+        if (i >= h.counts.length || n <= 0) {
+          throw new java.io.InvalidObjectException("Cannot read score histogram: corrupt cell " + i);
+        }
+        h.counts[i] = n;
+      }
+      return h;
+    }
+
+    private static void writeVarint(java.io.ByteArrayOutputStream out, long v) {
+      while ((v & ~0x7FL) != 0) {
+        out.write((int) ((v & 0x7F) | 0x80));
+        v >>>= 7;
+      }
+      out.write((int) v);
+    }
+
+    private static long readVarint(byte[] b, int[] pos) {
+      long v = 0;
+      for (int shift = 0; ; shift += 7) {
+        byte x = b[pos[0]++];
+        v |= (long) (x & 0x7F) << shift;
+        if (x >= 0) {
+          return v;
+        }
+      }
+    }
   }
 
   private void checkClass(int classId) {

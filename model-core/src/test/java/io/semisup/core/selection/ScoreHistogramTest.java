@@ -137,6 +137,31 @@ class ScoreHistogramTest {
     assertThat(back.thresholds(1)).containsExactly(h.thresholds(1));
   }
 
+  @Test
+  void serializesOnlyNonEmptyCells() throws Exception {
+    Random rnd = new Random(5);
+    ScoreHistogram h = new ScoreHistogram(1000, 4096);
+    for (int i = 0; i < 100_000; i++) {
+      h.add(rnd.nextInt(1000), skewedScore(rnd));
+    }
+    h.add(3, 1f);
+    java.io.ByteArrayOutputStream bytes = new java.io.ByteArrayOutputStream();
+    try (java.io.ObjectOutputStream out = new java.io.ObjectOutputStream(bytes)) {
+      out.writeObject(h);
+    }
+    // Dense would be 32 MB; at most 100,001 cells of a few bytes each.
+    assertThat(bytes.size()).isLessThan(600_000);
+    ScoreHistogram back = roundTrip(h);
+    for (int c = 0; c < 1000; c++) {
+      for (int b = 0; b < 4096; b++) {
+        assertThat(back.count(c, b)).isEqualTo(h.count(c, b));
+      }
+    }
+    assertThat(back.thresholds(7)).containsExactly(h.thresholds(7));
+    ScoreHistogram empty = roundTrip(new ScoreHistogram(2, 10));
+    assertThat(empty.count(0) + empty.count(1)).isZero();
+  }
+
   @SuppressWarnings("unchecked")
   static <T> T roundTrip(T o) throws Exception {
     java.io.ByteArrayOutputStream bytes = new java.io.ByteArrayOutputStream();

@@ -62,7 +62,6 @@ public final class AblationPlots {
       case "pool" -> "Fine-tuned student top-1 vs share of the unlabelled pool";
       case "recipe" -> "Training recipe";
       case "arch" -> "Student architecture and initialisation";
-      case "selection" -> "Balanced top-K vs global threshold";
       default -> axis;
     };
   }

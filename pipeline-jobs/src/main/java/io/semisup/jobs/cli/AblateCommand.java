@@ -45,7 +45,7 @@ import picocli.CommandLine.Option;
     name = "ablate",
     mixinStandardHelpOptions = true,
     description = {
-      "Run the ablation grid (K, P, pool size, recipe, student architecture, selection) over seeds,",
+      "Run the ablation grid (K, P, pool size, recipe, student architecture) over seeds,",
       "sharing one teacher and one scoring pass per seed, plus the all-labels ceiling; writes",
       "<root>/<run-id>/results.{csv,md}, runs.csv and <axis>.png. Values: semisup.ablate.*.",
       "Each cell costs one student training (about 5-6 minutes on 2 cores with the demo settings)."
@@ -59,7 +59,7 @@ final class AblateCommand implements Callable<Integer> {
   @Mixin RunOptions options;
 
   @Option(names = "--axes", split = ",",
-      description = "Axes to run, comma-separated (default: semisup.ablate.axes). Known: k, p, pool, recipe, arch, selection.")
+      description = "Axes to run, comma-separated (default: semisup.ablate.axes). Known: k, p, pool, recipe, arch.")
   List<String> axes;
 
   @Option(names = "--seeds", split = ",",

@@ -31,12 +31,12 @@ class AblateCommandTest {
     assumeTrue(Files.isDirectory(Paths.get("/usr/share/datasets/fashion-mnist")),
         "needs apt-get install -y dataset-fashion-mnist");
     List<String> args = new ArrayList<>(List.of("ablate", "--root", root.toString(), "--run-id", "ab",
-        "--axes", "k,recipe", "--seeds", "1"));
+        "--axes", "k,recipe,pool", "--seeds", "1"));
     for (String s : new String[] {
         "data.labelled-per-class=20", "data.unlabelled-limit=400", "data.val-limit=200",
         "teacher.epochs=4", "teacher.batch-size=16", "student.epochs=1", "student.batch-size=32",
         "finetune.epochs=1", "finetune.batch-size=16", "select.k=40", "score.top-p=3",
-        "ablate.k-values=[20,40]",
+        "ablate.k-values=[20,40]", "ablate.pool-fractions=[0.5,1.0]",
         "ablate.ceiling-set=[\"data.labelled-per-class=40\"]"}) {
       args.add("--set");
       args.add(s);
@@ -83,6 +83,13 @@ class AblateCommandTest {
     assertThat(cellSelect.get("counts").get("selected").asLong())
         .isLessThan(baseSelect.get("counts").get("selected").asLong());
 
+    // Half the pool: selection sees about half of the scored images, from the same scores.
+    String half = byLabel.get("50% of pool")[4];
+    JsonNode halfSelect = json.readTree(root.resolve(half).resolve("select/manifest.json").toFile());
+    long all = baseSelect.get("counts").get("scored_images").asLong();
+    assertThat(halfSelect.get("counts").get("scored_images").asLong()).isBetween(all / 4, 3 * all / 4);
+    assertThat(byLabel.get("100% of pool")[4]).isEqualTo("ab-s1");
+
     // The ceiling is a teacher trained on more labels, with the gap measured against it.
     double ceiling = json.readTree(root.resolve("ab-ceiling-s1/ceiling.json").toFile()).get("top1").asDouble();
     List<String> agg = Files.readAllLines(dir.resolve("results.csv"));
@@ -92,7 +99,7 @@ class AblateCommandTest {
     String md = Files.readString(dir.resolve("results.md"));
     assertThat(md).contains("| k | K=20 |").contains("gap closed");
 
-    for (String png : List.of("k.png", "recipe.png")) {
+    for (String png : List.of("k.png", "recipe.png", "pool.png")) {
       BufferedImage img = ImageIO.read(dir.resolve(png).toFile());
       assertThat(img).as(png).isNotNull();
       assertThat(img.getWidth()).isEqualTo(800);
