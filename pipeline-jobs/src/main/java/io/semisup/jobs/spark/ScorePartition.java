@@ -221,21 +221,31 @@ public final class ScorePartition implements MapPartitionsFunction<Row, Row> {
     /** Takes one batch off the queue (refilling it as it goes), infers it, emits its rows. */
     private void step() {
       fill();
+      List<Prepared> taken = new ArrayList<>(settings.batchSize());
       List<Prepared> batch = new ArrayList<>(settings.batchSize());
       while (batch.size() < settings.batchSize() && !queue.isEmpty()) {
         Prepared p = await(queue.poll());
         fill();
         images++;
+        taken.add(p);
         if (p.tensor() == null) {
           rejected++;
-          out.add(RowFactory.create(p.id(), p.uri(), p.label(), null, null, p.reason(),
-              p.detail()));
         } else {
           batch.add(p);
         }
       }
-      if (!batch.isEmpty()) {
-        infer(batch);
+      List<TopP> tops = batch.isEmpty() ? List.of() : infer(batch);
+      // Rows leave in input order, rejects in their place.
+      int k = 0;
+      for (Prepared p : taken) {
+        if (p.tensor() == null) {
+          out.add(RowFactory.create(p.id(), p.uri(), p.label(), null, null, p.reason(),
+              p.detail()));
+        } else {
+          TopP t = tops.get(k++);
+          out.add(RowFactory.create(p.id(), p.uri(), p.label(), t.classes(), t.probs(), null,
+              null));
+        }
       }
       if (queue.isEmpty() && !in.hasNext()) {
         done = true;
@@ -269,7 +279,7 @@ public final class ScorePartition implements MapPartitionsFunction<Row, Row> {
       }
     }
 
-    private void infer(List<Prepared> batch) {
+    private List<TopP> infer(List<Prepared> batch) {
       float[][] x = new float[batch.size()][];
       for (int i = 0; i < x.length; i++) {
         x[i] = batch.get(i).tensor();
@@ -283,12 +293,11 @@ public final class ScorePartition implements MapPartitionsFunction<Row, Row> {
       }
       inferNanos += System.nanoTime() - t0;
       batches++;
-      for (int i = 0; i < x.length; i++) {
-        Prepared p = batch.get(i);
-        TopP t = TopP.of(probs[i], settings.topP());
-        out.add(RowFactory.create(p.id(), p.uri(), p.label(), t.classes(), t.probs(), null,
-            null));
+      List<TopP> tops = new ArrayList<>(x.length);
+      for (float[] row : probs) {
+        tops.add(TopP.of(row, settings.topP()));
       }
+      return tops;
     }
 
     private void log(boolean end) {
