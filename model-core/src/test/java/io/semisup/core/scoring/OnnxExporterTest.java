@@ -437,6 +437,17 @@ class OnnxExporterTest {
   }
 
   @Test
+  void checkValidatesWithoutPreparingTheModel() {
+    ComputationGraph g = Architectures.build("resnet-tiny", SPEC, 10, TrainingConfig.defaults());
+    byte[] onnx = new OnnxExporter(SPEC).toBytes(g);
+    OnnxScorer.check(onnx, SPEC, 10);
+    assertThatThrownBy(() -> OnnxScorer.check(onnx, SPEC, 9))
+        .hasMessageContaining("output 'probabilities' has shape [-1, 10]");
+    assertThatThrownBy(() -> OnnxScorer.check(new byte[] {1, 2}, SPEC, 10))
+        .hasMessageContaining("Cannot load the ONNX model");
+  }
+
+  @Test
   void closedScorerRefusesWork() {
     ComputationGraph g = Architectures.build("resnet-tiny", SPEC, 10, TrainingConfig.defaults());
     OnnxScorer s = new OnnxScorer(new OnnxExporter(SPEC).toBytes(g), SPEC, 10);

@@ -66,9 +66,8 @@ final class OnnxTeacher {
     byte[] model = read(ctx, onnxFile, ONNX_KEY);
     // Load once on the driver: a model that does not fit its metadata fails here, in seconds,
     // not in every task.
-    try (OnnxScorer probe = new OnnxScorer(model, meta.input(), meta.numClasses(),
-        OnnxScorer.Options.defaults().withIntraOpThreads(1))) {
-      probe.numClasses();
+    try {
+      OnnxScorer.check(model, meta.input(), meta.numClasses());
     } catch (IllegalArgumentException e) {
       throw new IllegalArgumentException("Cannot use ONNX teacher " + onnxFile + " with metadata "
           + metaFile + ": " + e.getMessage() + ". Fix the metadata's input (height, width,"
