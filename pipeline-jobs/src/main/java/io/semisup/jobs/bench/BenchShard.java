@@ -36,14 +36,19 @@ import picocli.CommandLine.Option;
  *       core can do with this decoder.
  * </ul>
  *
- * Also reports process CPU seconds per image for both, which the shared machine's other load
- * does not inflate. The last line of output is one JSON object.
+ * The stage has a fixed cost (a dozen Spark jobs, listing, commit) that a small run cannot
+ * amortize, so the stage is also timed on {@value #TINY} images and the marginal rate, (images -
+ * {@value #TINY}) / (time - that time), is reported too. Also reports process CPU milliseconds per
+ * image for both, which the shared machine's other load does not inflate. The last line of output is one JSON object.
  */
 @Command(name = "shard", mixinStandardHelpOptions = true,
     description = {"Sharding throughput per core: the shard stage on local Spark vs the bare"
         + " read + decode + hash loop on one thread, over synthetic ~100 KB 500x375 JPEG files.",
         "Last line: one JSON object."})
 public final class BenchShard implements Callable<Integer> {
+
+  /** Unlabelled files of the run that measures the stage's fixed cost. */
+  private static final int TINY = 8;
 
   @Option(names = "--images", description = "Unlabelled JPEG files (default ${DEFAULT-VALUE}).")
   int images = 1000;
@@ -123,14 +128,21 @@ public final class BenchShard implements Callable<Integer> {
         "data.unlabelled-dir=\"" + unlabelled + "\""));
     SparkSession spark = SparkSessions.create(config);
     try {
-      // Warm-up: the stage's jobs once on a tiny run, so the measured run sees warm JIT code.
+      // A tiny run twice: the first warms the JIT; the second measures the stage's fixed cost
+      // (its Spark jobs, listing, commits), which the marginal rate below leaves out.
       Path tiny = work.resolve("tiny");
       Files.createDirectories(tiny);
-      for (int i = 0; i < 8; i++) {
+      for (int i = 0; i < TINY; i++) {
         write(tiny.resolve("w" + i + ".jpg"), photos.jpeg(images + 200 + i));
       }
-      new ShardStage().execute(new RunContext(spark, config.with("run-id", "warmup")
-          .with("data.unlabelled-dir", tiny.toString())));
+      double fixed = 0;
+      for (String id : List.of("warmup", "fixed")) {
+        t0 = System.nanoTime();
+        new ShardStage().execute(new RunContext(spark, config.with("run-id", id)
+            .with("data.unlabelled-dir", tiny.toString())));
+        fixed = (System.nanoTime() - t0) / 1e9;
+      }
+      say("shard stage on %d images (fixed cost): %.1f s", TINY, fixed);
 
       RunContext ctx = new RunContext(spark, config);
       cpu0 = processCpuNanos();
@@ -146,9 +158,10 @@ public final class BenchShard implements Callable<Integer> {
             + " of " + images + " unlabelled files");
       }
       double perCore = images / wall / cores;
-      say("shard stage (local[%d]): %d images in %.1f s = %.1f img/s/core, %.2f CPU ms per image"
-          + " (all splits, %d shards)", cores, images, wall, perCore, 1000 * cpu / images,
-          counts.get("unlabelled_shards").asLong());
+      double marginal = (images - TINY) / Math.max(1e-9, wall - fixed) / cores;
+      say("shard stage (local[%d]): %d images in %.1f s = %.1f img/s/core (%.1f beyond the fixed"
+          + " cost), %.2f CPU ms per image (all splits, %d shards)", cores, images, wall, perCore,
+          marginal, 1000 * cpu / images, counts.get("unlabelled_shards").asLong());
 
       Map<String, Object> json = new LinkedHashMap<>();
       json.put("images", images);
@@ -158,6 +171,9 @@ public final class BenchShard implements Callable<Integer> {
       json.put("images_per_s_per_core", round(perCore, 1));
       json.put("baseline_images_per_s_per_core", round(basePerCore, 1));
       json.put("ratio_vs_baseline", round(perCore / basePerCore, 3));
+      json.put("fixed_cost_s", round(fixed, 1));
+      json.put("marginal_images_per_s_per_core", round(marginal, 1));
+      json.put("marginal_ratio_vs_baseline", round(marginal / basePerCore, 3));
       json.put("stage_cpu_ms_per_image", round(1000 * cpu / images, 2));
       json.put("baseline_cpu_ms_per_image", round(1000 * baseCpu / nBase, 2));
       json.put("load_avg_start", round(loadStart, 1));
