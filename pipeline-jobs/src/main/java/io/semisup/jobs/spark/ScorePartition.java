@@ -137,6 +137,7 @@ public final class ScorePartition implements MapPartitionsFunction<Row, Row> {
     private long rejected;
     private long batches;
     private long inferNanos;
+    private long lockNanos;
     private long waitNanos;
     private boolean done;
 
@@ -289,9 +290,11 @@ public final class ScorePartition implements MapPartitionsFunction<Row, Row> {
       // One engine per executor JVM, shared by its task threads; it already uses every core for
       // one batch, so batches take turns.
       synchronized (scorer) {
+        long t1 = System.nanoTime();
+        lockNanos += t1 - t0;
         probs = scorer.probabilities(x);
+        inferNanos += System.nanoTime() - t1;
       }
-      inferNanos += System.nanoTime() - t0;
       batches++;
       List<TopP> tops = new ArrayList<>(x.length);
       for (float[] row : probs) {
@@ -306,10 +309,11 @@ public final class ScorePartition implements MapPartitionsFunction<Row, Row> {
       double s = (now - start) / 1e9;
       LOG.info(String.format(Locale.ROOT,
           "[score] %s partition %d %s: %d images (%d rejected) in %.1f s = %.1f img/s;"
-              + " inference %.0f%% of the time, waiting for decode %.0f%%",
+              + " inference %.0f%% of the time, waiting for decode %.0f%%, for the engine"
+              + " (another task's batch) %.0f%%",
           label, partition, end ? "done" : "progress", images, rejected, s,
           s > 0 ? images / s : 0.0, 100 * inferNanos / 1e9 / Math.max(s, 1e-9),
-          100 * waitNanos / 1e9 / Math.max(s, 1e-9)));
+          100 * waitNanos / 1e9 / Math.max(s, 1e-9), 100 * lockNanos / 1e9 / Math.max(s, 1e-9)));
     }
   }
 }
