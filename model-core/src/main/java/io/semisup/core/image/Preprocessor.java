@@ -157,6 +157,18 @@ public final class Preprocessor implements Serializable {
     byte[] r = new byte[w * h];
     byte[] g = new byte[w * h];
     byte[] b = new byte[w * h];
+    byte[] bgr = plainBgrBytes(img);
+    if (bgr != null) {
+      // Fast path for what ImageIO's JPEG reader returns: the raster's bytes are B, G, R per
+      // pixel, which is exactly what getRGB would report (sRGB, 8 bits), at a fraction of the
+      // cost (measured on 500x375 JPEGs: about 4 ms per image through getRGB, 0.5 ms here).
+      for (int i = 0, n = w * h; i < n; i++) {
+        b[i] = bgr[3 * i];
+        g[i] = bgr[3 * i + 1];
+        r[i] = bgr[3 * i + 2];
+      }
+      return new byte[][] {r, g, b};
+    }
     int[] row = new int[w];
     for (int y = 0; y < h; y++) {
       img.getRGB(0, y, w, 1, row, 0, w);
@@ -168,6 +180,30 @@ public final class Preprocessor implements Serializable {
       }
     }
     return new byte[][] {r, g, b};
+  }
+
+  /** The pixel bytes of a plain, untranslated {@code TYPE_3BYTE_BGR} sRGB image, else null. */
+  private static byte[] plainBgrBytes(BufferedImage img) {
+    if (img.getType() != BufferedImage.TYPE_3BYTE_BGR
+        || !img.getColorModel().getColorSpace().isCS_sRGB()) {
+      return null;
+    }
+    Raster raster = img.getRaster();
+    int w = img.getWidth();
+    int h = img.getHeight();
+    if (raster.getDataBuffer() instanceof DataBufferByte db
+        && db.getNumBanks() == 1
+        && db.getOffset() == 0
+        && raster.getSampleModel() instanceof ComponentSampleModel csm
+        && csm.getPixelStride() == 3
+        && csm.getScanlineStride() == 3 * w
+        && java.util.Arrays.equals(csm.getBandOffsets(), new int[] {2, 1, 0})
+        && raster.getSampleModelTranslateX() == 0
+        && raster.getSampleModelTranslateY() == 0
+        && db.getData().length == 3 * w * h) {
+      return db.getData(); // only read, never written
+    }
+    return null;
   }
 
   /**

@@ -89,19 +89,40 @@ public final class Architectures {
     SHAPES.put("resnet-medium", new ResNetShape(32, true, new int[] {32, 64}, new int[] {1, 1}));
   }
 
+  /**
+   * He et al.'s ResNet-50 (bottleneck blocks 3-4-6-3, widths 64-128-256-512 x4, 7x7 stride-2
+   * stem and 3x3 stride-2 max-pooling; stride 2 in the 3x3 convolution of each stage's first
+   * block, as torchvision's v1.5). Made for 224x224 RGB and 1000 classes: the teacher size of
+   * the paper's scoring cost, used by {@code bench score} with random weights, and a real
+   * teacher architecture at ImageNet scale. Too slow to train with DL4J on the project's CPUs.
+   */
+  public static final String RESNET_50 = "resnet-50";
+
+  private static final int[] RESNET_50_WIDTHS = {64, 128, 256, 512};
+  private static final int[] RESNET_50_BLOCKS = {3, 4, 6, 3};
+  private static final int BOTTLENECK_EXPANSION = 4;
+
   private Architectures() {}
 
   /** Valid architecture names, the default first. */
   public static List<String> names() {
-    return List.copyOf(SHAPES.keySet());
+    List<String> names = new ArrayList<>(SHAPES.keySet());
+    names.add(RESNET_50);
+    return List.copyOf(names);
   }
 
-  /** The shape behind a name. */
+  /**
+   * The shape behind the name of one of the small basic-block ResNets.
+   *
+   * @throws IllegalArgumentException for an unknown name or {@value #RESNET_50} (bottleneck
+   *     blocks have no {@link ResNetShape})
+   */
   public static ResNetShape shape(String name) {
     ResNetShape s = SHAPES.get(name);
     if (s == null) {
-      throw new IllegalArgumentException(
-          "Cannot build architecture '" + name + "': valid names are " + names());
+      throw new IllegalArgumentException("Cannot build architecture '" + name + "'"
+          + (RESNET_50.equals(name) ? " from a ResNetShape: it has bottleneck blocks. Use"
+              + " build(\"" + RESNET_50 + "\", ...)" : ": valid names are " + names()));
     }
     return s;
   }
@@ -113,6 +134,9 @@ public final class Architectures {
    */
   public static ComputationGraph build(
       String name, InputSpec input, int numClasses, TrainingConfig cfg) {
+    if (RESNET_50.equals(name)) {
+      return resnet50(input, numClasses, cfg);
+    }
     return build(shape(name), input, numClasses, cfg);
   }
 
@@ -126,27 +150,8 @@ public final class Architectures {
   public static ComputationGraph build(
       ResNetShape shape, InputSpec input, int numClasses, TrainingConfig cfg,
       WorkspaceMode workspaceMode) {
-    if (numClasses < 2) {
-      throw new IllegalArgumentException("Cannot classify into " + numClasses + " classes");
-    }
-    NeuralNetConfiguration.Builder base =
-        new NeuralNetConfiguration.Builder()
-            .seed(cfg.seed())
-            .dataType(DataType.FLOAT)
-            .updater(new Nesterovs(cfg.learningRate(), cfg.momentum()))
-            .weightInit(WeightInit.RELU)
-            .convolutionMode(ConvolutionMode.Same)
-            .trainingWorkspaceMode(workspaceMode)
-            .inferenceWorkspaceMode(workspaceMode);
-    if (cfg.weightDecay() > 0) {
-      base.l2(cfg.weightDecay());
-    }
-    ComputationGraphConfiguration.GraphBuilder g =
-        base.graphBuilder()
-            .addInputs(INPUT)
-            .setInputTypes(
-                InputType.convolutional(input.height(), input.width(), input.channels()));
-
+    ComputationGraphConfiguration.GraphBuilder g = graphBuilder(input, numClasses, cfg,
+        workspaceMode);
     String x = convBn(g, "stem", INPUT, input.channels(), shape.stemWidth(), 3, 1, true);
     if (shape.stemPool()) {
       g.addLayer("stem_pool",
@@ -167,6 +172,53 @@ public final class Architectures {
         channels = widths[s];
       }
     }
+    return finish(g, x, channels, numClasses);
+  }
+
+  /** ResNet-50 (see {@link #RESNET_50}) for any input size and class count. */
+  private static ComputationGraph resnet50(InputSpec input, int numClasses, TrainingConfig cfg) {
+    ComputationGraphConfiguration.GraphBuilder g = graphBuilder(input, numClasses, cfg,
+        WorkspaceMode.ENABLED);
+    String x = convBn(g, "stem", INPUT, input.channels(), 64, 7, 2, true);
+    g.addLayer("stem_pool",
+        new SubsamplingLayer.Builder(PoolingType.MAX).kernelSize(3, 3).stride(2, 2).build(), x);
+    x = "stem_pool";
+    int channels = 64;
+    for (int s = 0; s < RESNET_50_WIDTHS.length; s++) {
+      for (int b = 0; b < RESNET_50_BLOCKS[s]; b++) {
+        int stride = (s > 0 && b == 0) ? 2 : 1;
+        x = bottleneckBlock(g, "s" + s + "b" + b, x, channels, RESNET_50_WIDTHS[s], stride);
+        channels = RESNET_50_WIDTHS[s] * BOTTLENECK_EXPANSION;
+      }
+    }
+    return finish(g, x, channels, numClasses);
+  }
+
+  private static ComputationGraphConfiguration.GraphBuilder graphBuilder(
+      InputSpec input, int numClasses, TrainingConfig cfg, WorkspaceMode workspaceMode) {
+    if (numClasses < 2) {
+      throw new IllegalArgumentException("Cannot classify into " + numClasses + " classes");
+    }
+    NeuralNetConfiguration.Builder base =
+        new NeuralNetConfiguration.Builder()
+            .seed(cfg.seed())
+            .dataType(DataType.FLOAT)
+            .updater(new Nesterovs(cfg.learningRate(), cfg.momentum()))
+            .weightInit(WeightInit.RELU)
+            .convolutionMode(ConvolutionMode.Same)
+            .trainingWorkspaceMode(workspaceMode)
+            .inferenceWorkspaceMode(workspaceMode);
+    if (cfg.weightDecay() > 0) {
+      base.l2(cfg.weightDecay());
+    }
+    return base.graphBuilder()
+        .addInputs(INPUT)
+        .setInputTypes(InputType.convolutional(input.height(), input.width(), input.channels()));
+  }
+
+  /** Global average pooling and the softmax output layer; builds and initializes the graph. */
+  private static ComputationGraph finish(
+      ComputationGraphConfiguration.GraphBuilder g, String x, int channels, int numClasses) {
     g.addLayer("gap", new GlobalPoolingLayer.Builder(PoolingType.AVG).build(), x);
     g.addLayer(OUTPUT,
         new OutputLayer.Builder(LossFunctions.LossFunction.MCXENT)
@@ -214,6 +266,27 @@ public final class Architectures {
       shortcut = convBn(g, name + "_proj", in, nIn, nOut, 1, stride, false);
     }
     g.addVertex(name + "_add", new ElementWiseVertex(ElementWiseVertex.Op.Add), b, shortcut);
+    g.addLayer(name + "_out",
+        new ActivationLayer.Builder().activation(Activation.RELU).build(), name + "_add");
+    return name + "_out";
+  }
+
+  /**
+   * He et al. bottleneck block: 1x1 reduce, 3x3 (carrying the stride), 1x1 expand (x4), each
+   * conv-BN, ReLU after the first two; identity or 1x1 projection shortcut; add, ReLU.
+   */
+  private static String bottleneckBlock(
+      ComputationGraphConfiguration.GraphBuilder g, String name, String in, int nIn, int width,
+      int stride) {
+    int nOut = width * BOTTLENECK_EXPANSION;
+    String a = convBn(g, name + "_a", in, nIn, width, 1, 1, true);
+    String b = convBn(g, name + "_b", a, width, width, 3, stride, true);
+    String c = convBn(g, name + "_c", b, width, nOut, 1, 1, false);
+    String shortcut = in;
+    if (stride != 1 || nIn != nOut) {
+      shortcut = convBn(g, name + "_proj", in, nIn, nOut, 1, stride, false);
+    }
+    g.addVertex(name + "_add", new ElementWiseVertex(ElementWiseVertex.Op.Add), c, shortcut);
     g.addLayer(name + "_out",
         new ActivationLayer.Builder().activation(Activation.RELU).build(), name + "_add");
     return name + "_out";

@@ -113,6 +113,24 @@ public final class OnnxScorer implements Scorer {
    * @param numClasses length of the model's probability rows
    */
   public OnnxScorer(byte[] onnxModel, InputSpec spec, int numClasses, Options options) {
+    this(onnxModel, spec, numClasses, options, OrtSession.SessionOptions.OptLevel.ALL_OPT);
+  }
+
+  /**
+   * Checks that ONNX Runtime loads the model and that its input and output fit {@code spec} and
+   * {@code numClasses}, without preparing it for speed (no graph optimization, one thread): how a
+   * driver validates a teacher in about the time it takes to read it, before executors load it
+   * for real.
+   *
+   * @throws IllegalArgumentException saying what does not fit
+   */
+  public static void check(byte[] onnxModel, InputSpec spec, int numClasses) {
+    new OnnxScorer(onnxModel, spec, numClasses, Options.defaults().withIntraOpThreads(1),
+        OrtSession.SessionOptions.OptLevel.NO_OPT).close();
+  }
+
+  private OnnxScorer(byte[] onnxModel, InputSpec spec, int numClasses, Options options,
+      OrtSession.SessionOptions.OptLevel optLevel) {
     Objects.requireNonNull(onnxModel, "onnxModel");
     this.spec = Objects.requireNonNull(spec, "spec");
     Objects.requireNonNull(options, "options");
@@ -124,7 +142,7 @@ public final class OnnxScorer implements Scorer {
     boolean cuda = false;
     OrtSession s;
     try (OrtSession.SessionOptions so = new OrtSession.SessionOptions()) {
-      so.setOptimizationLevel(OrtSession.SessionOptions.OptLevel.ALL_OPT);
+      so.setOptimizationLevel(optLevel);
       if (options.intraOpThreads() > 0) {
         so.setIntraOpNumThreads(options.intraOpThreads());
       }

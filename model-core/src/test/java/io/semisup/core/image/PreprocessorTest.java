@@ -29,6 +29,28 @@ class PreprocessorTest {
     assertThat(new Preprocessor(GREY).toChw(pixels, 28, 28)).isEqualTo(chw);
   }
 
+  /** JPEGs decode to 3-byte BGR rasters, read directly: same tensor as through getRGB. */
+  @Test
+  void bgrRasterFastPathEqualsTheGenericPath() {
+    Random rnd = new Random(3);
+    BufferedImage bgr = new BufferedImage(37, 23, BufferedImage.TYPE_3BYTE_BGR);
+    BufferedImage argb = new BufferedImage(37, 23, BufferedImage.TYPE_INT_RGB);
+    for (int y = 0; y < 23; y++) {
+      for (int x = 0; x < 37; x++) {
+        int p = rnd.nextInt(1 << 24);
+        bgr.setRGB(x, y, p);
+        argb.setRGB(x, y, p);
+      }
+    }
+    InputSpec spec = new InputSpec(16, 16, 3, new float[] {0.4f, 0.5f, 0.6f},
+        new float[] {0.2f, 0.3f, 0.4f});
+    Preprocessor pre = new Preprocessor(spec);
+    assertThat(pre.toChw(bgr)).isEqualTo(pre.toChw(argb));
+    // A subimage shares the parent's raster (translated): it must not take the fast path wrongly.
+    assertThat(pre.toChw(bgr.getSubimage(3, 2, 20, 15)))
+        .isEqualTo(pre.toChw(argb.getSubimage(3, 2, 20, 15)));
+  }
+
   @Test
   void greySubimageUsesItsOwnPixels() {
     BufferedImage big = new BufferedImage(30, 30, BufferedImage.TYPE_BYTE_GRAY);

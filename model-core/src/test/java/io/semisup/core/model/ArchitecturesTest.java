@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.semisup.core.data.FashionMnist;
+import io.semisup.core.image.InputSpec;
 import io.semisup.core.train.TrainingConfig;
 import org.deeplearning4j.nn.conf.ComputationGraphConfiguration;
 import org.deeplearning4j.nn.graph.ComputationGraph;
@@ -29,6 +30,24 @@ class ArchitecturesTest {
       String json = g.getConfiguration().toJson();
       assertThat(ComputationGraphConfiguration.fromJson(json)).isEqualTo(g.getConfiguration());
     }
+  }
+
+  /**
+   * He et al.'s ResNet-50 at ImageNet size: torchvision counts 25,557,032 trainable parameters;
+   * DL4J also stores BatchNormalization's running mean and variance as parameters (2 x 26,560
+   * channels more), so the same network has 25,610,152.
+   */
+  @Test
+  void resnet50HasTheReferenceSize() {
+    InputSpec spec = new InputSpec(224, 224, 3, new float[] {0.485f, 0.456f, 0.406f},
+        new float[] {0.229f, 0.224f, 0.225f});
+    ComputationGraph g = Architectures.build(Architectures.RESNET_50, spec, 1000,
+        TrainingConfig.defaults());
+    assertThat(g.numParams()).isEqualTo(25_610_152L);
+    assertThat(g.getConfiguration().getVertices()).containsKeys("s3b2_out", "s2b5_c_conv",
+        "s1b0_proj_conv");
+    assertThatThrownBy(() -> Architectures.shape(Architectures.RESNET_50))
+        .hasMessageContaining("bottleneck");
   }
 
   @Test

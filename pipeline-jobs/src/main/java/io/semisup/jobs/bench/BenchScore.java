@@ -1,14 +1,366 @@
 package io.semisup.jobs.bench;
 
+import io.semisup.core.image.ContentHash;
+import io.semisup.core.image.ImageDecoder;
+import io.semisup.core.image.InputSpec;
+import io.semisup.core.image.Preprocessor;
+import io.semisup.core.model.Architectures;
+import io.semisup.core.model.ModelMetadata;
+import io.semisup.core.scoring.Dl4jScorer;
+import io.semisup.core.scoring.OnnxExporter;
+import io.semisup.core.scoring.OnnxScorer;
+import io.semisup.core.scoring.Scorer;
+import io.semisup.core.train.TrainingConfig;
+import io.semisup.jobs.config.SemisupConfig;
+import io.semisup.jobs.spark.SparkSessions;
+import io.semisup.jobs.stages.RunContext;
+import io.semisup.jobs.stages.ScoreStage;
+import io.semisup.jobs.stages.ShardStage;
+import io.semisup.jobs.stages.Stage;
+import io.semisup.jobs.tables.Tables;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Comparator;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
 import java.util.concurrent.Callable;
+import java.util.stream.IntStream;
+import java.util.stream.Stream;
+import org.apache.spark.sql.Row;
+import org.apache.spark.sql.RowFactory;
+import org.apache.spark.sql.SparkSession;
+import org.apache.spark.sql.types.StructField;
+import org.apache.spark.sql.types.StructType;
+import org.deeplearning4j.nn.graph.ComputationGraph;
+import org.nd4j.linalg.factory.Nd4j;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
 
-/** Placeholder: `bench score` is being built (issue 5). */
-@Command(name = "score", mixinStandardHelpOptions = true, description = "Not built yet (issue 5).")
+/**
+ * {@code bin/semisup bench score}: how close scoring runs to the engine's own speed, and what the
+ * engine gains over DL4J. One run measures, on the same ResNet-50 (random weights, 224x224, 1000
+ * classes) and the same synthetic ImageNet-like JPEGs ({@link SyntheticPhotos}):
+ *
+ * <ul>
+ *   <li>end to end: the real {@code score} stage on local Spark over Parquet shards of JPEG bytes
+ *       (read, decode, resize, normalize, ONNX Runtime inference, top-P, write, commit), the
+ *       teacher brought as an ONNX file as a user would; images / wall time of the stage, on a
+ *       JVM whose engine is already open (as an executor's is after its first task);
+ *   <li>the engine alone: ONNX Runtime on tensors decoded beforehand, same batch and threads,
+ *       measured before and after the end-to-end run (the machine is shared; the mean is used);
+ *   <li>DL4J on the same tensors, a few batches, with every core.
+ * </ul>
+ *
+ * The last line of output is one JSON object ({@code end_to_end_img_s}, {@code engine_img_s},
+ * {@code dl4j_img_s}, {@code ratio_end_to_end_vs_engine}, {@code engine_vs_dl4j}, ...).
+ */
+@Command(name = "score", mixinStandardHelpOptions = true,
+    description = {"Scoring throughput: end to end (score stage on local Spark) vs the ONNX"
+        + " engine alone vs DL4J, ResNet-50 on synthetic ~100 KB 500x375 JPEGs.",
+        "Last line: one JSON object."})
 public final class BenchScore implements Callable<Integer> {
+
+  @Option(names = "--images", description = "Images scored end to end (default ${DEFAULT-VALUE}).")
+  int images = 1024;
+
+  @Option(names = "--shards", description = "Parquet shards they are written to (default ${DEFAULT-VALUE}).")
+  int shards = 4;
+
+  @Option(names = "--engine-images",
+      description = "Pre-decoded images per engine pass (default ${DEFAULT-VALUE}).")
+  int engineImages = 256;
+
+  @Option(names = "--dl4j-batches",
+      description = "Timed DL4J batches, after one untimed (default ${DEFAULT-VALUE}).")
+  int dl4jBatches = 2;
+
+  @Option(names = "--dl4j-batch", description = "DL4J batch size (default ${DEFAULT-VALUE}).")
+  int dl4jBatch = 16;
+
+  @Option(names = "--batch", description = "Inference batch, end to end and engine (default ${DEFAULT-VALUE}).")
+  int batch = 32;
+
+  @Option(names = "--decode-threads", description = "score.decode-threads (default ${DEFAULT-VALUE}).")
+  int decodeThreads = 2;
+
+  @Option(names = "--prefetch-batches", description = "score.prefetch-batches (default ${DEFAULT-VALUE}).")
+  int prefetchBatches = 2;
+
+  @Option(names = "--threads",
+      description = "ONNX Runtime intra-op threads, 0 = one per core (default ${DEFAULT-VALUE}).")
+  int threads = 0;
+
+  @Option(names = "--size", description = "Model input side in pixels (default ${DEFAULT-VALUE}).")
+  int size = 224;
+
+  @Option(names = "--seed", description = "Seed of pictures and weights (default ${DEFAULT-VALUE}).")
+  long seed = 42;
+
+  @Option(names = "--work-dir",
+      description = "Where shards and the run go (default: a temporary directory, deleted after).")
+  Path workDir;
+
+  @Option(names = "--master", description = "Spark master (default ${DEFAULT-VALUE}).")
+  String master = "local[2]";
+
   @Override
-  public Integer call() {
-    System.err.println("bench score: not built yet");
-    return 2;
+  public Integer call() throws Exception {
+    boolean temporary = workDir == null;
+    Path work = temporary ? Files.createTempDirectory("bench-score") : workDir;
+    try {
+      return run(work);
+    } finally {
+      if (temporary) {
+        deleteTree(work);
+      }
+    }
+  }
+
+  private int run(Path work) throws Exception {
+    int cores = Runtime.getRuntime().availableProcessors();
+    double loadStart = loadAverage();
+    InputSpec spec = new InputSpec(size, size, 3, new float[] {0.485f, 0.456f, 0.406f},
+        new float[] {0.229f, 0.224f, 0.225f});
+    List<String> classes = new ArrayList<>();
+    for (int c = 0; c < 1000; c++) {
+      classes.add(String.format(Locale.ROOT, "n%08d", c));
+    }
+
+    // The teacher, as a user would bring it: an ONNX file and its metadata.
+    long t0 = System.nanoTime();
+    ComputationGraph graph = Architectures.build(Architectures.RESNET_50, spec, classes.size(),
+        TrainingConfig.defaults().withSeed(seed));
+    byte[] onnx = new OnnxExporter(spec).toBytes(graph);
+    Path onnxFile = work.resolve("teacher.onnx");
+    Path metaFile = work.resolve("teacher.json");
+    Files.write(onnxFile, onnx);
+    Files.writeString(metaFile, new ModelMetadata("bench-resnet-50", Architectures.RESNET_50,
+        classes, spec, seed, Map.of()).toJson());
+    say("ResNet-50 built and exported to ONNX (%.0f MB) in %.1f s", onnx.length / 1e6,
+        (System.nanoTime() - t0) / 1e9);
+
+    SemisupConfig config = SemisupConfig.load("local", null, List.of(
+        "spark.master=\"" + master + "\"",
+        "root=\"" + work.resolve("runs") + "\"",
+        "run-id=bench",
+        "score.batch-size=" + batch,
+        "score.top-p=10",
+        "score.decode-threads=" + decodeThreads,
+        "score.prefetch-batches=" + prefetchBatches,
+        "score.intra-op-threads=" + threads,
+        "score.teacher-onnx=\"" + onnxFile + "\"",
+        "score.teacher-metadata=\"" + metaFile + "\""));
+    SparkSession spark = SparkSessions.create(config);
+    try {
+      RunContext ctx = new RunContext(spark, config);
+      t0 = System.nanoTime();
+      long jpegBytes = writeShards(ctx, classes, images, shards, "bench");
+      say("%d JPEGs (%.0f KB on average) in %d shards generated in %.1f s", images,
+          jpegBytes / 1e3 / images, shards, (System.nanoTime() - t0) / 1e9);
+
+      // Pre-decoded tensors for the engines: the first pictures, through the same preprocessing.
+      SyntheticPhotos photos = new SyntheticPhotos(seed);
+      Preprocessor pre = new Preprocessor(spec);
+      ImageDecoder decoder = new ImageDecoder(Long.MAX_VALUE, Long.MAX_VALUE);
+      float[][] tensors = IntStream.range(0, engineImages).parallel()
+          .mapToObj(i -> {
+            try {
+              return pre.toChw(decoder.decode(photos.jpeg(i)).image());
+            } catch (Exception e) {
+              throw new IllegalStateException(e);
+            }
+          })
+          .toArray(float[][]::new);
+
+      OnnxScorer.Options options = OnnxScorer.Options.defaults().withIntraOpThreads(threads);
+      double engine1;
+      double engine2;
+      double endToEnd;
+      double wall;
+      double e2eCpu;
+      double[] engineCpu = new double[2];
+      try (OnnxScorer engine = new OnnxScorer(onnx, spec, classes.size(), options)) {
+        engine.probabilities(Arrays.copyOfRange(tensors, 0, Math.min(batch, tensors.length)));
+        long c0 = processCpuNanos();
+        engine1 = imagesPerSecond(engine, tensors, batch, 0);
+        engineCpu[0] = (processCpuNanos() - c0) / 1e6 / tensors.length;
+        say("engine (ONNX Runtime, pre-decoded tensors, batch %d): %.1f img/s", batch, engine1);
+
+        // Warm-up: a small run opens this JVM's engine (ExecutorModels), as an executor's first
+        // task would; the measured run then sees the steady state.
+        RunContext warm = new RunContext(spark, config.with("run-id", "warmup"));
+        writeShards(warm, classes, batch, 1, "warmup");
+        new ScoreStage().execute(warm);
+
+        long c0e = processCpuNanos();
+        t0 = System.nanoTime();
+        new ScoreStage().execute(ctx);
+        wall = (System.nanoTime() - t0) / 1e9;
+        e2eCpu = (processCpuNanos() - c0e) / 1e6 / images;
+        long scored = ctx.manifest(ScoreStage.NAME).get("counts").get("scored").asLong();
+        if (scored != images) {
+          throw new IllegalStateException("Scored " + scored + " of " + images + " images");
+        }
+        endToEnd = images / wall;
+        say("end to end (score stage, %d decode threads, %d batches ahead): %d images in %.1f s"
+            + " = %.1f img/s", decodeThreads, prefetchBatches, images, wall, endToEnd);
+
+        long c1 = processCpuNanos();
+        engine2 = imagesPerSecond(engine, tensors, batch, 0);
+        engineCpu[1] = (processCpuNanos() - c1) / 1e6 / tensors.length;
+        say("engine again: %.1f img/s", engine2);
+      }
+      double engineMean = (engine1 + engine2) / 2;
+
+      double[] dl4jCpu = new double[1];
+      double dl4j = dl4jImagesPerSecond(graph, spec, tensors, cores, dl4jCpu);
+      say("DL4J (%d threads, batch %d): %.2f img/s", cores, Math.min(dl4jBatch, batch), dl4j);
+
+      Map<String, Object> json = new LinkedHashMap<>();
+      json.put("images", images);
+      json.put("shards", shards);
+      json.put("avg_jpeg_bytes", jpegBytes / images);
+      json.put("input", size + "x" + size);
+      json.put("batch", batch);
+      json.put("decode_threads", decodeThreads);
+      json.put("prefetch_batches", prefetchBatches);
+      json.put("cores", cores);
+      json.put("end_to_end_wall_s", round(wall, 1));
+      json.put("end_to_end_img_s", round(endToEnd, 2));
+      json.put("engine_img_s", round(engineMean, 2));
+      json.put("engine_img_s_before", round(engine1, 2));
+      json.put("engine_img_s_after", round(engine2, 2));
+      json.put("dl4j_img_s", round(dl4j, 2));
+      json.put("ratio_end_to_end_vs_engine", round(endToEnd / engineMean, 3));
+      json.put("engine_vs_dl4j", round(engineMean / dl4j, 2));
+      double engineCpuMean = (engineCpu[0] + engineCpu[1]) / 2;
+      json.put("engine_cpu_ms_per_image", round(engineCpuMean, 1));
+      json.put("end_to_end_cpu_ms_per_image", round(e2eCpu, 1));
+      json.put("dl4j_cpu_ms_per_image", round(dl4jCpu[0], 1));
+      json.put("ratio_end_to_end_vs_engine_cpu", round(engineCpuMean / e2eCpu, 3));
+      json.put("load_avg_start", round(loadStart, 1));
+      json.put("load_avg_end", round(loadAverage(), 1));
+      System.out.println(RunContext.json().writeValueAsString(json));
+      return 0;
+    } finally {
+      spark.stop();
+    }
+  }
+
+  /**
+   * Writes {@code n} synthetic JPEGs as a committed shard stage of run {@code ctx} (unlabelled
+   * split, {@code count} Parquet files, the images table's schema), one shard at a time so memory
+   * holds one shard. Returns the JPEG bytes written.
+   */
+  private long writeShards(RunContext ctx, List<String> classes, int n, int count, String uriPrefix)
+      throws IOException {
+    SyntheticPhotos photos = new SyntheticPhotos(seed);
+    StructType schema = new StructType(Arrays.stream(Tables.IMAGES.fields())
+        .filter(f -> !f.name().equals("split")).toArray(StructField[]::new));
+    org.apache.hadoop.fs.Path dir = new org.apache.hadoop.fs.Path(
+        ctx.stagePath(ShardStage.NAME, ShardStage.IMAGES), "split=" + Tables.UNLABELLED);
+    long bytes = 0;
+    for (int s = 0; s < count; s++) {
+      int from = (int) ((long) n * s / count);
+      int to = (int) ((long) n * (s + 1) / count);
+      List<Row> rows = IntStream.range(from, to).parallel().mapToObj(i -> {
+        byte[] jpeg = photos.jpeg(i);
+        return RowFactory.create(ContentHash.of(jpeg), uriPrefix + "://photo-" + i + ".jpg", jpeg,
+            SyntheticPhotos.DEFAULT_WIDTH, SyntheticPhotos.DEFAULT_HEIGHT, "jpeg", null, null);
+      }).toList();
+      for (Row r : rows) {
+        bytes += ((byte[]) r.get(2)).length;
+      }
+      ctx.spark().createDataFrame(rows, schema).coalesce(1).write().mode("append")
+          .parquet(dir.toString());
+    }
+    org.apache.hadoop.fs.Path stage = ctx.stageDir(ShardStage.NAME);
+    ctx.writeString(new org.apache.hadoop.fs.Path(stage, ShardStage.CLASSES),
+        RunContext.json().writeValueAsString(Map.of("classes", classes)));
+    ctx.writeString(new org.apache.hadoop.fs.Path(stage, Stage.MANIFEST), "{\"stage\":\"shard\"}");
+    ctx.fs().create(new org.apache.hadoop.fs.Path(stage, Stage.SUCCESS), true).close();
+    return bytes;
+  }
+
+  /** Images/s over all tensors in batches, after {@code warmup} untimed batches. */
+  private static double imagesPerSecond(Scorer s, float[][] x, int batch, int warmup) {
+    for (int w = 0; w < warmup; w++) {
+      s.probabilities(Arrays.copyOfRange(x, 0, Math.min(batch, x.length)));
+    }
+    long t0 = System.nanoTime();
+    float sink = 0;
+    for (int from = 0; from < x.length; from += batch) {
+      sink += s.probabilities(Arrays.copyOfRange(x, from, Math.min(from + batch, x.length)))[0][0];
+    }
+    double sec = (System.nanoTime() - t0) / 1e9;
+    if (Float.isNaN(sink)) {
+      throw new IllegalStateException("NaN probabilities");
+    }
+    return x.length / sec;
+  }
+
+  /**
+   * DL4J on the same tensors with every core (bin/semisup starts the JVM with one OpenMP thread
+   * per op, for Spark's one-task-per-core training), restored afterwards.
+   */
+  private double dl4jImagesPerSecond(ComputationGraph graph, InputSpec spec, float[][] x,
+      int cores, double[] cpuMsPerImage) {
+    var env = Nd4j.getEnvironment();
+    int maxThreads = env.maxThreads();
+    int masterThreads = env.maxMasterThreads();
+    int blasThreads = Nd4j.factory().blas().getMaxThreads();
+    env.setMaxThreads(cores);
+    env.setMaxMasterThreads(cores);
+    Nd4j.factory().blas().setMaxThreads(cores);
+    int b = Math.min(dl4jBatch, batch);
+    try (Dl4jScorer s = new Dl4jScorer(graph, spec)) {
+      float[][] timed = Arrays.copyOfRange(x, 0, Math.min(x.length, b * dl4jBatches));
+      s.probabilities(Arrays.copyOfRange(timed, 0, b));
+      long c0 = processCpuNanos();
+      double rate = imagesPerSecond(s, timed, b, 0);
+      cpuMsPerImage[0] = (processCpuNanos() - c0) / 1e6 / timed.length;
+      return rate;
+    } finally {
+      env.setMaxThreads(maxThreads);
+      env.setMaxMasterThreads(masterThreads);
+      Nd4j.factory().blas().setMaxThreads(blasThreads);
+    }
+  }
+
+  /** CPU time of this JVM, all threads: unlike wall time, not inflated by other processes. */
+  static long processCpuNanos() {
+    return ((com.sun.management.OperatingSystemMXBean)
+        java.lang.management.ManagementFactory.getOperatingSystemMXBean()).getProcessCpuTime();
+  }
+
+  /** The machine's 1-minute load average (Linux), -1 where unknown: how shared the run was. */
+  static double loadAverage() {
+    return java.lang.management.ManagementFactory.getOperatingSystemMXBean()
+        .getSystemLoadAverage();
+  }
+
+  private static double round(double v, int digits) {
+    double f = Math.pow(10, digits);
+    return Math.round(v * f) / f;
+  }
+
+  private static void say(String fmt, Object... args) {
+    System.out.println("bench score: " + String.format(Locale.ROOT, fmt, args));
+  }
+
+  private static void deleteTree(Path dir) throws IOException {
+    if (!Files.exists(dir)) {
+      return;
+    }
+    try (Stream<Path> all = Files.walk(dir)) {
+      for (Path p : all.sorted(Comparator.reverseOrder()).toList()) {
+        Files.delete(p);
+      }
+    }
   }
 }

@@ -7,15 +7,23 @@ import io.semisup.core.scoring.OnnxExporter;
 import io.semisup.core.scoring.OnnxScorer;
 import io.semisup.core.scoring.Scorer;
 import java.io.Serializable;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.util.HexFormat;
 import java.util.List;
 
 /**
  * A model as it travels to executors for inference: the engine to run it on and the bytes that
- * engine loads. ONNX Runtime is the default because it runs our networks about 30x faster than
- * DL4J on CPU (see docs/benchmarks.md); DL4J stays available as the reference engine.
+ * engine loads. ONNX Runtime is the default because it runs our networks about ten times faster
+ * than DL4J on CPU (see docs/benchmarks.md, {@code bench score}); DL4J stays available as the
+ * reference engine.
+ *
+ * @param modelId the model's id and backend, e.g. {@code run1/teacher/onnx} (for reports)
+ * @param digest SHA-256 of {@code bytes}: executors cache one engine per digest, so two models
+ *     that happen to share an id never share an engine
  */
-public record ScoringModel(String modelId, String backend, byte[] bytes, InputSpec spec, int numClasses, boolean cuda, int threads)
-    implements Serializable {
+public record ScoringModel(String modelId, String digest, String backend, byte[] bytes,
+    InputSpec spec, int numClasses, boolean cuda, int threads) implements Serializable {
 
   public static final List<String> BACKENDS = List.of("onnx", "dl4j");
 
@@ -27,8 +35,15 @@ public record ScoringModel(String modelId, String backend, byte[] bytes, InputSp
     }
     byte[] bytes = backend.equals("onnx") ? OnnxExporter.toBytes(bundle) : bundleBytes;
     return new ScoringModel(
-        bundle.metadata().modelId() + "/" + backend, backend, bytes, bundle.metadata().input(),
-        bundle.metadata().numClasses(), cuda, threads);
+        bundle.metadata().modelId() + "/" + backend, sha256(bytes), backend, bytes,
+        bundle.metadata().input(), bundle.metadata().numClasses(), cuda, threads);
+  }
+
+  /** A model that already is ONNX (a teacher brought by the user), run by ONNX Runtime. */
+  public static ScoringModel onnx(String modelId, byte[] onnxBytes, InputSpec spec, int numClasses,
+      boolean cuda, int threads) {
+    return new ScoringModel(modelId + "/onnx", sha256(onnxBytes), "onnx", onnxBytes, spec,
+        numClasses, cuda, threads);
   }
 
   /** Loads the engine; called once per executor JVM through {@link ExecutorModels}. */
@@ -38,5 +53,13 @@ public record ScoringModel(String modelId, String backend, byte[] bytes, InputSp
           OnnxScorer.Options.defaults().withIntraOpThreads(threads).withCuda(cuda));
     }
     return Dl4jScorer.of(ModelBundle.fromBytes(bytes));
+  }
+
+  static String sha256(byte[] bytes) {
+    try {
+      return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(bytes));
+    } catch (NoSuchAlgorithmException e) {
+      throw new IllegalStateException("This JVM has no SHA-256", e);
+    }
   }
 }

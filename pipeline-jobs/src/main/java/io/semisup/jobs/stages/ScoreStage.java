@@ -3,13 +3,26 @@ package io.semisup.jobs.stages;
 import static org.apache.spark.sql.functions.col;
 
 import io.semisup.core.model.ModelBundle;
-import io.semisup.core.model.ModelMetadata;
-import io.semisup.jobs.spark.ScoringModel;
 import io.semisup.jobs.cli.SemisupCli;
+import io.semisup.jobs.config.SemisupConfig;
 import io.semisup.jobs.spark.ScorePartition;
+import io.semisup.jobs.spark.ScoringModel;
 import io.semisup.jobs.tables.Tables;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+import java.util.ArrayList;
+import java.util.HexFormat;
 import java.util.List;
+import java.util.Set;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.atomic.AtomicBoolean;
+import org.apache.hadoop.fs.LocatedFileStatus;
 import org.apache.hadoop.fs.Path;
+import org.apache.hadoop.fs.RemoteIterator;
 import org.apache.spark.broadcast.Broadcast;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Encoders;
@@ -20,12 +33,28 @@ import org.apache.spark.storage.StorageLevel;
 /**
  * Runs the teacher over every unlabelled image and keeps only its top-P (class, probability)
  * pairs: the one pass over the big collection, so it writes as little as the selection needs.
+ *
+ * <p>Resumable: shards are scored in groups ({@code score.shards-per-commit}), each committed on
+ * its own under the run's {@code _resume/} directory ({@link ScoreProgress}); a rerun after a
+ * crash scores only the shards no group has committed, then publishes all groups' files as one
+ * stage commit. Each shard file is read as its own Spark partition(s), so an image lands in the
+ * same batch whichever group scores it, and a resumed run writes exactly the rows an
+ * uninterrupted one would.
+ *
+ * <p>The teacher is the run's {@code teacher} stage model or, with {@code score.teacher-onnx}
+ * and {@code score.teacher-metadata}, an ONNX model the user brings ({@link OnnxTeacher}).
  */
 public final class ScoreStage extends Stage {
 
   public static final String NAME = "score";
   public static final String SCORES = "scores";
   public static final String REJECTS = "rejects";
+
+  /** The teacher's id (for the scores table) and the model as executors load it. */
+  record Teacher(String id, ScoringModel model) {}
+
+  /** One input file of the unlabelled split; {@code name} is relative to the split directory. */
+  record Shard(int index, String name, Path path, long length) {}
 
   @Override
   public String name() {
@@ -43,6 +72,11 @@ public final class ScoreStage extends Stage {
   }
 
   @Override
+  protected List<String> requires(RunContext ctx) {
+    return OnnxTeacher.configured(ctx) ? List.of(ShardStage.NAME) : dependsOn();
+  }
+
+  @Override
   protected List<String> configKeys() {
     return List.of("score");
   }
@@ -53,26 +87,210 @@ public final class ScoreStage extends Stage {
 
   @Override
   protected void run(RunContext ctx, Path out, StageReport report) throws Exception {
-    int topP = ctx.config().getInt("score.top-p");
-    int batch = ctx.config().getInt("score.batch-size");
-    ScoringModel model = scoringModel(ctx, TeacherStage.NAME);
-    ModelMetadata meta = Models.load(ctx, TeacherStage.NAME).metadata();
-    Dataset<Row> images = Images.split(ctx, Tables.UNLABELLED);
-    Dataset<Row> scored = score(ctx, images, model, batch, topP).persist(StorageLevel.MEMORY_AND_DISK());
+    SemisupConfig c = ctx.config();
+    Teacher teacher = OnnxTeacher.configured(ctx)
+        ? OnnxTeacher.load(ctx)
+        : new Teacher(Models.load(ctx, TeacherStage.NAME).metadata().modelId(),
+            scoringModel(ctx, TeacherStage.NAME));
+    ScorePartition.Settings settings = settings(c);
+    List<Shard> shards = unlabelledShards(ctx);
+    ScoreProgress progress =
+        ScoreProgress.open(ctx, fingerprint(teacher.model(), settings, shards), c.getBoolean("force"));
+    Set<String> done = progress.doneShards();
+    List<Shard> pending = new ArrayList<>();
+    for (Shard s : shards) {
+      if (!done.contains(s.name())) {
+        pending.add(s);
+      }
+    }
+    if (!done.isEmpty()) {
+      log.info("[score] resuming: {} of {} shards already scored under {}; scoring the other {}",
+          done.size(), shards.size(), progress.dir(), pending.size());
+    }
+    int perCommit = c.getInt("score.shards-per-commit");
+    if (perCommit <= 0) {
+      perCommit = Math.max(1, 2 * ctx.spark().sparkContext().defaultParallelism());
+    }
+    List<List<Shard>> groups = new ArrayList<>();
+    for (int i = 0; i < pending.size(); i += perCommit) {
+      groups.add(pending.subList(i, Math.min(pending.size(), i + perCommit)));
+    }
+    scoreGroups(ctx, teacher, settings, groups, progress, c.getInt("score.fail-shard"),
+        Math.max(1, c.getInt("score.commits-in-flight")));
+
+    ScoreProgress.Totals t = progress.assemble(out, SCORES, REJECTS);
+    if (!ScoreProgress.hasDataFiles(ctx.fs(), new Path(out, SCORES))) {
+      writeEmpty(ctx, new Path(out, SCORES), Tables.SCORES);
+    }
+    if (!ScoreProgress.hasDataFiles(ctx.fs(), new Path(out, REJECTS))) {
+      writeEmpty(ctx, new Path(out, REJECTS), Tables.REJECTS);
+    }
+    progress.delete();
+    report.count("read", t.read()).count("scored", t.scored()).count("rejected", t.rejected())
+        .count("shards", shards.size()).count("shards_resumed", shards.size() - pending.size())
+        .count("shards_scored", pending.size())
+        .detail("teacher_id", teacher.id()).detail("top_p", settings.topP())
+        .detail("backend", teacher.model().backend()).detail("shards_per_commit", perCommit);
+  }
+
+  /** Scores the groups, a few at a time; on a failure, lets running groups commit, then throws. */
+  private void scoreGroups(RunContext ctx, Teacher teacher, ScorePartition.Settings settings,
+      List<List<Shard>> groups, ScoreProgress progress, int failShard, int inFlight)
+      throws Exception {
+    if (groups.isEmpty()) {
+      return;
+    }
+    Broadcast<ScoringModel> model = ctx.spark().sparkContext().broadcast(
+        teacher.model(), scala.reflect.ClassTag$.MODULE$.apply(ScoringModel.class));
+    AtomicBoolean failed = new AtomicBoolean();
+    ExecutorService pool = Executors.newFixedThreadPool(Math.min(inFlight, groups.size()));
+    List<Future<?>> futures = new ArrayList<>();
+    try {
+      for (List<Shard> g : groups) {
+        futures.add(pool.submit(() -> {
+          if (!failed.get()) {
+            try {
+              scoreGroup(ctx, model, teacher, settings, g, progress, failShard);
+            } catch (Exception | Error e) {
+              failed.set(true);
+              throw e;
+            }
+          }
+          return null;
+        }));
+      }
+      Exception first = null;
+      for (Future<?> f : futures) {
+        try {
+          f.get();
+        } catch (ExecutionException e) {
+          if (first == null) {
+            first = e.getCause() instanceof Exception ex ? ex : e;
+          }
+        }
+      }
+      if (first != null) {
+        log.error("[score] a group failed; shards committed so far stay under {} and a rerun"
+            + " scores only the rest", progress.dir());
+        throw first;
+      }
+    } finally {
+      pool.shutdownNow();
+      model.destroy();
+    }
+  }
+
+  private void scoreGroup(RunContext ctx, Broadcast<ScoringModel> model, Teacher teacher,
+      ScorePartition.Settings settings, List<Shard> group, ScoreProgress progress, int failShard)
+      throws IOException {
+    long t0 = System.nanoTime();
+    String name = ScoreProgress.newGroupName();
+    Path tmp = progress.tmp(name);
+    // One scan per file: Spark never packs two files into one partition, so batches (and the
+    // engine's floating-point results) do not depend on how shards are grouped.
+    Dataset<Row> images = null;
+    List<String> names = new ArrayList<>();
+    boolean fail = false;
+    for (Shard s : group) {
+      Dataset<Row> d = ctx.spark().read().parquet(s.path().toString())
+          .select("image_id", "uri", "bytes", "label");
+      images = images == null ? d : images.union(d);
+      names.add(s.name());
+      fail |= s.index() == failShard;
+    }
+    String label = "shards " + group.get(0).index() + ".." + group.get(group.size() - 1).index();
+    Dataset<Row> scored = images
+        .mapPartitions(new ScorePartition(model, teacher.model().spec(),
+            settings.withFailAfterFirstBatch(fail), label), Encoders.row(ScorePartition.SCHEMA))
+        .persist(StorageLevel.MEMORY_AND_DISK());
+    try {
+      writeTables(scored, teacher.id(), tmp);
+    } finally {
+      scored.unpersist();
+    }
+    long nScored = ctx.spark().read().parquet(new Path(tmp, SCORES).toString()).count();
+    long nRejected = ctx.spark().read().parquet(new Path(tmp, REJECTS).toString()).count();
+    double seconds = (System.nanoTime() - t0) / 1e9;
+    progress.commit(name, tmp, names, nScored, nRejected, seconds);
+    log.info("[score] committed {} ({} images, {} rejected) in {} s", label, nScored + nRejected,
+        nRejected, String.format("%.1f", seconds));
+  }
+
+  private static void writeTables(Dataset<Row> scored, String teacherId, Path dir) {
     scored.filter(col("reason").isNull())
-        .select(col("image_id"), col("uri"), col("classes"), col("probs"), functions.lit(meta.modelId()).as("teacher_id"))
+        .select(col("image_id"), col("uri"), col("classes"), col("probs"),
+            functions.lit(teacherId).as("teacher_id"))
         .write()
-        .parquet(new Path(out, SCORES).toString());
+        .parquet(new Path(dir, SCORES).toString());
     scored.filter(col("reason").isNotNull())
-        .select(col("uri"), functions.lit(Tables.UNLABELLED).as("split"), col("reason"), col("detail"), functions.lit(NAME).as("stage"))
+        .select(col("uri"), functions.lit(Tables.UNLABELLED).as("split"), col("reason"),
+            col("detail"), functions.lit(NAME).as("stage"))
         .coalesce(1)
         .write()
-        .parquet(new Path(out, REJECTS).toString());
-    long read = scored.count();
-    long rejected = scored.filter(col("reason").isNotNull()).count();
-    scored.unpersist();
-    report.count("read", read).count("scored", read - rejected).count("rejected", rejected)
-        .detail("teacher_id", meta.modelId()).detail("top_p", topP).detail("backend", model.backend());
+        .parquet(new Path(dir, REJECTS).toString());
+  }
+
+  private static void writeEmpty(RunContext ctx, Path dir, org.apache.spark.sql.types.StructType schema)
+      throws IOException {
+    ctx.fs().delete(dir, true);
+    ctx.spark().createDataFrame(List.<Row>of(), schema).coalesce(1).write().parquet(dir.toString());
+  }
+
+  static ScorePartition.Settings settings(SemisupConfig c) {
+    return new ScorePartition.Settings(c.getInt("score.batch-size"), c.getInt("score.top-p"),
+        c.getInt("score.decode-threads"), c.getInt("score.prefetch-batches"),
+        c.getInt("score.progress-log-seconds"), false);
+  }
+
+  /** The data files of the unlabelled split, in name order (their index is the shard number). */
+  static List<Shard> unlabelledShards(RunContext ctx) throws IOException {
+    Path split = new Path(ctx.stagePath(ShardStage.NAME, ShardStage.IMAGES), "split=" + Tables.UNLABELLED);
+    List<Shard> shards = new ArrayList<>();
+    if (!ctx.fs().exists(split)) {
+      return shards;
+    }
+    Path base = ctx.fs().makeQualified(split);
+    List<LocatedFileStatus> files = new ArrayList<>();
+    RemoteIterator<LocatedFileStatus> it = ctx.fs().listFiles(base, true);
+    while (it.hasNext()) {
+      LocatedFileStatus f = it.next();
+      String rel = base.toUri().relativize(f.getPath().toUri()).getPath();
+      if (!hidden(rel)) {
+        files.add(f);
+      }
+    }
+    files.sort((a, b) -> a.getPath().compareTo(b.getPath()));
+    for (LocatedFileStatus f : files) {
+      String rel = base.toUri().relativize(f.getPath().toUri()).getPath();
+      shards.add(new Shard(shards.size(), rel, f.getPath(), f.getLen()));
+    }
+    return shards;
+  }
+
+  /** Spark's rule for files a table reader skips: any path part starting with '_' or '.'. */
+  private static boolean hidden(String relative) {
+    for (String part : relative.split("/")) {
+      if (part.startsWith("_") || part.startsWith(".")) {
+        return true;
+      }
+    }
+    return false;
+  }
+
+  /** What decides the scores: teacher bytes, engine, batching, P, and the exact input files. */
+  static String fingerprint(ScoringModel model, ScorePartition.Settings s, List<Shard> shards) {
+    StringBuilder sb = new StringBuilder();
+    sb.append(model.digest()).append('\n').append(model.backend()).append('\n')
+        .append(model.cuda()).append('\n').append(s.batchSize()).append('\n').append(s.topP());
+    for (Shard sh : shards) {
+      sb.append('\n').append(sh.name()).append('\t').append(sh.length());
+    }
+    try {
+      return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256")
+          .digest(sb.toString().getBytes(StandardCharsets.UTF_8))).substring(0, 16);
+    } catch (java.security.NoSuchAlgorithmException e) {
+      throw new IllegalStateException(e);
+    }
   }
 
   /** A stage's model, prepared for the configured scoring backend. */
