@@ -140,7 +140,8 @@ class ShardListingTest extends SparkTestBase {
 
     // Shards of about the target size: each within [0.5, 1.5]x, their mean within 15%.
     List<Long> sizes;
-    try (Stream<Path> files = Files.list(Path.of(ctx.stagePath(ShardStage.NAME, ShardStage.IMAGES) + "/split=unlabelled"))) {
+    Path shardDir = Path.of(java.net.URI.create(ctx.stagePath(ShardStage.NAME, ShardStage.IMAGES) + "/split=unlabelled"));
+    try (Stream<Path> files = Files.list(shardDir)) {
       sizes = files.filter(p -> p.getFileName().toString().endsWith(".parquet"))
           .map(p -> p.toFile().length()).collect(Collectors.toList());
     }
