@@ -26,11 +26,17 @@ public record ImageSource(String split, String location, boolean isListing, bool
   /** Columns of {@link #list}: uri, length (-1 when unknown), label_name (null if unlabelled). */
   public Dataset<Row> list(SparkSession spark) {
     if (isListing) {
-      Dataset<Row> lines =
-          spark.read().text(location).select(functions.trim(functions.col("value")).as("uri"));
-      return lines
-          .filter(functions.length(functions.col("uri")).gt(0))
-          .filter(functions.not(functions.col("uri").startsWith("#")))
+      // Read as a distributed text file: the URIs never pass through the driver. Spark splits a
+      // text file by bytes (128 MB), so a listing of 10^6 short lines would be one task that
+      // reads and decodes every image alone; the lines are counted (one cheap pass) and spread
+      // round-robin over enough tasks for every core.
+      Dataset<Row> uris =
+          spark.read().text(location)
+              .select(functions.trim(functions.col("value")).as("uri"))
+              .filter(functions.length(functions.col("uri")).gt(0))
+              .filter(functions.not(functions.col("uri").startsWith("#")));
+      long lines = uris.count();
+      return uris.repartition(listingTasks(lines, spark.sparkContext().defaultParallelism()))
           .withColumn("length", functions.lit(-1L))
           .withColumn("label_name", functions.lit(null).cast("string"));
     }
@@ -74,6 +80,18 @@ public record ImageSource(String split, String location, boolean isListing, bool
         rows.add(RowFactory.create(st.getPath().toString(), st.getLen(), label));
       }
     }
+  }
+
+  /** URIs one read-and-decode task handles, about: small enough to spread, large enough to amortize. */
+  public static final int URIS_PER_TASK = 5_000;
+
+  /** At most this many tasks for one listing (10^9 URIs: 200k tasks of 5k images). */
+  static final int MAX_LISTING_TASKS = 200_000;
+
+  /** Tasks for a listing of {@code lines} URIs: at least one per core, about {@link #URIS_PER_TASK} each. */
+  public static int listingTasks(long lines, int cores) {
+    long byCount = (lines + URIS_PER_TASK - 1) / URIS_PER_TASK;
+    return (int) Math.max(1, Math.min(MAX_LISTING_TASKS, Math.max(Math.min(lines, cores), byCount)));
   }
 
   /** Schema of {@link #list}. */

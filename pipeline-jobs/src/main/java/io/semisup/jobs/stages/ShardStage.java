@@ -14,7 +14,6 @@ import io.semisup.jobs.tables.Tables;
 import java.io.FileNotFoundException;
 import java.io.IOException;
 import java.io.InputStream;
-import java.util.ArrayList;
 import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
@@ -138,6 +137,16 @@ public final class ShardStage extends Stage {
             .select("uri", "length", "split", "label_name")
             .mapPartitions(new ReadAndDecode(decoder, hadoopConf), Encoders.row(DECODED))
             .persist(StorageLevel.MEMORY_AND_DISK());
+    // Decode everything once, in parallel, into the cache, and count per split on the way: later
+    // passes (the single rejects file, dedupe, per-split writes) read the cache instead of
+    // narrowing the decode itself into one task.
+    Map<String, long[]> decodeCounts = new java.util.HashMap<>();
+    for (Row r :
+        decoded.groupBy("split")
+            .agg(functions.count("*"), functions.sum(functions.when(col("reason").isNotNull(), 1).otherwise(0)))
+            .collectAsList()) {
+      decodeCounts.put(r.getString(0), new long[] {r.getLong(1), r.isNullAt(2) ? 0 : r.getLong(2)});
+    }
 
     // Labelled images whose folder is not a training class cannot be used: reject them.
     Dataset<Row> withLabel =
@@ -183,23 +192,21 @@ public final class ShardStage extends Stage {
     long targetBytes = c.getLong("shard.target-shard-bytes");
     for (ImageSource s : sources) {
       Dataset<Row> split = images.filter(col("split").equalTo(s.split())).drop("split").persist(StorageLevel.MEMORY_AND_DISK());
-      Row agg = split.agg(functions.count("*"), functions.sum(functions.length(col("bytes")))).first();
+      Row agg =
+          split.agg(functions.count("*"), functions.sum(functions.length(col("bytes"))), functions.sum(storedBytes()))
+              .first();
       long kept = agg.getLong(0);
       long bytes = agg.isNullAt(1) ? 0 : agg.getLong(1);
-      int shards = (int) Math.max(1, (bytes + targetBytes - 1) / targetBytes);
+      long stored = agg.isNullAt(2) ? 0 : agg.getLong(2);
+      int shards = shardCount(stored, targetBytes);
       split.repartition(shards, col("image_id"))
           .sortWithinPartitions("image_id")
           .write()
           .parquet(new Path(out, IMAGES + "/split=" + s.split()).toString());
       split.unpersist();
-      Row counts =
-          decoded.filter(col("split").equalTo(s.split()))
-              .agg(
-                  functions.count("*"),
-                  functions.sum(functions.when(col("reason").isNotNull(), 1).otherwise(0)))
-              .first();
-      long read = counts.getLong(0);
-      long rejectedDecode = counts.isNullAt(1) ? 0 : counts.getLong(1);
+      long[] counts = decodeCounts.getOrDefault(s.split(), new long[2]);
+      long read = counts[0];
+      long rejectedDecode = counts[1];
       long rejectedClass =
           s.labelled() ? withLabel.filter(col("split").equalTo(s.split()).and(col("reason").equalTo("UNKNOWN_CLASS"))).count() : 0;
       long okCount = read - rejectedDecode - rejectedClass;
@@ -217,6 +224,32 @@ public final class ShardStage extends Stage {
     }
     report.detail("classes", classes);
     decoded.unpersist();
+  }
+
+  /**
+   * Bytes a row takes in a shard, estimated: the image bytes (already compressed, so Parquet's
+   * codec leaves them as they are) plus the other columns. For small images (28x28 PNGs of a few
+   * hundred bytes) the 64-character id and the uri are a third of the row, so counting only
+   * the image bytes would make shards half again too large.
+   */
+  static org.apache.spark.sql.Column storedBytes() {
+    return functions.length(col("bytes"))
+        .plus(functions.length(col("uri")))
+        .plus(functions.length(col("image_id")))
+        .plus(functions.coalesce(functions.length(col("label_name")), functions.lit(0)))
+        .plus(ROW_OVERHEAD_BYTES)
+        .cast("long");
+  }
+
+  /** width, height, label (ints), format, and Parquet's per-value lengths and levels. */
+  static final int ROW_OVERHEAD_BYTES = 24;
+
+  /** Shards for {@code storedBytes} of rows so that each holds about {@code targetBytes}. */
+  public static int shardCount(long storedBytes, long targetBytes) {
+    if (targetBytes <= 0) {
+      throw new IllegalArgumentException("Cannot cut shards of " + targetBytes + " bytes: set shard.target-shard-bytes > 0");
+    }
+    return (int) Math.max(1, Math.min(Integer.MAX_VALUE, Math.round(storedBytes / (double) targetBytes)));
   }
 
   private static org.apache.spark.sql.Column labelIndex(List<String> classes) {
@@ -239,16 +272,19 @@ public final class ShardStage extends Stage {
 
     @Override
     public Iterator<Row> call(Iterator<Row> input) {
-      List<Row> out = new ArrayList<>();
-      while (input.hasNext()) {
-        Row r = input.next();
-        String uri = r.getString(0);
-        long length = r.getLong(1);
-        String split = r.getString(2);
-        String label = r.isNullAt(3) ? null : r.getString(3);
-        out.add(decodeOne(uri, length, split, label));
-      }
-      return out.iterator();
+      // Lazy: one image's bytes in flight at a time, not a whole partition's.
+      return new Iterator<>() {
+        @Override
+        public boolean hasNext() {
+          return input.hasNext();
+        }
+
+        @Override
+        public Row next() {
+          Row r = input.next();
+          return decodeOne(r.getString(0), r.getLong(1), r.getString(2), r.isNullAt(3) ? null : r.getString(3));
+        }
+      };
     }
 
     private Row decodeOne(String uri, long length, String split, String label) {
@@ -265,7 +301,8 @@ public final class ShardStage extends Stage {
         }
         if ("file".equals(fs.getScheme())) {
           // Local files: NIO, not Hadoop's checksummed local file system (a .crc probe per file).
-          bytes = java.nio.file.Files.readAllBytes(java.nio.file.Paths.get(p.toUri()));
+          // Qualified first: a listing line may be a plain path ("/data/a.jpg", no scheme).
+          bytes = java.nio.file.Files.readAllBytes(java.nio.file.Paths.get(fs.makeQualified(p).toUri()));
         } else {
           try (InputStream in = fs.open(p)) {
             bytes = in.readAllBytes();
