@@ -1,5 +1,10 @@
 package io.semisup.jobs.bench;
 
+import static io.semisup.jobs.bench.BenchSupport.deleteTree;
+import static io.semisup.jobs.bench.BenchSupport.loadAverage;
+import static io.semisup.jobs.bench.BenchSupport.processCpuNanos;
+import static io.semisup.jobs.bench.BenchSupport.round;
+
 import io.semisup.core.image.ContentHash;
 import io.semisup.core.image.ImageDecoder;
 import io.semisup.core.image.InputSpec;
@@ -23,14 +28,12 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
-import java.util.Comparator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.Callable;
 import java.util.stream.IntStream;
-import java.util.stream.Stream;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.RowFactory;
 import org.apache.spark.sql.SparkSession;
@@ -332,35 +335,11 @@ public final class BenchScore implements Callable<Integer> {
     }
   }
 
-  /** CPU time of this JVM, all threads: unlike wall time, not inflated by other processes. */
-  static long processCpuNanos() {
-    return ((com.sun.management.OperatingSystemMXBean)
-        java.lang.management.ManagementFactory.getOperatingSystemMXBean()).getProcessCpuTime();
-  }
 
-  /** The machine's 1-minute load average (Linux), -1 where unknown: how shared the run was. */
-  static double loadAverage() {
-    return java.lang.management.ManagementFactory.getOperatingSystemMXBean()
-        .getSystemLoadAverage();
-  }
 
-  private static double round(double v, int digits) {
-    double f = Math.pow(10, digits);
-    return Math.round(v * f) / f;
-  }
 
   private static void say(String fmt, Object... args) {
     System.out.println("bench score: " + String.format(Locale.ROOT, fmt, args));
   }
 
-  private static void deleteTree(Path dir) throws IOException {
-    if (!Files.exists(dir)) {
-      return;
-    }
-    try (Stream<Path> all = Files.walk(dir)) {
-      for (Path p : all.sorted(Comparator.reverseOrder()).toList()) {
-        Files.delete(p);
-      }
-    }
-  }
 }

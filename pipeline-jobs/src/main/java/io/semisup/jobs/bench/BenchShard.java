@@ -1,5 +1,10 @@
 package io.semisup.jobs.bench;
 
+import static io.semisup.jobs.bench.BenchSupport.deleteTree;
+import static io.semisup.jobs.bench.BenchSupport.loadAverage;
+import static io.semisup.jobs.bench.BenchSupport.processCpuNanos;
+import static io.semisup.jobs.bench.BenchSupport.round;
+
 import io.semisup.core.image.ContentHash;
 import io.semisup.core.image.ImageDecoder;
 import io.semisup.jobs.config.SemisupConfig;
@@ -7,17 +12,14 @@ import io.semisup.jobs.spark.SparkSessions;
 import io.semisup.jobs.stages.RunContext;
 import io.semisup.jobs.stages.ShardStage;
 import java.io.IOException;
-import java.lang.management.ManagementFactory;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.Comparator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.Callable;
 import java.util.stream.IntStream;
-import java.util.stream.Stream;
 import org.apache.spark.sql.SparkSession;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -194,11 +196,6 @@ public final class BenchShard implements Callable<Integer> {
     }
   }
 
-  private static long processCpuNanos() {
-    return ((com.sun.management.OperatingSystemMXBean)
-        ManagementFactory.getOperatingSystemMXBean()).getProcessCpuTime();
-  }
-
   private static long write(Path p, byte[] b) {
     try {
       Files.write(p, b);
@@ -208,29 +205,10 @@ public final class BenchShard implements Callable<Integer> {
     }
   }
 
-  /** The machine's 1-minute load average (Linux), -1 where unknown: how shared the run was. */
-  static double loadAverage() {
-    return java.lang.management.ManagementFactory.getOperatingSystemMXBean()
-        .getSystemLoadAverage();
-  }
 
-  private static double round(double v, int digits) {
-    double f = Math.pow(10, digits);
-    return Math.round(v * f) / f;
-  }
 
   private static void say(String fmt, Object... args) {
     System.out.println("bench shard: " + String.format(Locale.ROOT, fmt, args));
   }
 
-  private static void deleteTree(Path dir) throws IOException {
-    if (!Files.exists(dir)) {
-      return;
-    }
-    try (Stream<Path> all = Files.walk(dir)) {
-      for (Path p : all.sorted(Comparator.reverseOrder()).toList()) {
-        Files.delete(p);
-      }
-    }
-  }
 }
