@@ -168,6 +168,28 @@ public final class ScoreHistogram implements Serializable {
   }
 
   /**
+   * The largest bin edge such that at least n candidates of all classes together score {@code >=}
+   * it (0, keep all, when there are fewer): one confidence threshold for every class, the
+   * alternative to balanced top-K that the paper compares against.
+   */
+  public float globalThreshold(long n) {
+    if (n <= 0) {
+      throw new IllegalArgumentException(
+          "Cannot compute a global threshold for n=" + n + ": n must be at least 1");
+    }
+    long cum = 0;
+    for (int b = bins - 1; b >= 0; b--) {
+      for (int c = 0; c < numClasses; c++) {
+        cum += counts[c * bins + b];
+      }
+      if (cum >= n) {
+        return edges[b];
+      }
+    }
+    return 0f;
+  }
+
+  /**
    * How many candidates {@code score >= thresholds[c]} keeps over all classes: exact for
    * thresholds from {@link #thresholds} (bin edges), an upper bound for other values.
    */

@@ -36,6 +36,44 @@ class ScoreHistogramTest {
   }
 
   @Test
+  void globalThresholdKeepsAtLeastNAndIsTheTightestEdge() {
+    Random rnd = new Random(2);
+    for (int trial = 0; trial < 200; trial++) {
+      int numClasses = 1 + rnd.nextInt(4);
+      int bins = 2 + rnd.nextInt(rnd.nextBoolean() ? 20 : 2000);
+      ScoreHistogram h = new ScoreHistogram(numClasses, bins);
+      float[] all = new float[1 + rnd.nextInt(400)];
+      for (int i = 0; i < all.length; i++) {
+        all[i] = skewedScore(rnd);
+        h.add(rnd.nextInt(numClasses), all[i]);
+      }
+      long n = 1 + rnd.nextInt(all.length + 20);
+      float t = h.globalThreshold(n);
+      long kept = 0;
+      for (float s : all) {
+        kept += s >= t ? 1 : 0;
+      }
+      if (n > all.length) {
+        assertThat(t).isZero();
+        continue;
+      }
+      // Every member of the global top n passes, and the next bin edge up would keep fewer.
+      assertThat(kthLargest(all, (int) n)).isGreaterThanOrEqualTo(t);
+      assertThat(kept).isGreaterThanOrEqualTo(n);
+      int b = h.bin(t);
+      if (b + 1 < bins) {
+        long keptAbove = 0;
+        for (float s : all) {
+          keptAbove += s >= h.edge(b + 1) ? 1 : 0;
+        }
+        assertThat(keptAbove).isLessThan(n);
+      }
+    }
+    assertThatThrownBy(() -> new ScoreHistogram(2, 8).globalThreshold(0))
+        .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("n=0");
+  }
+
+  @Test
   void thresholdsNeverDropTrueTopK() {
     Random rnd = new Random(1);
     for (int trial = 0; trial < 200; trial++) {

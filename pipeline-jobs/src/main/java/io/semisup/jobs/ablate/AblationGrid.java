@@ -8,14 +8,14 @@ import java.util.Locale;
 /**
  * The ablations of Yalniz et al. (2019) at our scale, as grid cells: K (images per class), P
  * (classes per image), size of the unlabelled pool, the training recipe (fine-tuned or not;
- * pseudo-labels alone or with the labels) and the student's architecture and initialisation.
- * Values come from {@code semisup.ablate}. (Balanced top-K versus a global confidence threshold
- * needs a selection mode the select stage does not have yet.)
+ * pseudo-labels alone or with the labels), the student's architecture and initialisation, and
+ * balanced top-K versus one global confidence threshold at the same number of pseudo-labels.
+ * Values come from {@code semisup.ablate}.
  */
 public final class AblationGrid {
 
   /** Axes in the order of the table. */
-  public static final List<String> AXES = List.of("k", "p", "pool", "recipe", "arch");
+  public static final List<String> AXES = List.of("k", "p", "pool", "recipe", "arch", "mode");
 
   private AblationGrid() {}
 
@@ -55,6 +55,11 @@ public final class AblationGrid {
           out.add(new Variant("arch", "smaller student (" + ablate.getString("small-student") + ", scratch)",
               List.of("student.init=scratch", "model.student-architecture=" + ablate.getString("small-student")),
               "finetuned", Double.NaN));
+        }
+        case "mode" -> {
+          out.add(new Variant("mode", "balanced: top-K per class", List.of(), "finetuned", Double.NaN));
+          out.add(new Variant("mode", "global threshold, same number of images",
+              List.of("select.mode=threshold"), "finetuned", Double.NaN));
         }
         default -> throw new IllegalArgumentException(
             "Cannot run ablation axis '" + axis + "': known axes are " + AXES);

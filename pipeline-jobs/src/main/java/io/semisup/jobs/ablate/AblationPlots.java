@@ -4,15 +4,18 @@ import java.awt.BasicStroke;
 import java.awt.Color;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
+import java.text.NumberFormat;
 import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import org.jfree.chart.ChartFactory;
 import org.jfree.chart.ChartUtils;
 import org.jfree.chart.JFreeChart;
 import org.jfree.chart.axis.CategoryLabelPositions;
-import org.jfree.chart.axis.LogAxis;
+import org.jfree.chart.axis.LogarithmicAxis;
 import org.jfree.chart.axis.NumberAxis;
+import org.jfree.chart.axis.ValueAxis;
 import org.jfree.chart.plot.CategoryPlot;
 import org.jfree.chart.plot.Plot;
 import org.jfree.chart.plot.PlotOrientation;
@@ -20,6 +23,7 @@ import org.jfree.chart.plot.ValueMarker;
 import org.jfree.chart.plot.XYPlot;
 import org.jfree.chart.renderer.category.StatisticalBarRenderer;
 import org.jfree.chart.renderer.xy.XYErrorRenderer;
+import org.jfree.data.Range;
 import org.jfree.data.statistics.DefaultStatisticalCategoryDataset;
 import org.jfree.data.xy.YIntervalSeries;
 import org.jfree.data.xy.YIntervalSeriesCollection;
@@ -62,6 +66,7 @@ public final class AblationPlots {
       case "pool" -> "Fine-tuned student top-1 vs share of the unlabelled pool";
       case "recipe" -> "Training recipe";
       case "arch" -> "Student architecture and initialisation";
+      case "mode" -> "Balanced top-K versus one global confidence threshold";
       default -> axis;
     };
   }
@@ -95,7 +100,11 @@ public final class AblationPlots {
     renderer.setDefaultShapesVisible(true);
     plot.setRenderer(renderer);
     if (axis.equals("k")) {
-      plot.setDomainAxis(new LogAxis(xLabel));
+      // Decade ticks labelled 500, 1,000, 2,000... (LogAxis would print 10^2.70).
+      LogarithmicAxis k = new LogarithmicAxis(xLabel);
+      k.setStrictValuesFlag(false);
+      k.setNumberFormatOverride(NumberFormat.getIntegerInstance(Locale.ROOT));
+      plot.setDomainAxis(k);
     }
     ((NumberAxis) plot.getRangeAxis()).setAutoRangeIncludesZero(false);
     plot.setBackgroundPaint(Color.WHITE);
@@ -126,6 +135,12 @@ public final class AblationPlots {
     ValueMarker teacher = marker(100 * table.teacherMean(), "teacher", new Color(200, 60, 60));
     ValueMarker ceiling = Double.isNaN(table.ceilingMean()) ? null
         : marker(100 * table.ceilingMean(), "ceiling (all labels)", new Color(60, 140, 60));
+    // Markers do not widen an axis: stretch it so both lines show even when every cell is above them.
+    ValueAxis axis = plot instanceof XYPlot xy0 ? xy0.getRangeAxis() : ((CategoryPlot) plot).getRangeAxis();
+    Range r = axis.getRange();
+    double lo = Math.min(r.getLowerBound(), teacher.getValue() - 0.5);
+    double hi = Math.max(r.getUpperBound(), (ceiling == null ? teacher : ceiling).getValue() + 0.5);
+    axis.setRange(lo, hi);
     if (plot instanceof XYPlot xy) {
       xy.addRangeMarker(teacher);
       if (ceiling != null) {

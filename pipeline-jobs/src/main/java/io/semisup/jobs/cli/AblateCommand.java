@@ -59,7 +59,7 @@ final class AblateCommand implements Callable<Integer> {
   @Mixin RunOptions options;
 
   @Option(names = "--axes", split = ",",
-      description = "Axes to run, comma-separated (default: semisup.ablate.axes). Known: k, p, pool, recipe, arch.")
+      description = "Axes to run, comma-separated (default: semisup.ablate.axes). Known: k, p, pool, recipe, arch, mode.")
   List<String> axes;
 
   @Option(names = "--seeds", split = ",",

@@ -39,6 +39,11 @@ public final class SelectStage extends Stage {
   public static final String PSEUDO_LABELS = "pseudo_labels";
   public static final String CLASS_COUNTS = "class_counts";
 
+  /** {@code select.mode}: top-K per class (the paper's balanced selection). */
+  public static final String BALANCED = "balanced";
+  /** {@code select.mode}: every candidate above one confidence threshold, whatever its class. */
+  public static final String THRESHOLD = "threshold";
+
   static final StructType CANDIDATE =
       new StructType()
           .add("class", DataTypes.IntegerType, false)
@@ -101,7 +106,20 @@ public final class SelectStage extends Stage {
           .lt(functions.lit(Math.round(fraction * buckets))));
       report.detail("pool_fraction", fraction);
     }
-    Result r = select(ctx, scores, classes, k, p, bins);
+    String mode = ctx.config().getString("select.mode");
+    double threshold = ctx.config().getDouble("select.threshold");
+    if (!mode.equals(BALANCED) && !mode.equals(THRESHOLD)) {
+      throw new IllegalArgumentException("Cannot select with select.mode=" + mode + ": use "
+          + BALANCED + " (top-K per class, the paper's) or " + THRESHOLD + " (one confidence threshold).");
+    }
+    if (!(threshold >= 0 && threshold < 1)) {
+      throw new IllegalArgumentException("Cannot select with select.threshold=" + threshold
+          + ": it must be in [0, 1) (0 = the threshold that keeps K x classes candidates).");
+    }
+    Result r = mode.equals(BALANCED)
+        ? select(ctx, scores, classes, k, p, bins)
+        : selectGlobal(ctx, scores, classes, (long) k * classes.size(), threshold, p, bins);
+    report.detail("mode", mode);
     r.pseudoLabels.write().parquet(new Path(out, PSEUDO_LABELS).toString());
     r.classCounts.coalesce(1).write().parquet(new Path(out, CLASS_COUNTS).toString());
 
@@ -149,6 +167,59 @@ public final class SelectStage extends Stage {
     }
     Dataset<Row> classCounts = ctx.spark().createDataFrame(countRows, Tables.CLASS_COUNTS);
     return new Result(pseudo, classCounts, sel.images(), total, sel.aboveThreshold());
+  }
+
+  /**
+   * Selection by one confidence threshold for all classes: the baseline the paper's balanced
+   * top-K is measured against. With {@code threshold} 0 the threshold is the one that keeps
+   * exactly {@code budget} candidates (the balanced selection's K x classes, so the two compare at
+   * equal size), ties broken by (score desc, image_id asc); otherwise every candidate of an
+   * image's first p classes at or above {@code threshold}. Classes are as unbalanced as the
+   * teacher's confidence: easy classes fill up, hard ones may get almost nothing.
+   */
+  static Result selectGlobal(RunContext ctx, Dataset<Row> scores, List<String> classes, long budget,
+      double threshold, int p, int bins) {
+    int numClasses = classes.size();
+    JavaRDD<InternalRow> probs = scores.select("classes", "probs").queryExecution().toRdd().toJavaRDD();
+    Pass1 counted =
+        probs.getNumPartitions() == 0
+            ? new Pass1(new ScoreHistogram(numClasses, bins), 0)
+            : probs.mapPartitions(new CountPartition(numClasses, bins, p)).reduce(Pass1::merge);
+    ScoreHistogram hist = counted.histogram();
+    float t = threshold > 0 ? (float) threshold : hist.globalThreshold(budget);
+    float[] thresholds = new float[numClasses];
+    java.util.Arrays.fill(thresholds, t);
+    Broadcast<float[]> th = ctx.spark().sparkContext().broadcast(thresholds, scala.reflect.ClassTag$.MODULE$.apply(float[].class));
+    JavaRDD<Row> aboveRows =
+        scores.select("image_id", "uri", "classes", "probs").queryExecution().toRdd().toJavaRDD()
+            .mapPartitions(new AboveThreshold(th, p));
+    Dataset<Row> above = ctx.spark().createDataFrame(aboveRows, CANDIDATE);
+    if (threshold == 0) {
+      // The histogram's edge keeps at least the budget; the exact cut is a bounded top-N.
+      above = above.orderBy(col("score").desc(), col("image_id").asc(), col("class").asc())
+          .limit((int) Math.min(Integer.MAX_VALUE, budget));
+    }
+    Dataset<Row> ranked = above
+        .withColumn("rank", functions.row_number().over(
+            Window.partitionBy("class").orderBy(col("score").desc(), col("image_id").asc())).cast("int"))
+        .join(functions.broadcast(classNames(ctx, classes)), "class")
+        .select(col("class"), col("class_name"), col("rank"), col("image_id"), col("score"), col("uri"))
+        .repartition(col("class"))
+        .sortWithinPartitions("class", "rank")
+        .cache();
+    long[] selected = new long[numClasses];
+    for (Row row : ranked.groupBy("class").count().collectAsList()) {
+      selected[row.getInt(0)] = row.getLong(1);
+    }
+    List<Row> countRows = new ArrayList<>();
+    long total = 0;
+    for (int c = 0; c < numClasses; c++) {
+      long n = hist.count(c);
+      total += n;
+      countRows.add(RowFactory.create(c, classes.get(c), n, selected[c], t, false));
+    }
+    Dataset<Row> classCounts = ctx.spark().createDataFrame(countRows, Tables.CLASS_COUNTS);
+    return new Result(ranked, classCounts, counted.images(), total, hist.keptAbove(thresholds));
   }
 
   /**

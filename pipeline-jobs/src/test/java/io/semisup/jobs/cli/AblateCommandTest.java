@@ -31,7 +31,7 @@ class AblateCommandTest {
     assumeTrue(Files.isDirectory(Paths.get("/usr/share/datasets/fashion-mnist")),
         "needs apt-get install -y dataset-fashion-mnist");
     List<String> args = new ArrayList<>(List.of("ablate", "--root", root.toString(), "--run-id", "ab",
-        "--axes", "k,recipe,pool", "--seeds", "1"));
+        "--axes", "k,recipe,pool,mode", "--seeds", "1"));
     for (String s : new String[] {
         "data.labelled-per-class=20", "data.unlabelled-limit=400", "data.val-limit=200",
         "teacher.epochs=4", "teacher.batch-size=16", "student.epochs=1", "student.batch-size=32",
@@ -90,6 +90,15 @@ class AblateCommandTest {
     assertThat(halfSelect.get("counts").get("scored_images").asLong()).isBetween(all / 4, 3 * all / 4);
     assertThat(byLabel.get("100% of pool")[4]).isEqualTo("ab-s1");
 
+    // The global threshold keeps K x classes (image, class) pairs whatever their class; balanced
+    // is the base run.
+    assertThat(byLabel.get("balanced: top-K per class")[4]).isEqualTo("ab-s1");
+    String global = byLabel.get("global threshold, same number of images")[4];
+    JsonNode globalSelect = json.readTree(root.resolve(global).resolve("select/manifest.json").toFile());
+    assertThat(globalSelect.get("details").get("mode").asText()).isEqualTo("threshold");
+    assertThat(globalSelect.get("counts").get("selected").asLong())
+        .isEqualTo(Math.min(40L * 10, globalSelect.get("counts").get("candidates").asLong()));
+
     // The ceiling is a teacher trained on more labels, with the gap measured against it.
     double ceiling = json.readTree(root.resolve("ab-ceiling-s1/ceiling.json").toFile()).get("top1").asDouble();
     List<String> agg = Files.readAllLines(dir.resolve("results.csv"));
@@ -99,7 +108,7 @@ class AblateCommandTest {
     String md = Files.readString(dir.resolve("results.md"));
     assertThat(md).contains("| k | K=20 |").contains("gap closed");
 
-    for (String png : List.of("k.png", "recipe.png", "pool.png")) {
+    for (String png : List.of("k.png", "recipe.png", "pool.png", "mode.png")) {
       BufferedImage img = ImageIO.read(dir.resolve(png).toFile());
       assertThat(img).as(png).isNotNull();
       assertThat(img.getWidth()).isEqualTo(800);

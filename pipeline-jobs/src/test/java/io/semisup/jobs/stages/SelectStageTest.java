@@ -103,4 +103,54 @@ class SelectStageTest extends SparkTestBase {
     long maxPerImage = r.pseudoLabels().groupBy("image_id").count().agg(org.apache.spark.sql.functions.max("count")).first().getLong(0);
     assertThat(maxPerImage).isEqualTo(2);
   }
+  @Test
+  void globalThresholdKeepsTheBestCandidatesWhateverTheirClass() {
+    int numClasses = 20;
+    List<String> names = new ArrayList<>();
+    for (int c = 0; c < numClasses; c++) {
+      names.add("c" + c);
+    }
+    Dataset<Row> scores = scores(3000, numClasses, 3, 11).repartition(4);
+    List<Object[]> cand = new ArrayList<>();
+    for (Row r : scores.collectAsList()) {
+      List<Integer> cls = r.getList(2);
+      List<Float> probs = r.getList(3);
+      for (int j = 0; j < 2; j++) {
+        cand.add(new Object[] {r.getString(0), probs.get(j), cls.get(j)});
+      }
+    }
+    cand.sort(Comparator.<Object[], Float>comparing(o -> (Float) o[1]).reversed()
+        .thenComparing(o -> (String) o[0]).thenComparing(o -> (Integer) o[2]));
+    RunContext ctx = context(root, "global");
+
+    // Budget mode: exactly the 500 best (image, class) pairs of all classes, ties by image id.
+    SelectStage.Result r = SelectStage.selectGlobal(ctx, scores, names, 500, 0, 2, 64);
+    List<String> got = new ArrayList<>();
+    for (Row row : r.pseudoLabels().collectAsList()) {
+      got.add(row.getInt(0) + "/" + row.getString(3));
+    }
+    List<String> expected = new ArrayList<>();
+    for (Object[] o : cand.subList(0, 500)) {
+      expected.add(o[2] + "/" + o[0]);
+    }
+    assertThat(got).containsExactlyInAnyOrderElementsOf(expected);
+    // Popular classes take more than the balanced share, and the counts table says how many.
+    List<Row> counts = r.classCounts().orderBy("class").collectAsList();
+    assertThat(counts.stream().mapToLong(x -> x.getLong(3)).sum()).isEqualTo(500);
+    assertThat(counts.stream().mapToLong(x -> x.getLong(3)).max().getAsLong()).isGreaterThan(500 / numClasses);
+    // Ranks run 1..n within each class, by score.
+    for (Row c : counts) {
+      long n = c.getLong(3);
+      if (n > 0) {
+        Row last = r.pseudoLabels().filter("class = " + c.getInt(0)).orderBy(
+            org.apache.spark.sql.functions.col("rank").desc()).first();
+        assertThat((long) last.getInt(2)).isEqualTo(n);
+      }
+    }
+
+    // Fixed threshold: every candidate of the first P classes at or above it.
+    SelectStage.Result fixed = SelectStage.selectGlobal(ctx, scores, names, 500, 0.5, 2, 64);
+    long expectedAbove = cand.stream().filter(o -> (Float) o[1] >= 0.5f).count();
+    assertThat(fixed.pseudoLabels().count()).isEqualTo(expectedAbove).isPositive();
+  }
 }
