@@ -22,6 +22,7 @@
 #   SEMISUP_EXECUTOR_MEMORY_OVERHEAD  off-heap room (ND4J, ONNX Runtime, CUDA) per executor (6g)
 #   SEMISUP_GPUS_PER_EXECUTOR         GPUs per executor with --gpu  (1)
 #   SEMISUP_SPARK_OPTS                more spark-submit options, word-split (e.g. --properties-file f)
+#   SEMISUP_DL4J_HELPERS_DISABLE      true turns off DL4J's oneDNN layer helpers (false)
 set -euo pipefail
 
 home="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
@@ -79,7 +80,9 @@ cores="${SEMISUP_EXECUTOR_CORES:-4}"
 # Spark on Java 17 needs these --add-opens in every JVM; the build writes them next to the jar.
 opens_file="$home/pipeline-jobs/target/launcher/jvm.options"
 opens="$( [ -f "$opens_file" ] && cat "$opens_file" || true)"
-java_opts="$opens -XX:+UseG1GC"
+# DL4J's oneDNN layer helpers are off unless this property is false (docs/benchmarks.md, bench
+# train: 5.6x per CPU second); the code sets it too, this keeps every JVM explicit.
+java_opts="$opens -XX:+UseG1GC -Dorg.eclipse.deeplearning4j.helpers.disable=${SEMISUP_DL4J_HELPERS_DISABLE:-false}"
 
 args=(
   --master yarn

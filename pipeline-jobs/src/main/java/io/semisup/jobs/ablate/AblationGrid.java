@@ -30,8 +30,18 @@ public final class AblationGrid {
           }
         }
         case "p" -> {
+          // P can only matter once a class runs short of images that have it first, so it is
+          // measured at the base K and again at the largest K of the K axis.
+          List<Integer> ks = ablate.getIntList("k-values");
+          int kMax = ks.isEmpty() ? 0 : java.util.Collections.max(ks);
           for (int p : ablate.getIntList("p-values")) {
-            out.add(new Variant("p", "P=" + p, List.of("select.p=" + p), "finetuned", p));
+            out.add(new Variant("p", "P=" + p, List.of("select.p=" + p), "finetuned", Double.NaN));
+          }
+          if (kMax > 0) {
+            for (int p : ablate.getIntList("p-values")) {
+              out.add(new Variant("p", "P=" + p + ", K=" + kMax,
+                  List.of("select.k=" + kMax, "select.p=" + p), "finetuned", Double.NaN));
+            }
           }
         }
         case "pool" -> {

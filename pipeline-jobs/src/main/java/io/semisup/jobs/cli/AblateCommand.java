@@ -66,6 +66,11 @@ final class AblateCommand implements Callable<Integer> {
       description = "Seeds, comma-separated (default: semisup.ablate.seeds).")
   List<Long> seeds;
 
+  @Option(names = "--table", paramLabel = "NAME",
+      description = "Write the table and charts to <root>/<run-id>/NAME/ instead of <root>/<run-id>/, "
+          + "e.g. for more seeds of a few cells next to a one-seed grid of the same runs.")
+  String tableName;
+
   @Option(names = "--no-ceiling", description = "Skip the all-labels ceiling (the most expensive run).")
   boolean noCeiling;
 
@@ -98,7 +103,7 @@ final class AblateCommand implements Callable<Integer> {
       }
       AblationTable table = new AblationTable(results, ceilings);
       RunContext out = new RunContext(spark, config);
-      Path dir = out.runDir();
+      Path dir = tableName == null ? out.runDir() : new Path(out.runDir(), tableName);
       out.fs().mkdirs(dir);
       out.writeString(new Path(dir, "results.csv"), table.csv());
       out.writeString(new Path(dir, "runs.csv"), table.perSeedCsv());

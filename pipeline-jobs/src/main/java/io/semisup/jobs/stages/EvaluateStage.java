@@ -55,6 +55,13 @@ public final class EvaluateStage extends Stage {
   }
 
   @Override
+  protected List<String> requires(RunContext ctx) {
+    return OnnxTeacher.configured(ctx)
+        ? dependsOn().stream().filter(s -> !s.equals(TeacherStage.NAME)).toList()
+        : dependsOn();
+  }
+
+  @Override
   protected void run(RunContext ctx, Path out, StageReport report) throws Exception {
     ObjectNode metrics = RunContext.json().createObjectNode();
     Dataset<Row> val = Images.split(ctx, Tables.VAL).persist(StorageLevel.MEMORY_AND_DISK());
@@ -65,7 +72,10 @@ public final class EvaluateStage extends Stage {
     }
     int batch = ctx.config().getInt("score.batch-size");
     for (Map.Entry<String, String> m : MODELS.entrySet()) {
-      ScoringModel model = ScoreStage.scoringModel(ctx, m.getValue());
+      // A teacher brought as ONNX (score.teacher-onnx) is evaluated as scored: no teacher stage.
+      ScoringModel model = m.getValue().equals(TeacherStage.NAME) && OnnxTeacher.configured(ctx)
+          ? OnnxTeacher.load(ctx).model()
+          : ScoreStage.scoringModel(ctx, m.getValue());
       double[] acc = accuracy(ScoreStage.score(ctx, val, model, batch, 5));
       ObjectNode n = metrics.putObject(m.getKey());
       n.put("top1", acc[0]);

@@ -180,11 +180,7 @@ public final class SelectStage extends Stage {
   static Result selectGlobal(RunContext ctx, Dataset<Row> scores, List<String> classes, long budget,
       double threshold, int p, int bins) {
     int numClasses = classes.size();
-    JavaRDD<InternalRow> probs = scores.select("classes", "probs").queryExecution().toRdd().toJavaRDD();
-    Pass1 counted =
-        probs.getNumPartitions() == 0
-            ? new Pass1(new ScoreHistogram(numClasses, bins), 0)
-            : probs.mapPartitions(new CountPartition(numClasses, bins, p)).reduce(Pass1::merge);
+    Pass1 counted = countCandidates(scores, numClasses, bins, p);
     ScoreHistogram hist = counted.histogram();
     float t = threshold > 0 ? (float) threshold : hist.globalThreshold(budget);
     float[] thresholds = new float[numClasses];
@@ -234,12 +230,7 @@ public final class SelectStage extends Stage {
    * docs/benchmarks.md for the figures now.
    */
   public static Selection selectTopK(SparkSession spark, Dataset<Row> scores, int numClasses, int k, int p, int bins) {
-    // Pass 1: one histogram per partition, merged on the driver (sent sparsely, see ScoreHistogram).
-    JavaRDD<InternalRow> probs = scores.select("classes", "probs").queryExecution().toRdd().toJavaRDD();
-    Pass1 counted =
-        probs.getNumPartitions() == 0
-            ? new Pass1(new ScoreHistogram(numClasses, bins), 0)
-            : probs.mapPartitions(new CountPartition(numClasses, bins, p)).reduce(Pass1::merge);
+    Pass1 counted = countCandidates(scores, numClasses, bins, p);
     ScoreHistogram hist = counted.histogram();
     float[] thresholds = hist.thresholds(k);
     Broadcast<float[]> th = spark.sparkContext().broadcast(thresholds, scala.reflect.ClassTag$.MODULE$.apply(float[].class));
@@ -256,6 +247,22 @@ public final class SelectStage extends Stage {
             .filter(col("rank").leq(k))
             .select(col("class"), col("rank").cast("int").as("rank"), col("image_id"), col("score"), col("uri"));
     return new Selection(ranked, hist, thresholds, counted.images(), hist.keptAbove(thresholds));
+  }
+
+  /**
+   * Pass 1: one histogram per partition, merged in a tree on the executors (sent sparsely, see
+   * ScoreHistogram) so the driver receives a few histograms, not one per partition: at 10^9
+   * images there are thousands of partitions, each with up to classes x bins counts.
+   */
+  static Pass1 countCandidates(Dataset<Row> scores, int numClasses, int bins, int p) {
+    JavaRDD<InternalRow> probs = scores.select("classes", "probs").queryExecution().toRdd().toJavaRDD();
+    int parts = probs.getNumPartitions();
+    if (parts == 0) {
+      return new Pass1(new ScoreHistogram(numClasses, bins), 0);
+    }
+    int depth = parts <= 64 ? 1 : parts <= 4096 ? 2 : 3;
+    JavaRDD<Pass1> perPartition = probs.mapPartitions(new CountPartition(numClasses, bins, p));
+    return depth == 1 ? perPartition.reduce(Pass1::merge) : perPartition.treeReduce(Pass1::merge, depth);
   }
 
   /** What pass 1 brings back from each partition: its histogram and how many images it read. */

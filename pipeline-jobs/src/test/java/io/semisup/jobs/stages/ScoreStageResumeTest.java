@@ -198,4 +198,20 @@ class ScoreStageResumeTest extends SparkTestBase {
     assertThatThrownBy(() -> new ScoreStage().execute(ctx("force=true", "score.backend=dl4j")))
         .hasMessageContaining("score.backend=onnx");
   }
+  @Test
+  @Order(5)
+  void ownTeacherRunsThroughToEvaluationWithoutATeacherStage() throws Exception {
+    RunContext ctx = ctx("select.k=5", "student.init=scratch", "student.epochs=1",
+        "student.batch-size=16", "finetune.epochs=1", "finetune.batch-size=16");
+    new ScoreStage().execute(ctx);
+    for (Stage s : List.of(new SelectStage(), new StudentStage(), new FinetuneStage(), new EvaluateStage())) {
+      s.execute(ctx);
+    }
+    assertThat(ctx.isCommitted(TeacherStage.NAME)).isFalse();
+    JsonNode m = RunContext.json().readTree(ctx.readBytes(
+        new org.apache.hadoop.fs.Path(ctx.stageDir(EvaluateStage.NAME), EvaluateStage.METRICS_JSON)));
+    assertThat(m.get("teacher").get("model_id").asText()).startsWith("users-teacher");
+    assertThat(m.get("teacher").get("top1").asDouble()).isBetween(0.0, 1.0);
+    assertThat(m.get("val_images").asLong()).isEqualTo(20);
+  }
 }
