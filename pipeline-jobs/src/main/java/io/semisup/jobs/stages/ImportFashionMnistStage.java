@@ -140,6 +140,11 @@ public final class ImportFashionMnistStage extends Stage {
                   return List.of(n).iterator();
                 })
             .reduce(Long::sum);
+    // Every split exists even when empty: all 60,000 labelled (the ablation's ceiling) leaves
+    // no unlabelled image, and shard reads all three folders.
+    for (String split : List.of("train", "val", "unlabelled")) {
+      ctx.fs().mkdirs(new Path(out, split));
+    }
     ctx.writeString(new Path(out, HIDDEN_LABELS), hidden.toString());
     report
         .count("labelled", (long) perClass * numClasses)

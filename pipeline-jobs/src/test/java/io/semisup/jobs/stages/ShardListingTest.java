@@ -160,4 +160,20 @@ class ShardListingTest extends SparkTestBase {
     assertThat(ImageSource.listingTasks(1, 8)).isEqualTo(1);
     assertThat(ImageSource.listingTasks(1_000_000_000L, 2)).isEqualTo(200_000);
   }
+  @Test
+  void anEmptyUnlabelledFolderShardsToNoImages() throws IOException {
+    // All images labelled (the ablation's all-labels ceiling): an empty unlabelled split is fine.
+    Path empty = Files.createDirectories(root.resolve("no-unlabelled"));
+    RunContext ctx = context(root.resolve("runs"), "all-labelled",
+        "data.train-dir=\"" + root.resolve("train") + "\"",
+        "data.val-dir=\"" + root.resolve("val") + "\"",
+        "data.unlabelled-dir=\"" + empty + "\"");
+    new ShardStage().execute(ctx);
+    JsonNode c = ctx.manifest(ShardStage.NAME).get("counts");
+    assertThat(c.get("unlabelled_read").asLong()).isZero();
+    assertThat(c.get("unlabelled_kept").asLong()).isZero();
+    assertThat(c.get("train_kept").asLong()).isEqualTo(6);
+    assertThat(spark.read().parquet(ctx.stagePath(ShardStage.NAME, ShardStage.IMAGES) + "/split=train").count())
+        .isEqualTo(6);
+  }
 }
