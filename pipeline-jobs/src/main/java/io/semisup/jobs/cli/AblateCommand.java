@@ -175,7 +175,7 @@ final class AblateCommand implements Callable<Integer> {
     if (options.root != null) {
       all.add("root=\"" + options.root + "\"");
     }
-    return SemisupConfig.load(options.env, options.configFile, all).with("run-id", runId);
+    return SemisupConfig.load(options.env, options.preset, options.configFile, all).with("run-id", runId);
   }
 
   /** Overrides that change something: a cell equal to the base configuration reuses its run. */

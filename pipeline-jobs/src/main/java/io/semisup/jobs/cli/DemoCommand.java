@@ -4,9 +4,13 @@ import com.fasterxml.jackson.databind.JsonNode;
 import io.semisup.jobs.config.SemisupConfig;
 import io.semisup.jobs.spark.SparkSessions;
 import io.semisup.jobs.stages.EvaluateStage;
+import io.semisup.jobs.stages.FinetuneStage;
+import io.semisup.jobs.stages.ImportFashionMnistStage;
 import io.semisup.jobs.stages.RunContext;
+import io.semisup.jobs.stages.ShardStage;
 import io.semisup.jobs.stages.Stage;
 import io.semisup.jobs.stages.StageGraph;
+import java.util.List;
 import java.util.concurrent.Callable;
 import org.apache.hadoop.fs.Path;
 import org.apache.spark.sql.SparkSession;
@@ -20,7 +24,9 @@ import picocli.CommandLine.Mixin;
     description = {
       "Run every stage on Fashion-MNIST (Debian package dataset-fashion-mnist) with local Spark:",
       "100 labelled images per class, 59,000 unlabelled, evaluation on the 10k test set.",
-      "Committed stages of the same --run-id are skipped, so an interrupted demo resumes."
+      "Committed stages of the same --run-id are skipped, so an interrupted demo resumes.",
+      "With rounds > 1 (--set rounds=N, or --preset best) round r runs as <run-id>.r<r>, taught by",
+      "round r-1's fine-tuned student."
     })
 final class DemoCommand implements Callable<Integer> {
 
@@ -32,24 +38,57 @@ final class DemoCommand implements Callable<Integer> {
     long t0 = System.nanoTime();
     SparkSession spark = SparkSessions.create(config);
     try {
-      RunContext ctx = new RunContext(spark, config);
-      System.out.println("run: " + ctx.runDir());
-      for (Stage stage : StageGraph.standard().all()) {
-        Stage.Outcome outcome = stage.execute(ctx);
-        String what = ctx.isShared(stage.name()) ? "shared from run " + ctx.baseRun()
-            : outcome.skipped() ? "skipped (already committed)" : "committed";
-        System.out.printf("%-22s %s%n", stage.name(), what);
+      int rounds = config.getInt("rounds");
+      if (rounds < 1) {
+        throw new IllegalArgumentException("Cannot run rounds=" + rounds + " rounds of self-training: use 1 or more.");
       }
-      printResults(ctx, (System.nanoTime() - t0) / 1e9);
+      RunContext first = runAll(new RunContext(spark, config));
+      printResults(first, (System.nanoTime() - t0) / 1e9);
+      RunContext previous = first;
+      for (int r = 2; r <= rounds; r++) {
+        System.out.printf("%nround %d of %d: the fine-tuned student of run %s is the teacher%n", r, rounds, previous.runId());
+        previous = runAll(new RunContext(spark, nextRound(config, first, previous, r)));
+        printResults(previous, (System.nanoTime() - t0) / 1e9);
+      }
+      if (rounds > 1) {
+        double start = metrics(first).get("teacher").get("top1").asDouble();
+        double end = metrics(previous).get("finetuned").get("top1").asDouble();
+        System.out.printf("%n%d rounds: teacher of round 1 %.2f%% -> fine-tuned student of round %d %.2f%% (%+.2f points)%n",
+            rounds, 100 * start, rounds, 100 * end, 100 * (end - start));
+      }
       return 0;
     } finally {
       spark.stop();
     }
   }
 
+  private static RunContext runAll(RunContext ctx) {
+    System.out.println("run: " + ctx.runDir());
+    for (Stage stage : StageGraph.standard().all()) {
+      Stage.Outcome outcome = stage.execute(ctx);
+      String what = ctx.isShared(stage.name()) ? "shared from run " + ctx.baseRun()
+          : outcome.skipped() ? "skipped (already committed)" : "committed";
+      System.out.printf("%-22s %s%n", stage.name(), what);
+    }
+    return ctx;
+  }
+
+  /** Round r: run {@code <first>.r<r>}, sharing round 1's data, taught by the previous round. */
+  static SemisupConfig nextRound(SemisupConfig config, RunContext first, RunContext previous, int r) {
+    return config.with("run-id", first.runId() + ".r" + r)
+        .with("base-run", first.runId())
+        .with("shared-stages", List.of(ImportFashionMnistStage.NAME, ShardStage.NAME))
+        .with("teacher.init-from", previous.stageDir(FinetuneStage.NAME).toString())
+        .with("teacher.epochs", 0);
+  }
+
+  private static JsonNode metrics(RunContext ctx) throws Exception {
+    return RunContext.json().readTree(ctx.readBytes(new Path(ctx.stageDir("evaluate"), EvaluateStage.METRICS_JSON)));
+  }
+
   private static void printResults(RunContext ctx, double seconds) throws Exception {
     Path file = new Path(ctx.stageDir("evaluate"), EvaluateStage.METRICS_JSON);
-    JsonNode m = RunContext.json().readTree(ctx.readBytes(file));
+    JsonNode m = metrics(ctx);
     System.out.println();
     System.out.println("model                  top-1    top-5");
     for (String model : new String[] {"teacher", "student", "finetuned"}) {

@@ -25,6 +25,11 @@ public final class RunOptions {
       description = "Environment file from conf/: local or yarn (default: ${DEFAULT-VALUE}).")
   String env;
 
+  @Option(names = "--preset",
+      description = "A named configuration from conf/preset-<name>.conf under --config and --set: "
+          + "best (the ablation's best pipeline, docs/results.md).")
+  String preset;
+
   @Option(names = "--config", description = "A HOCON file overriding conf/defaults.conf.")
   File configFile;
 
@@ -45,7 +50,7 @@ public final class RunOptions {
     if (force) {
       all.add("force=true");
     }
-    SemisupConfig config = SemisupConfig.load(env, configFile, all);
+    SemisupConfig config = SemisupConfig.load(env, preset, configFile, all);
     String id = runId != null ? runId : config.getString("run-id");
     if (id.isEmpty()) {
       id = "run-" + LocalDateTime.now().format(DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss"));

@@ -43,6 +43,14 @@ public final class SemisupConfig {
    * @param overrides {@code key=value} strings; keys may omit the {@code semisup.} prefix
    */
   public static SemisupConfig load(String env, File userFile, List<String> overrides) {
+    return load(env, null, userFile, overrides);
+  }
+
+  /**
+   * As {@link #load(String, File, List)}, with a named preset ({@code conf/preset-<name>.conf},
+   * e.g. {@code best}) layered above the environment and below the user's file and overrides.
+   */
+  public static SemisupConfig load(String env, String preset, File userFile, List<String> overrides) {
     Config defaults = ConfigFactory.parseResources(SemisupConfig.class, "/defaults.conf");
     if (defaults.isEmpty()) {
       throw new IllegalStateException(
@@ -61,6 +69,14 @@ public final class SemisupConfig {
             "Cannot read configuration file " + userFile + ": it does not exist. Pass an existing HOCON file to --config.");
       }
       layers.add(ConfigFactory.parseFile(userFile));
+    }
+    if (preset != null && !preset.isEmpty()) {
+      Config presetConfig = ConfigFactory.parseResources(SemisupConfig.class, "/preset-" + preset + ".conf");
+      if (presetConfig.isEmpty()) {
+        throw new IllegalArgumentException(
+            "Cannot use preset '" + preset + "': no preset-" + preset + ".conf in conf/. Known: best.");
+      }
+      layers.add(presetConfig);
     }
     if (env != null && !env.isEmpty()) {
       Config envConfig = ConfigFactory.parseResources(SemisupConfig.class, "/" + env + ".conf");
