@@ -48,7 +48,7 @@ import picocli.CommandLine.Option;
       "Run the ablation grid (K, P, pool size, recipe, student architecture) over seeds,",
       "sharing one teacher and one scoring pass per seed, plus the all-labels ceiling; writes",
       "<root>/<run-id>/results.{csv,md}, runs.csv and <axis>.png. Values: semisup.ablate.*.",
-      "Each cell costs one student training (about 5-6 minutes on 2 cores with the demo settings)."
+      "Each cell costs one student training (3-7 minutes on 2 cores, more with K)."
     })
 final class AblateCommand implements Callable<Integer> {
 
