@@ -96,6 +96,24 @@ class SelectStageTest extends SparkTestBase {
   }
 
   @Test
+  void manyPartitionsAreMergedInATreeWithTheSameResult() {
+    // Past 64 partitions pass 1's histograms are tree-reduced on the executors.
+    int numClasses = 20;
+    List<String> names = new ArrayList<>();
+    for (int c = 0; c < numClasses; c++) {
+      names.add("c" + c);
+    }
+    Dataset<Row> scores = scores(3000, numClasses, 3, 13).repartition(100);
+    assertThat(SelectStage.countCandidates(scores, numClasses, 64, 2).images()).isEqualTo(3000);
+    SelectStage.Result r = SelectStage.select(context(root, "tree"), scores, names, 30, 2, 64);
+    List<String> got = new ArrayList<>();
+    for (Row row : r.pseudoLabels().orderBy("class", "rank").collectAsList()) {
+      got.add(row.getInt(0) + "/" + row.getInt(2) + "/" + row.getString(3) + "/" + row.getFloat(4));
+    }
+    assertThat(got).isEqualTo(bruteForce(scores.collectAsList(), numClasses, 30, 2));
+  }
+
+  @Test
   void eachImageLandsInAtMostPClasses() {
     List<String> names = Arrays.asList("a", "b", "c", "d", "e");
     Dataset<Row> scores = scores(500, 5, 4, 3);
