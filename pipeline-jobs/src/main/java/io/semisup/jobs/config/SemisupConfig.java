@@ -71,20 +71,12 @@ public final class SemisupConfig {
       layers.add(ConfigFactory.parseFile(userFile));
     }
     if (preset != null && !preset.isEmpty()) {
-      Config presetConfig = ConfigFactory.parseResources(SemisupConfig.class, "/preset-" + preset + ".conf");
-      if (presetConfig.isEmpty()) {
-        throw new IllegalArgumentException(
-            "Cannot use preset '" + preset + "': no preset-" + preset + ".conf in conf/. Known: best.");
-      }
-      layers.add(presetConfig);
+      layers.add(confFile("preset-" + preset,
+          "Cannot use preset '" + preset + "': no preset-" + preset + ".conf in conf/. Known: best."));
     }
     if (env != null && !env.isEmpty()) {
-      Config envConfig = ConfigFactory.parseResources(SemisupConfig.class, "/" + env + ".conf");
-      if (envConfig.isEmpty()) {
-        throw new IllegalArgumentException(
-            "Cannot use environment '" + env + "': no " + env + ".conf in conf/. Use local or yarn.");
-      }
-      layers.add(envConfig);
+      layers.add(confFile(env,
+          "Cannot use environment '" + env + "': no " + env + ".conf in conf/. Use local or yarn."));
     }
     for (Config layer : layers) {
       merged = merged.withFallback(layer);
@@ -97,6 +89,15 @@ public final class SemisupConfig {
     }
     rejectUnknownKeys(defaults.resolve(), resolved);
     return new SemisupConfig(resolved.getConfig("semisup"));
+  }
+
+  /** A file of conf/ (shipped in the jar), or the error when it is missing or empty. */
+  private static Config confFile(String name, String whenMissing) {
+    Config c = ConfigFactory.parseResources(SemisupConfig.class, "/" + name + ".conf");
+    if (c.isEmpty()) {
+      throw new IllegalArgumentException(whenMissing);
+    }
+    return c;
   }
 
   /** The defaults alone (tests, --help). */

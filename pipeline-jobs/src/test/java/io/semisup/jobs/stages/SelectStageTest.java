@@ -68,13 +68,18 @@ class SelectStageTest extends SparkTestBase {
     return out;
   }
 
-  @Test
-  void twoPassSelectionEqualsFullSort() {
-    int numClasses = 20;
+  private static List<String> classNames(int numClasses) {
     List<String> names = new ArrayList<>();
     for (int c = 0; c < numClasses; c++) {
       names.add("c" + c);
     }
+    return names;
+  }
+
+  @Test
+  void twoPassSelectionEqualsFullSort() {
+    int numClasses = 20;
+    List<String> names = classNames(numClasses);
     Dataset<Row> scores = scores(3000, numClasses, 3, 7).repartition(5);
     List<Row> all = scores.collectAsList();
     RunContext ctx = context(root, "sel");
@@ -99,10 +104,7 @@ class SelectStageTest extends SparkTestBase {
   void manyPartitionsAreMergedInATreeWithTheSameResult() {
     // Past 64 partitions pass 1's histograms are tree-reduced on the executors.
     int numClasses = 20;
-    List<String> names = new ArrayList<>();
-    for (int c = 0; c < numClasses; c++) {
-      names.add("c" + c);
-    }
+    List<String> names = classNames(numClasses);
     Dataset<Row> scores = scores(3000, numClasses, 3, 13).repartition(100);
     assertThat(SelectStage.countCandidates(scores, numClasses, 64, 2).images()).isEqualTo(3000);
     SelectStage.Result r = SelectStage.select(context(root, "tree"), scores, names, 30, 2, 64);
@@ -124,10 +126,7 @@ class SelectStageTest extends SparkTestBase {
   @Test
   void globalThresholdKeepsTheBestCandidatesWhateverTheirClass() {
     int numClasses = 20;
-    List<String> names = new ArrayList<>();
-    for (int c = 0; c < numClasses; c++) {
-      names.add("c" + c);
-    }
+    List<String> names = classNames(numClasses);
     Dataset<Row> scores = scores(3000, numClasses, 3, 11).repartition(4);
     List<Object[]> cand = new ArrayList<>();
     for (Row r : scores.collectAsList()) {
