@@ -185,11 +185,7 @@ public final class SelectStage extends Stage {
     float t = threshold > 0 ? (float) threshold : hist.globalThreshold(budget);
     float[] thresholds = new float[numClasses];
     java.util.Arrays.fill(thresholds, t);
-    Broadcast<float[]> th = ctx.spark().sparkContext().broadcast(thresholds, scala.reflect.ClassTag$.MODULE$.apply(float[].class));
-    JavaRDD<Row> aboveRows =
-        scores.select("image_id", "uri", "classes", "probs").queryExecution().toRdd().toJavaRDD()
-            .mapPartitions(new AboveThreshold(th, p));
-    Dataset<Row> above = ctx.spark().createDataFrame(aboveRows, CANDIDATE);
+    Dataset<Row> above = candidatesAbove(ctx.spark(), scores, thresholds, p);
     if (threshold == 0) {
       // The histogram's edge keeps at least the budget; the exact cut is a bounded top-N.
       above = above.orderBy(col("score").desc(), col("image_id").asc(), col("class").asc())
@@ -233,13 +229,8 @@ public final class SelectStage extends Stage {
     Pass1 counted = countCandidates(scores, numClasses, bins, p);
     ScoreHistogram hist = counted.histogram();
     float[] thresholds = hist.thresholds(k);
-    Broadcast<float[]> th = spark.sparkContext().broadcast(thresholds, scala.reflect.ClassTag$.MODULE$.apply(float[].class));
-    // Pass 2: only candidates at or above their class's threshold become rows and reach the shuffle.
-    JavaRDD<Row> aboveRows =
-        scores.select("image_id", "uri", "classes", "probs").queryExecution().toRdd().toJavaRDD()
-            .mapPartitions(new AboveThreshold(th, p));
     Dataset<Row> ranked =
-        spark.createDataFrame(aboveRows, CANDIDATE)
+        candidatesAbove(spark, scores, thresholds, p)
             .withColumn(
                 "rank",
                 functions.row_number().over(
@@ -263,6 +254,18 @@ public final class SelectStage extends Stage {
     int depth = parts <= 64 ? 1 : parts <= 4096 ? 2 : 3;
     JavaRDD<Pass1> perPartition = probs.mapPartitions(new CountPartition(numClasses, bins, p));
     return depth == 1 ? perPartition.reduce(Pass1::merge) : perPartition.treeReduce(Pass1::merge, depth);
+  }
+
+  /**
+   * Pass 2: only candidates (class, image_id, score, uri) at or above their class's threshold
+   * become rows and reach the shuffle.
+   */
+  static Dataset<Row> candidatesAbove(SparkSession spark, Dataset<Row> scores, float[] thresholds, int p) {
+    Broadcast<float[]> th = spark.sparkContext().broadcast(thresholds, scala.reflect.ClassTag$.MODULE$.apply(float[].class));
+    JavaRDD<Row> aboveRows =
+        scores.select("image_id", "uri", "classes", "probs").queryExecution().toRdd().toJavaRDD()
+            .mapPartitions(new AboveThreshold(th, p));
+    return spark.createDataFrame(aboveRows, CANDIDATE);
   }
 
   /** What pass 1 brings back from each partition: its histogram and how many images it read. */
