@@ -52,6 +52,9 @@ abstract class TrainingStage extends Stage {
             c.getInt(section() + ".averaging-frequency"));
     Dataset<Row> rows = examples(ctx);
     ComputationGraph initial = initialModel(ctx, cfg, spec, classes);
+    if (cfg.epochs() == 0) {
+      log.info("[{}] {}.epochs = 0: the starting model is saved as is, without training", name(), section());
+    }
     long t0 = System.nanoTime();
     ComputationGraph trained = trainer.fit(initial, rows, cfg, spec, classes.size(), name());
     double secs = (System.nanoTime() - t0) / 1e9;

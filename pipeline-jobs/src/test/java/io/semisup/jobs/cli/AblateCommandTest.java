@@ -35,7 +35,7 @@ class AblateCommandTest {
     for (String s : new String[] {
         "data.labelled-per-class=20", "data.unlabelled-limit=400", "data.val-limit=200",
         "teacher.epochs=4", "teacher.batch-size=16", "student.epochs=1", "student.batch-size=32",
-        "finetune.epochs=1", "finetune.batch-size=16", "select.k=40", "score.top-p=3",
+        "ablate.finetune-epochs=1", "finetune.batch-size=16", "select.k=40", "score.top-p=3",
         "ablate.k-values=[20,40]", "ablate.pool-fractions=[0.5,1.0]",
         "ablate.ceiling-set=[\"data.labelled-per-class=40\"]"}) {
       args.add("--set");
@@ -56,7 +56,11 @@ class AblateCommandTest {
         "pseudo + labelled, then fine-tuned");
     // K=40 is the base configuration: it is the seed's base run, not a copy of it.
     assertThat(byLabel.get("K=40")[4]).isEqualTo("ab-s1");
-    assertThat(byLabel.get("pseudo + labelled, then fine-tuned")[4]).isEqualTo("ab-s1");
+    // The pipeline does not fine-tune by default: the recipe axis's fine-tuned cells are their
+    // own run, and its student is also the "not fine-tuned" cell.
+    String together = byLabel.get("pseudo + labelled, then fine-tuned")[4];
+    assertThat(together).isNotEqualTo("ab-s1");
+    assertThat(byLabel.get("pseudo + labelled together, not fine-tuned")[4]).isEqualTo(together);
     String k20 = byLabel.get("K=20")[4];
     assertThat(k20).isNotEqualTo("ab-s1");
     // Fine-tuned and not fine-tuned on pseudo-labels alone are two models of one run.
@@ -75,8 +79,14 @@ class AblateCommandTest {
         .isEqualTo(baseMetrics.get("teacher").get("top1").asDouble());
     assertThat(Double.parseDouble(byLabel.get("K=20")[5]))
         .isCloseTo(cellMetrics.get("finetuned").get("top1").asDouble(), org.assertj.core.data.Offset.offset(1e-4));
+    JsonNode togetherMetrics = json.readTree(root.resolve(together).resolve("evaluate/metrics.json").toFile());
     assertThat(Double.parseDouble(byLabel.get("pseudo + labelled together, not fine-tuned")[5]))
-        .isCloseTo(baseMetrics.get("student").get("top1").asDouble(), org.assertj.core.data.Offset.offset(1e-4));
+        .isCloseTo(togetherMetrics.get("student").get("top1").asDouble(), org.assertj.core.data.Offset.offset(1e-4));
+    assertThat(Double.parseDouble(byLabel.get("pseudo + labelled, then fine-tuned")[5]))
+        .isCloseTo(togetherMetrics.get("finetuned").get("top1").asDouble(), org.assertj.core.data.Offset.offset(1e-4));
+    // Without fine-tuning, the "fine-tuned" model of a cell is its student as is.
+    assertThat(cellMetrics.get("finetuned").get("top1").asDouble())
+        .isEqualTo(cellMetrics.get("student").get("top1").asDouble());
     // K=20 selects fewer images than K=40.
     JsonNode cellSelect = json.readTree(cellRun.resolve("select/manifest.json").toFile());
     JsonNode baseSelect = json.readTree(root.resolve("ab-s1/select/manifest.json").toFile());

@@ -20,7 +20,8 @@ import org.junit.jupiter.api.io.TempDir;
 
 /**
  * The demo with two rounds of self-training on a small real run: round 2 is its own run that
- * shares round 1's data, and its teacher is exactly round 1's fine-tuned student.
+ * shares round 1's data, and its teacher is exactly round 1's fine-tuned student (with the
+ * default fine-tune of 0 epochs, the student itself).
  */
 class DemoCommandTest {
 
@@ -34,7 +35,7 @@ class DemoCommandTest {
     for (String s : new String[] {
         "rounds=2", "data.labelled-per-class=20", "data.unlabelled-limit=400", "data.val-limit=200",
         "teacher.epochs=4", "teacher.batch-size=16", "student.epochs=1", "student.batch-size=32",
-        "finetune.epochs=1", "finetune.batch-size=16", "select.k=30", "score.top-p=3"}) {
+        "finetune.batch-size=16", "select.k=30", "score.top-p=3"}) {
       args.add("--set");
       args.add(s);
     }
@@ -60,6 +61,11 @@ class DemoCommandTest {
     JsonNode m2 = json.readTree(r2.resolve("evaluate/metrics.json").toFile());
     assertThat(m2.get("teacher").get("top1").asDouble())
         .isEqualTo(m1.get("finetuned").get("top1").asDouble());
+    // The default fine-tune (0 epochs) passes the student on as is.
+    for (JsonNode m : List.of(m1, m2)) {
+      assertThat(m.get("finetuned").get("top1").asDouble()).isEqualTo(m.get("student").get("top1").asDouble());
+      assertThat(m.get("finetuned").get("top5").asDouble()).isEqualTo(m.get("student").get("top5").asDouble());
+    }
     // Round 2 scored the pool again with the new teacher: its selection is its own.
     assertThat(json.readTree(r2.resolve("select/manifest.json").toFile()).get("counts")
         .get("selected").asLong()).isPositive();
