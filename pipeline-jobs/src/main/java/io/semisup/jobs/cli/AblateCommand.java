@@ -164,17 +164,18 @@ final class AblateCommand implements Callable<Integer> {
   }
 
   private SemisupConfig load(long seed, List<String> extra, String runId, String baseRun) {
-    // The first layer wins: the cell's settings and the seed override the user's --set values.
-    List<String> all = new ArrayList<>(extra);
-    all.add("seed=" + seed);
-    all.add("base-run=\"" + baseRun + "\"");
-    all.addAll(options.overrides);
-    if (options.force) {
-      all.add("force=true");
-    }
+    // Later entries win: the cell's settings and the seed override the user's --set values.
+    List<String> all = new ArrayList<>();
     if (options.root != null) {
       all.add("root=\"" + options.root + "\"");
     }
+    if (options.force) {
+      all.add("force=true");
+    }
+    all.addAll(options.overrides);
+    all.add("base-run=\"" + baseRun + "\"");
+    all.add("seed=" + seed);
+    all.addAll(extra);
     return SemisupConfig.load(options.env, options.preset, options.configFile, all).with("run-id", runId);
   }
 

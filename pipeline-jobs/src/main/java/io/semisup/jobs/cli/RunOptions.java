@@ -43,13 +43,15 @@ public final class RunOptions {
 
   /** Loads and validates the configuration with these options applied. */
   public SemisupConfig load() {
-    List<String> all = new ArrayList<>(overrides);
+    // Later entries win: --set overrides --root and --force.
+    List<String> all = new ArrayList<>();
     if (root != null) {
       all.add("root=\"" + root + "\"");
     }
     if (force) {
       all.add("force=true");
     }
+    all.addAll(overrides);
     SemisupConfig config = SemisupConfig.load(env, preset, configFile, all);
     String id = runId != null ? runId : config.getString("run-id");
     if (id.isEmpty()) {

@@ -40,7 +40,8 @@ public final class SemisupConfig {
    *
    * @param env environment name ({@code local}, {@code yarn}) or null for none
    * @param userFile a HOCON file or null
-   * @param overrides {@code key=value} strings; keys may omit the {@code semisup.} prefix
+   * @param overrides {@code key=value} strings, a later one winning over an earlier one for the
+   *     same key; keys may omit the {@code semisup.} prefix
    */
   public static SemisupConfig load(String env, File userFile, List<String> overrides) {
     return load(env, null, userFile, overrides);
@@ -59,8 +60,9 @@ public final class SemisupConfig {
     Config merged = ConfigFactory.empty();
     List<Config> layers = new ArrayList<>();
     if (overrides != null) {
-      for (String override : overrides) {
-        layers.add(parseOverride(override));
+      // The last --set of a key wins, as in other command lines: layers are merged first-wins.
+      for (int i = overrides.size() - 1; i >= 0; i--) {
+        layers.add(parseOverride(overrides.get(i)));
       }
     }
     if (userFile != null) {

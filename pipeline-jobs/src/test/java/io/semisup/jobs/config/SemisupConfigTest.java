@@ -27,6 +27,14 @@ class SemisupConfigTest {
   }
 
   @Test
+  void theLastOverrideOfAKeyWins() {
+    SemisupConfig c = SemisupConfig.load("local", null,
+        List.of("student.label-smoothing=0.1", "select.k=7", "student.label-smoothing=0.0"));
+    assertThat(c.getDouble("student.label-smoothing")).isEqualTo(0.0);
+    assertThat(c.getInt("select.k")).isEqualTo(7);
+  }
+
+  @Test
   void urisNeedNoQuotes() {
     SemisupConfig c = SemisupConfig.load("local", null, List.of("data.train-dir=hdfs://nn:8020/data/train", "root=file:///tmp/runs"));
     assertThat(c.getString("data.train-dir")).isEqualTo("hdfs://nn:8020/data/train");
