@@ -32,9 +32,9 @@ public abstract class SparkTestBase {
 
   /** A run context under {@code root} with the given overrides on top of the defaults. */
   protected RunContext context(Path root, String runId, String... overrides) {
-    List<String> all = new ArrayList<>(Arrays.asList(overrides));
-    all.add("root=\"" + root + "\"");
-    all.add("run-id=" + runId);
+    // Later overrides win: the caller's (e.g. an hdfs:// root) over these.
+    List<String> all = new ArrayList<>(List.of("root=\"" + root + "\"", "run-id=" + runId));
+    all.addAll(Arrays.asList(overrides));
     return new RunContext(spark, SemisupConfig.load("local", null, all));
   }
 

@@ -51,8 +51,7 @@ class ScoreStageResumeTest extends SparkTestBase {
 
   /** The test's settings; {@code more} come first, and the first setting of a key wins. */
   private RunContext ctx(String... more) {
-    List<String> o = new ArrayList<>(Arrays.asList(more));
-    o.addAll(List.of(
+    List<String> o = new ArrayList<>(List.of(
         "data.labelled-per-class=5",
         "data.unlabelled-limit=300",
         "data.val-limit=20",
@@ -64,6 +63,7 @@ class ScoreStageResumeTest extends SparkTestBase {
         "score.decode-threads=2",
         "score.teacher-onnx=\"" + onnx + "\"",
         "score.teacher-metadata=\"" + metadata + "\""));
+    o.addAll(Arrays.asList(more)); // later overrides win
     return context(root, RUN, o.toArray(String[]::new));
   }
 
