@@ -86,7 +86,12 @@ class BasicBlock(nn.Module):
 
 
 class ResNetSmall(nn.Module):
-    """semisup's resnet-small (io.semisup.core.model.Architectures), as in bench/train_resnet_small.py."""
+    """semisup's resnet-small (io.semisup.core.model.Architectures), as in bench/train_resnet_small.py.
+
+    Written out again rather than imported from that file: this script must run alone on a GPU
+    machine where only torch is known to be installed (that file needs numpy), and it was measured
+    in this form.
+    """
 
     def __init__(self, stem=16, widths=(16, 32), classes=10):
         super().__init__()
