@@ -8,8 +8,14 @@ cleared task resubmits, finds its stage committed, and ends in about a minute.
 The task list and dependencies are the stage graph (`bin/semisup stages --json`); the test
 DagMatchesStageGraphTest checks they stay equal.
 
+Iterated self-training: with SEMISUP_ROUNDS=N (read when the scheduler parses this file, default
+1) the DAG gets, for each round r = 2..N, the tasks teacher_r<r> .. report_r<r>. They submit the
+same stages with `--round r`, which makes them the semisup run <run-id>.r<r>: round 1's import and
+shard, and round r-1's fine-tuned student as the teacher (io.semisup.jobs.stages.Rounds).
+
 Settings: SEMISUP_HOME (the semisup checkout with the built app jar on the Airflow worker,
-default /opt/semisup) and the SEMISUP_* variables of submit.sh, from the worker's environment.
+default /opt/semisup), SEMISUP_ROUNDS, and the SEMISUP_* variables of submit.sh, from the
+worker's environment.
 Changing K or P needs a new DAG run (a new run id): a finished run keeps its committed selection.
 """
 
@@ -35,6 +41,12 @@ STAGES = [
 ]
 
 SEMISUP_HOME = os.environ.get("SEMISUP_HOME", "/opt/semisup")
+ROUNDS = int(os.environ.get("SEMISUP_ROUNDS", "1"))
+if ROUNDS < 1:
+    raise ValueError("Cannot build the semisup DAG with SEMISUP_ROUNDS=%d: use 1 or more." % ROUNDS)
+
+# Stages that later rounds run again; they read import and shard from round 1.
+ROUND_1_ONLY = ("import-fashion-mnist", "shard")
 
 # Exit code BashOperator turns into "skipped" (Airflow >= 2.6).
 SKIP = 99
@@ -79,11 +91,18 @@ fi
 """ % SKIP
 
 
-def stage_command(stage):
+def stage_command(stage, round_=1):
     guard = IMPORT_GUARD if stage == "import-fashion-mnist" else ""
+    round_arg = " --round %d" % round_ if round_ > 1 else ""
     # Ends without ".sh" on purpose: BashOperator would take a command ending so for a template file.
     return (COMMAND + guard
-            + '"%s/deploy/yarn/submit.sh" %s --run-id "$SEMISUP_RUN_ID" "${args[@]}"' % (SEMISUP_HOME, stage))
+            + '"%s/deploy/yarn/submit.sh" %s --run-id "$SEMISUP_RUN_ID"%s "${args[@]}"'
+            % (SEMISUP_HOME, stage, round_arg))
+
+
+def task_id(stage, round_):
+    """Round 1 keeps the stage names; round r > 1 appends _r<r>."""
+    return stage if round_ == 1 or stage in ROUND_1_ONLY else "%s_r%d" % (stage, round_)
 
 
 with DAG(
@@ -112,15 +131,22 @@ with DAG(
     tags=["semisup"],
 ) as dag:
     tasks = {}
-    for stage, depends_on in STAGES:
-        tasks[stage] = BashOperator(
-            task_id=stage,
-            bash_command=stage_command(stage),
-            env=ENV,
-            append_env=True,
-            skip_on_exit_code=SKIP,
-            # shard still runs when the import was skipped for the user's own folders.
-            trigger_rule="none_failed",
-        )
-        for upstream in depends_on:
-            tasks[upstream] >> tasks[stage]
+    for round_ in range(1, ROUNDS + 1):
+        for stage, depends_on in STAGES:
+            if round_ > 1 and stage in ROUND_1_ONLY:
+                continue
+            task = BashOperator(
+                task_id=task_id(stage, round_),
+                bash_command=stage_command(stage, round_),
+                env=ENV,
+                append_env=True,
+                skip_on_exit_code=SKIP,
+                # shard still runs when the import was skipped for the user's own folders.
+                trigger_rule="none_failed",
+            )
+            tasks[task.task_id] = task
+            for upstream in depends_on:
+                tasks[task_id(upstream, round_)] >> task
+            if round_ > 1 and stage == "teacher":
+                # Round r's teacher is round r-1's fine-tuned student.
+                tasks[task_id("finetune", round_ - 1)] >> task

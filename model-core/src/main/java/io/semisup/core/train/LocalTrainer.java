@@ -47,10 +47,33 @@ public final class LocalTrainer {
       throw new IllegalArgumentException(
           "Cannot train on " + x.length + " tensors with " + y.length + " labels");
     }
+    int numClasses = numClasses(g);
+    float[][] targets = new float[y.length][];
+    for (int i = 0; i < y.length; i++) {
+      targets[i] = Minibatch.oneHot(y[i], numClasses);
+    }
+    return fit(g, x, targets, cfg, spec, onEpoch);
+  }
+
+  /**
+   * As {@link #fit(ComputationGraph, float[][], int[], TrainingConfig, InputSpec, IntConsumer)}
+   * with a target distribution per example (soft pseudo-labels) instead of a class index.
+   */
+  public static List<EpochStats> fit(
+      ComputationGraph g, float[][] x, float[][] targets, TrainingConfig cfg, InputSpec spec,
+      IntConsumer onEpoch) {
+    if (x.length != targets.length) {
+      throw new IllegalArgumentException(
+          "Cannot train on " + x.length + " tensors with " + targets.length + " target rows");
+    }
     if (x.length < 2) {
       throw new IllegalArgumentException("Cannot train on " + x.length + " examples");
     }
     int numClasses = numClasses(g);
+    if (targets[0].length != numClasses) {
+      throw new IllegalArgumentException(
+          "Cannot train a " + numClasses + "-class graph on " + targets[0].length + "-class targets");
+    }
     int n = x.length;
     g.setLearningRate(cfg.lrSchedule(n));
     g.getConfiguration().setIterationCount(0);
@@ -78,12 +101,12 @@ public final class LocalTrainer {
           break; // BatchNorm cannot train on one example
         }
         float[][] bx = new float[b][];
-        int[] by = new int[b];
+        float[][] bt = new float[b][];
         for (int k = 0; k < b; k++) {
           bx[k] = x[perm[start + k]];
-          by[k] = y[perm[start + k]];
+          bt[k] = targets[perm[start + k]];
         }
-        INDArray[] batch = Minibatch.pack(bx, by, spec, numClasses, aug, cfg.labelSmoothing(), rnd);
+        INDArray[] batch = Minibatch.pack(bx, bt, spec, aug, cfg.labelSmoothing(), rnd);
         INDArray features = batch[0];
         INDArray labels = batch[1];
         g.fit(new INDArray[] {features}, new INDArray[] {labels});

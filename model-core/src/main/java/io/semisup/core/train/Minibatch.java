@@ -2,7 +2,6 @@ package io.semisup.core.train;
 
 import io.semisup.core.image.Augmenter;
 import io.semisup.core.image.InputSpec;
-import java.util.Arrays;
 import java.util.Random;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
@@ -26,22 +25,53 @@ public final class Minibatch {
    */
   public static INDArray[] pack(
       float[][] x, int[] y, InputSpec spec, int numClasses, Augmenter aug, double labelSmoothing, Random rnd) {
+    float[][] targets = new float[y.length][];
+    for (int k = 0; k < y.length; k++) {
+      targets[k] = oneHot(y[k], numClasses);
+    }
+    return pack(x, targets, spec, aug, labelSmoothing, rnd);
+  }
+
+  /**
+   * Features {@code [b, c, h, w]} and target distributions {@code [b, classes]}: each row of
+   * {@code targets} (a one-hot label or a teacher's soft pseudo-label) mixed with the uniform
+   * distribution, {@code (1 - eps) t + eps / classes}, augmenting each example with {@code rnd}
+   * (in order) unless {@code aug} is the identity.
+   */
+  public static INDArray[] pack(
+      float[][] x, float[][] targets, InputSpec spec, Augmenter aug, double labelSmoothing, Random rnd) {
     int b = x.length;
+    if (targets.length != b || b == 0) {
+      throw new IllegalArgumentException(
+          "Cannot pack " + b + " examples with " + targets.length + " target rows");
+    }
+    int numClasses = targets[0].length;
     int size = spec.size();
     float eps = (float) labelSmoothing;
     float off = eps / numClasses;
-    float on = 1 - eps + off;
+    float keep = 1 - eps;
     float[] f = new float[b * size];
     float[] l = new float[b * numClasses];
-    Arrays.fill(l, off);
     for (int k = 0; k < b; k++) {
       float[] t = aug.isIdentity() ? x[k] : aug.apply(x[k], spec, rnd);
       System.arraycopy(t, 0, f, k * size, size);
-      l[k * numClasses + y[k]] = on;
+      for (int c = 0; c < numClasses; c++) {
+        l[k * numClasses + c] = keep * targets[k][c] + off;
+      }
     }
     return new INDArray[] {
       Nd4j.create(f, new long[] {b, spec.channels(), spec.height(), spec.width()}, 'c'),
       Nd4j.create(l, new long[] {b, numClasses}, 'c')
     };
+  }
+
+  /** The one-hot row of class {@code y}. */
+  public static float[] oneHot(int y, int numClasses) {
+    if (y < 0 || y >= numClasses) {
+      throw new IllegalArgumentException("Cannot encode label " + y + " of " + numClasses + " classes");
+    }
+    float[] t = new float[numClasses];
+    t[y] = 1;
+    return t;
   }
 }

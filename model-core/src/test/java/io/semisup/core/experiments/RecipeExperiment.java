@@ -55,6 +55,10 @@ public final class RecipeExperiment {
     a.put("sSched", "onecycle");
     a.put("sSmooth", "0.0");
     a.put("sErase", "0.0");
+    a.put("sShift", "");
+    a.put("sTargets", "hard");
+    a.put("sTemp", "1.0");
+    a.put("tta", "false");
     a.put("ftEpochs", "10");
     a.put("ftLr", "0.01");
     a.put("ftBatch", "64");
@@ -87,7 +91,11 @@ public final class RecipeExperiment {
         .withSchedule(a.get("sSched"), base.warmupFraction())
         .withLabelSmoothing(Double.parseDouble(a.get("sSmooth")))
         .withErase(Double.parseDouble(a.get("sErase")))
+        .withAugment(base.augmentFlip(), a.get("sShift").isEmpty() ? base.augmentShift() : Integer.parseInt(a.get("sShift")))
         .withSeed(seed + 1000);
+    boolean soft = a.get("sTargets").equals("soft");
+    double temp = Double.parseDouble(a.get("sTemp"));
+    boolean tta = Boolean.parseBoolean(a.get("tta"));
     TrainingConfig ftCfg = base.withEpochs(Integer.parseInt(a.get("ftEpochs")))
         .withLearningRate(Double.parseDouble(a.get("ftLr")))
         .withBatchSize(Integer.parseInt(a.get("ftBatch")))
@@ -135,7 +143,7 @@ public final class RecipeExperiment {
     }
     double teacherTop1 = top1(teacher, spec, xTest, yTest);
     long t0 = System.nanoTime();
-    float[][] poolProbs = onnxProbs(teacher, spec, xPool);
+    float[][] poolProbs = tta ? ttaProbs(teacher, spec, xPool) : onnxProbs(teacher, spec, xPool);
     double scoreS = (System.nanoTime() - t0) / 1e9;
     System.out.printf("teacher top1 %.4f (train %.0fs); pool scored in %.1fs%n", teacherTop1,
         teacherTrainS, scoreS);
@@ -170,6 +178,7 @@ public final class RecipeExperiment {
     System.out.println("pseudo-label precision:" + precAtK);
     List<float[]> xs = new ArrayList<>();
     List<Integer> ys = new ArrayList<>();
+    List<float[]> ts = new ArrayList<>();
     int correct = 0;
     int selected = 0;
     for (int c = 0; c < 10; c++) {
@@ -177,6 +186,7 @@ public final class RecipeExperiment {
       for (int j = 0; j < Math.min(k, l.size()); j++) {
         xs.add(xPool[l.get(j)]);
         ys.add(c);
+        ts.add(soft ? sharpen(poolProbs[l.get(j)], temp) : io.semisup.core.train.Minibatch.oneHot(c, 10));
         correct += yPool[l.get(j)] == c ? 1 : 0;
         selected++;
       }
@@ -186,6 +196,7 @@ public final class RecipeExperiment {
       for (int i = 0; i < xLab.length; i++) {
         xs.add(xLab[i]);
         ys.add(yLab[i]);
+        ts.add(io.semisup.core.train.Minibatch.oneHot(yLab[i], 10));
       }
     }
     float[][] xSel = xs.toArray(new float[0][]);
@@ -198,7 +209,8 @@ public final class RecipeExperiment {
         ? withConfig(teacher.clone(), studentArch, spec, studentCfg)
         : Architectures.build(studentArch, spec, 10, studentCfg);
     t0 = System.nanoTime();
-    LocalTrainer.fit(student, xSel, ySel, studentCfg, spec,
+    float[][] tSel = ts.toArray(new float[0][]);
+    LocalTrainer.fit(student, xSel, tSel, studentCfg, spec,
         e -> System.out.printf("  student epoch %d %.0fs%n", e, (System.nanoTime() - tAll) / 1e9));
     studentS = (System.nanoTime() - t0) / 1e9;
     studentTop1 = top1(student, spec, xTest, yTest);
@@ -214,7 +226,7 @@ public final class RecipeExperiment {
         round, ft, ftS, 100 * (ft - teacherTop1));
     // Next round: the fine-tuned student is the teacher.
     teacher = student;
-    poolProbs = onnxProbs(teacher, spec, xPool);
+    poolProbs = tta ? ttaProbs(teacher, spec, xPool) : onnxProbs(teacher, spec, xPool);
     }
     double totalS = (System.nanoTime() - tAll) / 1e9;
 
@@ -250,6 +262,45 @@ public final class RecipeExperiment {
       }
       return out.toArray(new float[0][]);
     }
+  }
+
+  /** Mean of the probabilities of each image and its left-right mirror. */
+  static float[][] ttaProbs(ComputationGraph g, InputSpec spec, float[][] x) {
+    float[][] p = onnxProbs(g, spec, x);
+    float[][] m = new float[x.length][];
+    int h = spec.height();
+    int w = spec.width();
+    for (int i = 0; i < x.length; i++) {
+      m[i] = new float[x[i].length];
+      for (int ch = 0; ch < spec.channels(); ch++) {
+        for (int r = 0; r < h; r++) {
+          for (int col = 0; col < w; col++) {
+            m[i][(ch * h + r) * w + col] = x[i][(ch * h + r) * w + (w - 1 - col)];
+          }
+        }
+      }
+    }
+    float[][] q = onnxProbs(g, spec, m);
+    for (int i = 0; i < p.length; i++) {
+      for (int c = 0; c < p[i].length; c++) {
+        p[i][c] = (p[i][c] + q[i][c]) / 2;
+      }
+    }
+    return p;
+  }
+
+  /** p^(1/T), renormalised: T < 1 sharpens the teacher's distribution, T = 1 keeps it. */
+  static float[] sharpen(float[] p, double temp) {
+    float[] t = new float[p.length];
+    double sum = 0;
+    for (int c = 0; c < p.length; c++) {
+      t[c] = (float) Math.pow(Math.max(p[c], 1e-12), 1 / temp);
+      sum += t[c];
+    }
+    for (int c = 0; c < p.length; c++) {
+      t[c] /= (float) sum;
+    }
+    return t;
   }
 
   static double top1(ComputationGraph g, InputSpec spec, float[][] x, int[] y) {

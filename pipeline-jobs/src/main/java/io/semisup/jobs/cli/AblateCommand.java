@@ -76,6 +76,7 @@ final class AblateCommand implements Callable<Integer> {
 
   @Override
   public Integer call() throws Exception {
+    options.requireNoRound("ablate");
     SemisupConfig config = options.load();
     Config ablate = config.getConfig("ablate");
     List<String> axisList = axes != null ? axes : ablate.getStringList("axes");

@@ -4,13 +4,10 @@ import com.fasterxml.jackson.databind.JsonNode;
 import io.semisup.jobs.config.SemisupConfig;
 import io.semisup.jobs.spark.SparkSessions;
 import io.semisup.jobs.stages.EvaluateStage;
-import io.semisup.jobs.stages.FinetuneStage;
-import io.semisup.jobs.stages.ImportFashionMnistStage;
+import io.semisup.jobs.stages.Rounds;
 import io.semisup.jobs.stages.RunContext;
-import io.semisup.jobs.stages.ShardStage;
 import io.semisup.jobs.stages.Stage;
 import io.semisup.jobs.stages.StageGraph;
-import java.util.List;
 import java.util.concurrent.Callable;
 import org.apache.hadoop.fs.Path;
 import org.apache.spark.sql.SparkSession;
@@ -34,6 +31,7 @@ final class DemoCommand implements Callable<Integer> {
 
   @Override
   public Integer call() throws Exception {
+    options.requireNoRound("demo");
     SemisupConfig config = options.load();
     long t0 = System.nanoTime();
     SparkSession spark = SparkSessions.create(config);
@@ -47,7 +45,7 @@ final class DemoCommand implements Callable<Integer> {
       RunContext previous = first;
       for (int r = 2; r <= rounds; r++) {
         System.out.printf("%nround %d of %d: the fine-tuned student of run %s is the teacher%n", r, rounds, previous.runId());
-        previous = runAll(new RunContext(spark, nextRound(config, first, previous, r)));
+        previous = runAll(new RunContext(spark, Rounds.configFor(first.config(), r)));
         printResults(previous, (System.nanoTime() - t0) / 1e9);
       }
       if (rounds > 1) {
@@ -71,15 +69,6 @@ final class DemoCommand implements Callable<Integer> {
       System.out.printf("%-22s %s%n", stage.name(), what);
     }
     return ctx;
-  }
-
-  /** Round r: run {@code <first>.r<r>}, sharing round 1's data, taught by the previous round. */
-  static SemisupConfig nextRound(SemisupConfig config, RunContext first, RunContext previous, int r) {
-    return config.with("run-id", first.runId() + ".r" + r)
-        .with("base-run", first.runId())
-        .with("shared-stages", List.of(ImportFashionMnistStage.NAME, ShardStage.NAME))
-        .with("teacher.init-from", previous.stageDir(FinetuneStage.NAME).toString())
-        .with("teacher.epochs", 0);
   }
 
   private static JsonNode metrics(RunContext ctx) throws Exception {

@@ -1,6 +1,7 @@
 package io.semisup.jobs.cli;
 
 import io.semisup.jobs.config.SemisupConfig;
+import io.semisup.jobs.stages.Rounds;
 import java.io.File;
 import java.time.LocalDateTime;
 import java.time.format.DateTimeFormatter;
@@ -41,6 +42,22 @@ public final class RunOptions {
   @Option(names = "--force", description = "Redo stages even if already committed.")
   boolean force;
 
+  @Option(
+      names = "--round",
+      defaultValue = "1",
+      description = "Round of iterated self-training this stage belongs to (default: ${DEFAULT-VALUE}). "
+          + "Round r > 1 runs as <run-id>.r<r>: round 1's data, round r-1's fine-tuned student as the teacher. "
+          + "For schedulers that submit stage by stage; `demo` runs all `rounds` itself.")
+  int round = 1;
+
+  /** For commands that run every round themselves: rejects {@code --round}. */
+  void requireNoRound(String command) {
+    if (round != 1) {
+      throw new IllegalArgumentException("Cannot pass --round to " + command + ": it runs all its rounds itself. "
+          + "Use --set rounds=N (demo) or pass --round to a single stage.");
+    }
+  }
+
   /** Loads and validates the configuration with these options applied. */
   public SemisupConfig load() {
     // Later entries win: --set overrides --root and --force.
@@ -57,6 +74,6 @@ public final class RunOptions {
     if (id.isEmpty()) {
       id = "run-" + LocalDateTime.now().format(DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss"));
     }
-    return config.with("run-id", id);
+    return Rounds.configFor(config.with("run-id", id), round);
   }
 }

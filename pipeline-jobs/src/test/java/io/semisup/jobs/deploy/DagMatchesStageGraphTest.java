@@ -67,11 +67,16 @@ class DagMatchesStageGraphTest {
   }
 
   private JsonNode probeDag(String... args) throws Exception {
+    return probeDag(Map.of(), args);
+  }
+
+  private JsonNode probeDag(Map<String, String> env, String... args) throws Exception {
     List<String> cmd = new ArrayList<>(List.of(python, resource("airflow_dag_probe.py").toString(),
         repo.resolve("deploy/airflow/semisup_dag.py").toString()));
     cmd.addAll(List.of(args));
     ProcessBuilder pb = new ProcessBuilder(cmd);
     pb.environment().put("SEMISUP_HOME", repo.toString());
+    pb.environment().putAll(env);
     String out = run(pb);
     return RunContext.json().readTree(out);
   }
@@ -95,6 +100,31 @@ class DagMatchesStageGraphTest {
     assertThat(dag.get("retries").asInt()).isPositive();
     assertThat(dag.get("params").fieldNames()).toIterable()
         .contains("k", "p", "train_dir", "val_dir", "unlabelled_dir", "unlabelled_listing");
+  }
+
+  @Test
+  void laterRoundsRepeatTheStagesAfterShardTaughtByThePreviousRound() throws Exception {
+    JsonNode dag = probeDag(Map.of("SEMISUP_ROUNDS", "3"));
+    Map<String, JsonNode> byId = new LinkedHashMap<>();
+    dag.get("tasks").forEach(t -> byId.put(t.get("task_id").asText(), t));
+    assertThat(byId).hasSize(9 + 2 * 7).containsKeys("teacher_r2", "report_r2", "evaluate_r3")
+        .doesNotContainKeys("shard_r2", "import-fashion-mnist_r2");
+    assertThat(upstream(byId.get("teacher_r2"))).containsExactlyInAnyOrder("shard", "finetune");
+    assertThat(upstream(byId.get("teacher_r3"))).containsExactlyInAnyOrder("shard", "finetune_r2");
+    assertThat(upstream(byId.get("student_r3"))).containsExactlyInAnyOrder("shard", "select_r3");
+    assertThat(byId.get("score_r3").get("bash_command").asText())
+        .contains("deploy/yarn/submit.sh\" score --run-id \"$SEMISUP_RUN_ID\" --round 3 ");
+    assertThat(byId.get("score").get("bash_command").asText()).doesNotContain("--round");
+    // submit.sh hands --round to the stage's command line.
+    String cmd = run(new ProcessBuilder("bash", repo.resolve("deploy/yarn/submit.sh").toString(), "score",
+        "--run-id", "r1", "--round", "3", "--dry-run"));
+    assertThat(cmd).contains("--run-id r1 --round 3");
+  }
+
+  private static List<String> upstream(JsonNode task) {
+    List<String> up = new ArrayList<>();
+    task.get("upstream").forEach(u -> up.add(u.asText()));
+    return up;
   }
 
   @Test
