@@ -23,7 +23,12 @@ import org.deeplearning4j.nn.graph.ComputationGraph;
  * The whole teacher/student method in one JVM and one core, for screening student recipes two at
  * a time on the 2-core machine (not a unit test, not part of the product; the pipeline's numbers
  * come from {@code bin/semisup demo}). Arguments are {@code key=value} overrides of the defaults
- * below, which follow conf/defaults.conf; one TSV row per run is appended to {@code out}.
+ * below; one TSV row per run is appended to {@code out}. The defaults are those of the first
+ * screen (30-epoch teacher, docs/results.md), kept so that its rows still reproduce; the
+ * pipeline's current defaults are {@code tEpochs=100 K=5000 sEpochs=8 sLr=0.05 sSmooth=0.1
+ * sErase=0.5 ftEpochs=0}. {@code sTargets=soft} trains on the teacher's probabilities (sharpened
+ * by {@code sTemp}) instead of one-hot labels; {@code tta=true} averages the teacher's scores
+ * of each image and its mirror.
  *
  * <p>The teacher (weights and its probabilities on the pool) is cached per teacher config and
  * seed under {@code cache}, so student variations do not retrain it. Pool scoring uses the ONNX
