@@ -79,6 +79,7 @@ public final class LocalTrainer {
     g.getConfiguration().setIterationCount(0);
     g.getConfiguration().setEpochCount(0);
     Augmenter aug = cfg.augmenter();
+    Mixup mixup = cfg.mixup();
     int[] perm = new int[n];
     List<EpochStats> stats = new ArrayList<>();
     for (int e = 0; e < cfg.epochs(); e++) {
@@ -106,7 +107,7 @@ public final class LocalTrainer {
           bx[k] = x[perm[start + k]];
           bt[k] = targets[perm[start + k]];
         }
-        INDArray[] batch = Minibatch.pack(bx, bt, spec, aug, cfg.labelSmoothing(), rnd);
+        INDArray[] batch = Minibatch.pack(bx, bt, spec, aug, cfg.labelSmoothing(), mixup, rnd);
         INDArray features = batch[0];
         INDArray labels = batch[1];
         g.fit(new INDArray[] {features}, new INDArray[] {labels});

@@ -25,11 +25,18 @@ public final class Minibatch {
    */
   public static INDArray[] pack(
       float[][] x, int[] y, InputSpec spec, int numClasses, Augmenter aug, double labelSmoothing, Random rnd) {
+    return pack(x, y, spec, numClasses, aug, labelSmoothing, Mixup.NONE, rnd);
+  }
+
+  /** As the class-index overload above, then mixed with {@code mixup}. */
+  public static INDArray[] pack(
+      float[][] x, int[] y, InputSpec spec, int numClasses, Augmenter aug, double labelSmoothing,
+      Mixup mixup, Random rnd) {
     float[][] targets = new float[y.length][];
     for (int k = 0; k < y.length; k++) {
       targets[k] = oneHot(y[k], numClasses);
     }
-    return pack(x, targets, spec, aug, labelSmoothing, rnd);
+    return pack(x, targets, spec, aug, labelSmoothing, mixup, rnd);
   }
 
   /**
@@ -40,6 +47,17 @@ public final class Minibatch {
    */
   public static INDArray[] pack(
       float[][] x, float[][] targets, InputSpec spec, Augmenter aug, double labelSmoothing, Random rnd) {
+    return pack(x, targets, spec, aug, labelSmoothing, Mixup.NONE, rnd);
+  }
+
+  /**
+   * As {@link #pack(float[][], float[][], InputSpec, Augmenter, double, Random)}, then mixes the
+   * augmented, smoothed minibatch with {@code mixup} (drawing from {@code rnd} after the
+   * augmentation).
+   */
+  public static INDArray[] pack(
+      float[][] x, float[][] targets, InputSpec spec, Augmenter aug, double labelSmoothing,
+      Mixup mixup, Random rnd) {
     int b = x.length;
     if (targets.length != b || b == 0) {
       throw new IllegalArgumentException(
@@ -59,6 +77,7 @@ public final class Minibatch {
         l[k * numClasses + c] = keep * targets[k][c] + off;
       }
     }
+    mixup.apply(f, size, l, numClasses, b, rnd);
     return new INDArray[] {
       Nd4j.create(f, new long[] {b, spec.channels(), spec.height(), spec.width()}, 'c'),
       Nd4j.create(l, new long[] {b, numClasses}, 'c')

@@ -25,6 +25,8 @@ import org.nd4j.linalg.schedule.ISchedule;
  * @param augmentShift random translation of up to this many pixels during training
  * @param augmentErase probability of random erasing (a random rectangle of noise) per image
  * @param labelSmoothing epsilon of label smoothing (targets (1-eps)*onehot + eps/classes)
+ * @param mixupAlpha mixup (Zhang et al. 2018): blend each minibatch with a shuffled copy of
+ *     itself, weight drawn from Beta(alpha, alpha); 0 disables it (see {@link Mixup})
  * @param seed seeds weight init, shuffling and augmentation
  */
 public record TrainingConfig(
@@ -39,6 +41,7 @@ public record TrainingConfig(
     int augmentShift,
     double augmentErase,
     double labelSmoothing,
+    double mixupAlpha,
     long seed)
     implements Serializable {
 
@@ -71,6 +74,9 @@ public record TrainingConfig(
       throw new IllegalArgumentException(
           "Cannot erase with probability " + augmentErase + ": must be in [0, 1]");
     }
+    if (!(mixupAlpha >= 0)) {
+      throw new IllegalArgumentException("Cannot use mixup alpha " + mixupAlpha + ": must be >= 0");
+    }
     if (augmentShift < 0) {
       throw new IllegalArgumentException("Cannot shift by " + augmentShift + " pixels");
     }
@@ -78,7 +84,7 @@ public record TrainingConfig(
 
   /** A reasonable starting point (the teacher recipe of the experiments). */
   public static TrainingConfig defaults() {
-    return new TrainingConfig(30, 64, 0.1, "onecycle", 0.15, 0.9, 5e-4, true, 2, 0.0, 0.0, 42L);
+    return new TrainingConfig(30, 64, 0.1, "onecycle", 0.15, 0.9, 5e-4, true, 2, 0.0, 0.0, 0.0, 42L);
   }
 
   /** The augmentation this config asks for. */
@@ -86,6 +92,11 @@ public record TrainingConfig(
     return augmentFlip || augmentShift > 0 || augmentErase > 0
         ? new Augmenter(augmentFlip, augmentShift, augmentErase)
         : Augmenter.NONE;
+  }
+
+  /** The mixup this config asks for ({@link Mixup#NONE} when alpha is 0). */
+  public Mixup mixup() {
+    return mixupAlpha > 0 ? new Mixup(mixupAlpha) : Mixup.NONE;
   }
 
   /** Minibatch updates per epoch over {@code n} examples (a last partial batch counts). */
@@ -101,51 +112,56 @@ public record TrainingConfig(
 
   public TrainingConfig withEpochs(int v) {
     return new TrainingConfig(v, batchSize, learningRate, schedule, warmupFraction, momentum,
-        weightDecay, augmentFlip, augmentShift, augmentErase, labelSmoothing, seed);
+        weightDecay, augmentFlip, augmentShift, augmentErase, labelSmoothing, mixupAlpha, seed);
   }
 
   public TrainingConfig withBatchSize(int v) {
     return new TrainingConfig(epochs, v, learningRate, schedule, warmupFraction, momentum,
-        weightDecay, augmentFlip, augmentShift, augmentErase, labelSmoothing, seed);
+        weightDecay, augmentFlip, augmentShift, augmentErase, labelSmoothing, mixupAlpha, seed);
   }
 
   public TrainingConfig withLearningRate(double v) {
     return new TrainingConfig(epochs, batchSize, v, schedule, warmupFraction, momentum,
-        weightDecay, augmentFlip, augmentShift, augmentErase, labelSmoothing, seed);
+        weightDecay, augmentFlip, augmentShift, augmentErase, labelSmoothing, mixupAlpha, seed);
   }
 
   public TrainingConfig withSchedule(String v, double warmup) {
     return new TrainingConfig(epochs, batchSize, learningRate, v, warmup, momentum,
-        weightDecay, augmentFlip, augmentShift, augmentErase, labelSmoothing, seed);
+        weightDecay, augmentFlip, augmentShift, augmentErase, labelSmoothing, mixupAlpha, seed);
   }
 
   public TrainingConfig withMomentum(double v) {
     return new TrainingConfig(epochs, batchSize, learningRate, schedule, warmupFraction, v,
-        weightDecay, augmentFlip, augmentShift, augmentErase, labelSmoothing, seed);
+        weightDecay, augmentFlip, augmentShift, augmentErase, labelSmoothing, mixupAlpha, seed);
   }
 
   public TrainingConfig withWeightDecay(double v) {
     return new TrainingConfig(epochs, batchSize, learningRate, schedule, warmupFraction,
-        momentum, v, augmentFlip, augmentShift, augmentErase, labelSmoothing, seed);
+        momentum, v, augmentFlip, augmentShift, augmentErase, labelSmoothing, mixupAlpha, seed);
   }
 
   public TrainingConfig withAugment(boolean flip, int shift) {
     return new TrainingConfig(epochs, batchSize, learningRate, schedule, warmupFraction,
-        momentum, weightDecay, flip, shift, augmentErase, labelSmoothing, seed);
+        momentum, weightDecay, flip, shift, augmentErase, labelSmoothing, mixupAlpha, seed);
   }
 
   public TrainingConfig withErase(double v) {
     return new TrainingConfig(epochs, batchSize, learningRate, schedule, warmupFraction,
-        momentum, weightDecay, augmentFlip, augmentShift, v, labelSmoothing, seed);
+        momentum, weightDecay, augmentFlip, augmentShift, v, labelSmoothing, mixupAlpha, seed);
   }
 
   public TrainingConfig withLabelSmoothing(double v) {
     return new TrainingConfig(epochs, batchSize, learningRate, schedule, warmupFraction,
-        momentum, weightDecay, augmentFlip, augmentShift, augmentErase, v, seed);
+        momentum, weightDecay, augmentFlip, augmentShift, augmentErase, v, mixupAlpha, seed);
+  }
+
+  public TrainingConfig withMixup(double alpha) {
+    return new TrainingConfig(epochs, batchSize, learningRate, schedule, warmupFraction,
+        momentum, weightDecay, augmentFlip, augmentShift, augmentErase, labelSmoothing, alpha, seed);
   }
 
   public TrainingConfig withSeed(long v) {
     return new TrainingConfig(epochs, batchSize, learningRate, schedule, warmupFraction,
-        momentum, weightDecay, augmentFlip, augmentShift, augmentErase, labelSmoothing, v);
+        momentum, weightDecay, augmentFlip, augmentShift, augmentErase, labelSmoothing, mixupAlpha, v);
   }
 }

@@ -25,10 +25,13 @@ import org.deeplearning4j.nn.graph.ComputationGraph;
  * come from {@code bin/semisup demo}). Arguments are {@code key=value} overrides of the defaults
  * below; one TSV row per run is appended to {@code out}. The defaults are those of the first
  * screen (30-epoch teacher, docs/results.md), kept so that its rows still reproduce; the
- * pipeline's current defaults are {@code tEpochs=100 K=5000 sEpochs=8 sLr=0.05 sSmooth=0.1
+ * pipeline's current defaults are {@code tEpochs=100 K=10000 sEpochs=8 sLr=0.05 sSmooth=0.1
  * sErase=0.5 ftEpochs=0}. {@code sTargets=soft} trains on the teacher's probabilities (sharpened
  * by {@code sTemp}) instead of one-hot labels; {@code tta=true} averages the teacher's scores
- * of each image and its mirror.
+ * of each image and its mirror; {@code sMixup} is the student's mixup alpha; {@code sLabRepeat}
+ * puts each labelled image that many times into the student's training set; {@code tEnsemble=n}
+ * averages the pool scores of n teachers trained on the same labelled images from different
+ * seeds (the student still starts from the first).
  *
  * <p>The teacher (weights and its probabilities on the pool) is cached per teacher config and
  * seed under {@code cache}, so student variations do not retrain it. Pool scoring uses the ONNX
@@ -61,6 +64,9 @@ public final class RecipeExperiment {
     a.put("sSmooth", "0.0");
     a.put("sErase", "0.0");
     a.put("sShift", "");
+    a.put("sMixup", "0");
+    a.put("sLabRepeat", "1");
+    a.put("tEnsemble", "1");
     a.put("sTargets", "hard");
     a.put("sTemp", "1.0");
     a.put("tta", "false");
@@ -89,13 +95,14 @@ public final class RecipeExperiment {
         Integer.parseInt(a.get("tEpochs")), Integer.parseInt(a.get("batch")),
         Double.parseDouble(a.get("tLr")), a.get("sched"), Double.parseDouble(a.get("warmup")),
         0.9, Double.parseDouble(a.get("wd")), Boolean.parseBoolean(a.get("flip")),
-        Integer.parseInt(a.get("shift")), Double.parseDouble(a.get("tErase")), 0.0, seed);
+        Integer.parseInt(a.get("shift")), Double.parseDouble(a.get("tErase")), 0.0, 0.0, seed);
     TrainingConfig studentCfg = base.withEpochs(Integer.parseInt(a.get("sEpochs")))
         .withLearningRate(Double.parseDouble(a.get("sLr")))
         .withBatchSize(Integer.parseInt(a.get("sBatch")))
         .withSchedule(a.get("sSched"), base.warmupFraction())
         .withLabelSmoothing(Double.parseDouble(a.get("sSmooth")))
         .withErase(Double.parseDouble(a.get("sErase")))
+        .withMixup(Double.parseDouble(a.get("sMixup")))
         .withAugment(base.augmentFlip(), a.get("sShift").isEmpty() ? base.augmentShift() : Integer.parseInt(a.get("sShift")))
         .withSeed(seed + 1000);
     boolean soft = a.get("sTargets").equals("soft");
@@ -149,6 +156,45 @@ public final class RecipeExperiment {
     double teacherTop1 = top1(teacher, spec, xTest, yTest);
     long t0 = System.nanoTime();
     float[][] poolProbs = tta ? ttaProbs(teacher, spec, xPool) : onnxProbs(teacher, spec, xPool);
+    int ensemble = Integer.parseInt(a.get("tEnsemble"));
+    if (ensemble > 1) {
+      // Extra teachers: same labelled images, other init/shuffle seeds; pool scores averaged.
+      float[][] testSum = LocalTrainer.predict(teacher, xTest, spec);
+      for (int j = 1; j < ensemble; j++) {
+        TrainingConfig cj = base.withSeed(seed + 1000L * j);
+        Path fj = Path.of(a.get("cache"), teacherKey + "_init" + cj.seed() + ".zip");
+        ComputationGraph tj;
+        if (Files.isRegularFile(fj)) {
+          tj = ComputationGraph.load(fj.toFile(), true);
+        } else {
+          tj = Architectures.build(arch, spec, 10, cj);
+          long tj0 = System.nanoTime();
+          LocalTrainer.fit(tj, xLab, yLab, cj, spec, e -> { });
+          teacherTrainS += (System.nanoTime() - tj0) / 1e9;
+          tj.save(fj.toFile(), true);
+        }
+        System.out.printf("teacher %d top1 %.4f%n", j + 1, top1(tj, spec, xTest, yTest));
+        float[][] pj = tta ? ttaProbs(tj, spec, xPool) : onnxProbs(tj, spec, xPool);
+        float[][] tp = LocalTrainer.predict(tj, xTest, spec);
+        for (int i = 0; i < poolProbs.length; i++) {
+          for (int c = 0; c < 10; c++) {
+            poolProbs[i][c] += pj[i][c];
+          }
+        }
+        for (int i = 0; i < testSum.length; i++) {
+          for (int c = 0; c < 10; c++) {
+            testSum[i][c] += tp[i][c];
+          }
+        }
+      }
+      for (float[] row : poolProbs) {
+        for (int c = 0; c < 10; c++) {
+          row[c] /= ensemble;
+        }
+      }
+      System.out.printf("ensemble of %d teachers: test top1 %.4f%n", ensemble,
+          LocalTrainer.accuracy(testSum, yTest)[0]);
+    }
     double scoreS = (System.nanoTime() - t0) / 1e9;
     System.out.printf("teacher top1 %.4f (train %.0fs); pool scored in %.1fs%n", teacherTop1,
         teacherTrainS, scoreS);
@@ -197,7 +243,8 @@ public final class RecipeExperiment {
       }
     }
     precision = correct / (double) selected;
-    if (Boolean.parseBoolean(a.get("sWithLab"))) {
+    for (int rep = 0; rep < Integer.parseInt(a.get("sLabRepeat"))
+        && Boolean.parseBoolean(a.get("sWithLab")); rep++) {
       for (int i = 0; i < xLab.length; i++) {
         xs.add(xLab[i]);
         ys.add(yLab[i]);

@@ -168,7 +168,7 @@ public final class SparkTrainer {
         x[k] = all.get(start + k).x();
         y[k] = all.get(start + k).y();
       }
-      INDArray[] batch = Minibatch.pack(x, y, spec, numClasses, aug, eps, rnd);
+      INDArray[] batch = Minibatch.pack(x, y, spec, numClasses, aug, eps, cfg.mixup(), rnd);
       out.add(new DataSet(batch[0], batch[1]));
     }
     return out.iterator();

@@ -21,6 +21,7 @@ public final class TrainingConfigs {
         c.getInt("augment-shift"),
         c.getDouble("augment-erase"),
         c.getDouble("label-smoothing"),
+        c.getDouble("mixup-alpha"),
         seed);
   }
 }
