@@ -55,8 +55,26 @@ public final class StudentStage extends TrainingStage {
     if (!ctx.config().getBoolean("student.with-labelled")) {
       return selected;
     }
-    // Variant: pseudo-labelled and labelled images together (an ablation of the paper's recipe).
-    return selected.unionByName(Images.split(ctx, Tables.TRAIN).select("image_id", "bytes", "label"));
+    // Pseudo-labelled and labelled images together (the paper trains on pseudo-labels only and
+    // fine-tunes after). The labelled images are the only labels free of the teacher's biases,
+    // and 1 in 60 of the examples: student.labelled-repeat puts each in every epoch that often.
+    Dataset<Row> labelled = Images.split(ctx, Tables.TRAIN).select("image_id", "bytes", "label");
+    Dataset<Row> out = selected;
+    for (int r = 0; r < labelledRepeat(ctx); r++) {
+      out = out.unionByName(labelled);
+    }
+    return out;
+  }
+
+  /** {@code student.labelled-repeat}, checked. */
+  static int labelledRepeat(RunContext ctx) {
+    int n = ctx.config().getInt("student.labelled-repeat");
+    if (n < 1) {
+      throw new IllegalArgumentException("Cannot repeat the labelled images " + n
+          + " times in the student's training set (student.labelled-repeat): use 1 or more, or"
+          + " student.with-labelled=false to leave them out.");
+    }
+    return n;
   }
 
   @Override
