@@ -61,8 +61,8 @@ def semisup_run_id(airflow_run_id):
 # Values reach the shell as environment variables, never pasted into the command line.
 ENV = {
     "SEMISUP_RUN_ID": "{{ run_id | semisup_run_id }}",
-    "SEMISUP_K": "{{ params.k }}",
-    "SEMISUP_P": "{{ params.p }}",
+    "SEMISUP_K": "{{ params.k if params.k is not none else '' }}",
+    "SEMISUP_P": "{{ params.p if params.p is not none else '' }}",
     "SEMISUP_TRAIN_DIR": "{{ params.train_dir }}",
     "SEMISUP_VAL_DIR": "{{ params.val_dir }}",
     "SEMISUP_UNLABELLED_DIR": "{{ params.unlabelled_dir }}",
@@ -70,11 +70,13 @@ ENV = {
     "SEMISUP_HIDDEN_LABELS": "{{ params.hidden_labels }}",
 }
 
-# Builds the stage options from the params; an empty path keeps the configured default (the
-# Fashion-MNIST import of the same run). Quoting the values as HOCON strings keeps "hdfs://..."
-# from being read as a comment.
+# Builds the stage options from the params; an empty param keeps the configured default
+# (conf/defaults.conf; for the paths, the Fashion-MNIST import of the same run). Quoting the
+# values as HOCON strings keeps "hdfs://..." from being read as a comment.
 COMMAND = """set -euo pipefail
-args=(--set "select.k=$SEMISUP_K" --set "select.p=$SEMISUP_P")
+args=()
+if [ -n "$SEMISUP_K" ]; then args+=(--set "select.k=$SEMISUP_K"); fi
+if [ -n "$SEMISUP_P" ]; then args+=(--set "select.p=$SEMISUP_P"); fi
 add() { if [ -n "$2" ]; then args+=(--set "$1=\\"$2\\""); fi; }
 add data.train-dir "$SEMISUP_TRAIN_DIR"
 add data.val-dir "$SEMISUP_VAL_DIR"
@@ -120,8 +122,8 @@ with DAG(
         "execution_timeout": timedelta(hours=24),
     },
     params={
-        "k": Param(3000, type="integer", minimum=1, description="Images selected per class (select.k)"),
-        "p": Param(1, type="integer", minimum=1, description="Classes an image may be selected for (select.p)"),
+        "k": Param(None, type=["null", "integer"], minimum=1, description="Images selected per class (select.k; empty: conf/defaults.conf)"),
+        "p": Param(None, type=["null", "integer"], minimum=1, description="Classes an image may be selected for (select.p; empty: conf/defaults.conf)"),
         "train_dir": Param("", type="string", description="Labelled training images, <dir>/<class>/<file> (empty: Fashion-MNIST import)"),
         "val_dir": Param("", type="string", description="Labelled held-out images, <dir>/<class>/<file> (empty: Fashion-MNIST import)"),
         "unlabelled_dir": Param("", type="string", description="Unlabelled images, any tree (empty: Fashion-MNIST import)"),

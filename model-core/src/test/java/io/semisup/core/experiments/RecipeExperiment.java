@@ -31,7 +31,8 @@ import org.deeplearning4j.nn.graph.ComputationGraph;
  * of each image and its mirror; {@code sMixup} is the student's mixup alpha; {@code sLabRepeat}
  * puts each labelled image that many times into the student's training set; {@code tEnsemble=n}
  * averages the pool scores of n teachers trained on the same labelled images from different
- * seeds (the student still starts from the first).
+ * seeds (the student still starts from the first); {@code align=n} runs n iterations of
+ * distribution alignment (class columns rescaled to equal pool mass) before each selection.
  *
  * <p>The teacher (weights and its probabilities on the pool) is cached per teacher config and
  * seed under {@code cache}, so student variations do not retrain it. Pool scoring uses the ONNX
@@ -67,6 +68,7 @@ public final class RecipeExperiment {
     a.put("sMixup", "0");
     a.put("sLabRepeat", "1");
     a.put("tEnsemble", "1");
+    a.put("align", "0");
     a.put("sTargets", "hard");
     a.put("sTemp", "1.0");
     a.put("tta", "false");
@@ -207,6 +209,42 @@ public final class RecipeExperiment {
     double ftS = 0;
     double ft = 0;
     for (int round = 1; round <= rounds; round++) {
+    if (Integer.parseInt(a.get("align")) > 0) {
+      // Distribution alignment: scale class columns so every class gets 1/C of the pool's mass.
+      int iters = Integer.parseInt(a.get("align"));
+      for (int it = 0; it < iters; it++) {
+        double[] mass = new double[10];
+        for (float[] row : poolProbs) {
+          for (int c = 0; c < 10; c++) {
+            mass[c] += row[c];
+          }
+        }
+        for (float[] row : poolProbs) {
+          double sum = 0;
+          for (int c = 0; c < 10; c++) {
+            row[c] = (float) (row[c] * poolProbs.length / 10.0 / mass[c]);
+            sum += row[c];
+          }
+          for (int c = 0; c < 10; c++) {
+            row[c] /= (float) sum;
+          }
+        }
+      }
+      int[] argmaxCount = new int[10];
+      int right = 0;
+      for (int i = 0; i < poolProbs.length; i++) {
+        int best = 0;
+        for (int c = 1; c < 10; c++) {
+          if (poolProbs[i][c] > poolProbs[i][best]) {
+            best = c;
+          }
+        }
+        argmaxCount[best]++;
+        right += yPool[i] == best ? 1 : 0;
+      }
+      System.out.printf("aligned (%d iterations): pool argmax accuracy %.4f, per class %s%n", iters,
+          right / (double) poolProbs.length, Arrays.toString(argmaxCount));
+    }
     // ---- selection: P=1, top-K per argmax class, ties by index ----
     List<List<Integer>> byClass = new ArrayList<>();
     for (int c = 0; c < 10; c++) {

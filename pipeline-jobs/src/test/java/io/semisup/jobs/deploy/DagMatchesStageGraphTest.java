@@ -179,6 +179,13 @@ class DagMatchesStageGraphTest {
     // With every input given, the Fashion-MNIST import skips itself (exit 99 = skipped).
     JsonNode all = probeDag(AIRFLOW_RUN_ID, "{\"train_dir\": \"/t\", \"val_dir\": \"/v\", \"unlabelled_dir\": \"/u\"}");
     JsonNode imp = all.get("tasks").get(0);
+    // K and P left empty: the task passes neither, so conf/defaults.conf decides.
+    ProcessBuilder defaults = new ProcessBuilder("bash", "-c", all.get("tasks").get(1).get("bash_command").asText());
+    all.get("tasks").get(1).get("rendered_env").fields()
+        .forEachRemaining(e -> defaults.environment().put(e.getKey(), e.getValue().asText()));
+    defaults.environment().put("SPARK_SUBMIT", "echo");
+    defaults.environment().put("SEMISUP_APP_JAR", jar.toString());
+    assertThat(run(defaults)).contains("--set data.train-dir=\"/t\"").doesNotContain("select.k", "select.p");
     assertThat(imp.get("task_id").asText()).isEqualTo("import-fashion-mnist");
     ProcessBuilder skip = new ProcessBuilder("bash", "-c", imp.get("bash_command").asText());
     imp.get("rendered_env").fields().forEachRemaining(e -> skip.environment().put(e.getKey(), e.getValue().asText()));
