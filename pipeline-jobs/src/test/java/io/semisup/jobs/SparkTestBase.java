@@ -47,6 +47,7 @@ public abstract class SparkTestBase {
       "teacher.epochs=8",
       "teacher.batch-size=16",
       "student.epochs=2",
+      "student.labelled-repeat=1",
       "student.batch-size=32",
       "finetune.epochs=2",
       "finetune.batch-size=16",

@@ -34,7 +34,7 @@ class AblateCommandTest {
         "--axes", "k,recipe,pool,mode", "--seeds", "1"));
     for (String s : new String[] {
         "data.labelled-per-class=20", "data.unlabelled-limit=400", "data.val-limit=200",
-        "teacher.epochs=4", "teacher.batch-size=16", "student.epochs=1", "student.batch-size=32",
+        "teacher.epochs=4", "teacher.batch-size=16", "student.epochs=1", "student.labelled-repeat=1", "student.batch-size=32",
         "ablate.finetune-epochs=1", "finetune.batch-size=16", "select.k=40", "score.top-p=3",
         "ablate.k-values=[20,40]", "ablate.pool-fractions=[0.5,1.0]",
         "ablate.ceiling-set=[\"data.labelled-per-class=40\"]"}) {

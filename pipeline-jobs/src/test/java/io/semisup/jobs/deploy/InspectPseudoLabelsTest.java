@@ -52,7 +52,7 @@ class InspectPseudoLabelsTest extends SparkTestBase {
     "data.val-limit=100",
     "teacher.epochs=4",
     "teacher.batch-size=16",
-    "student.epochs=1",
+    "student.epochs=1", "student.labelled-repeat=1",
     "student.batch-size=32",
     "finetune.epochs=1",
     "finetune.batch-size=16",

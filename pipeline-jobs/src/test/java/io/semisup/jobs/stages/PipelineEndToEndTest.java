@@ -131,16 +131,16 @@ class PipelineEndToEndTest extends SparkTestBase {
   @Order(5)
   void labelledRepeatPutsEachLabelledImageThatOftenIntoTheStudentsSet() {
     List<String> settings = new java.util.ArrayList<>(List.of(smallSlice()));
-    settings.addAll(List.of("student.labelled-repeat=3", "student.epochs=1", "force=true"));
+    settings.addAll(List.of("student.labelled-repeat=7", "student.epochs=1", "force=true"));
     RunContext ctx = context(root, RUN, settings.toArray(new String[0]));
     long pseudo = spark.read().parquet(ctx.stagePath(SelectStage.NAME, SelectStage.PSEUDO_LABELS)).count();
     long labelled = ctx.manifest(ShardStage.NAME).get("counts").get("train_kept").asLong();
     long before = ctx.manifest(StudentStage.NAME).get("counts").get("training_images").asLong();
-    assertThat(before).isEqualTo(pseudo + labelled);
+    assertThat(before).isEqualTo(pseudo + context(root, RUN, smallSlice()).config().getInt("student.labelled-repeat") * labelled);
 
     new StudentStage().execute(ctx);
     assertThat(ctx.manifest(StudentStage.NAME).get("counts").get("training_images").asLong())
-        .isEqualTo(pseudo + 3 * labelled);
+        .isEqualTo(pseudo + 7 * labelled);
 
     List<String> none = new java.util.ArrayList<>(settings);
     none.add("student.labelled-repeat=0");

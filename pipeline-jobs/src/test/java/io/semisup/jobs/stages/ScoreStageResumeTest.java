@@ -201,7 +201,7 @@ class ScoreStageResumeTest extends SparkTestBase {
   @Test
   @Order(5)
   void ownTeacherRunsThroughToEvaluationWithoutATeacherStage() throws Exception {
-    RunContext ctx = ctx("select.k=5", "student.init=scratch", "student.epochs=1",
+    RunContext ctx = ctx("select.k=5", "student.init=scratch", "student.epochs=1", "student.labelled-repeat=1",
         "student.batch-size=16", "finetune.epochs=1", "finetune.batch-size=16");
     new ScoreStage().execute(ctx);
     for (Stage s : List.of(new SelectStage(), new StudentStage(), new FinetuneStage(), new EvaluateStage())) {
