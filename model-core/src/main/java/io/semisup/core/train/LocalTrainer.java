@@ -85,15 +85,7 @@ public final class LocalTrainer {
     for (int e = 0; e < cfg.epochs(); e++) {
       long t0 = System.nanoTime();
       Random rnd = new Random(mix(cfg.seed(), e));
-      for (int i = 0; i < n; i++) {
-        perm[i] = i;
-      }
-      for (int i = n - 1; i > 0; i--) {
-        int j = rnd.nextInt(i + 1);
-        int t = perm[i];
-        perm[i] = perm[j];
-        perm[j] = t;
-      }
+      Shuffle.permutation(perm, rnd);
       double lossSum = 0;
       int seen = 0;
       for (int start = 0; start < n; start += cfg.batchSize()) {

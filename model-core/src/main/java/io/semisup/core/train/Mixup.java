@@ -49,15 +49,7 @@ public record Mixup(double alpha) implements Serializable {
         new BetaDistribution(RandomGeneratorFactory.createRandomGenerator(rnd), alpha, alpha).sample();
     lambda = Math.max(lambda, 1 - lambda);
     int[] partner = new int[b];
-    for (int i = 0; i < b; i++) {
-      partner[i] = i;
-    }
-    for (int i = b - 1; i > 0; i--) {
-      int j = rnd.nextInt(i + 1);
-      int t = partner[i];
-      partner[i] = partner[j];
-      partner[j] = t;
-    }
+    Shuffle.permutation(partner, rnd);
     float[] f0 = features.clone();
     float[] t0 = targets.clone();
     float keep = (float) lambda;

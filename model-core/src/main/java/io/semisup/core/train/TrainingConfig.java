@@ -74,9 +74,7 @@ public record TrainingConfig(
       throw new IllegalArgumentException(
           "Cannot erase with probability " + augmentErase + ": must be in [0, 1]");
     }
-    if (!(mixupAlpha >= 0)) {
-      throw new IllegalArgumentException("Cannot use mixup alpha " + mixupAlpha + ": must be >= 0");
-    }
+    new Mixup(mixupAlpha); // validates alpha, one message for both
     if (augmentShift < 0) {
       throw new IllegalArgumentException("Cannot shift by " + augmentShift + " pixels");
     }

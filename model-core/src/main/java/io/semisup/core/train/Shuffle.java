@@ -1,0 +1,22 @@
+package io.semisup.core.train;
+
+import java.util.Random;
+
+/** The seeded Fisher-Yates permutation shared by the trainer's epoch order and mixup's pairing. */
+final class Shuffle {
+
+  private Shuffle() {}
+
+  /** Fills {@code perm} with a uniformly random permutation of 0..perm.length-1 drawn from {@code rnd}. */
+  static void permutation(int[] perm, Random rnd) {
+    for (int i = 0; i < perm.length; i++) {
+      perm[i] = i;
+    }
+    for (int i = perm.length - 1; i > 0; i--) {
+      int j = rnd.nextInt(i + 1);
+      int t = perm[i];
+      perm[i] = perm[j];
+      perm[j] = t;
+    }
+  }
+}
