@@ -4,6 +4,7 @@ import io.semisup.core.data.FashionMnist;
 import io.semisup.core.image.InputSpec;
 import io.semisup.core.model.Architectures;
 import io.semisup.core.model.Architectures.ResNetShape;
+import io.semisup.core.train.FastBatchNorm;
 import io.semisup.core.train.LocalTrainer;
 import io.semisup.core.train.NativeHelpers;
 import io.semisup.core.train.TrainingConfig;
@@ -121,6 +122,9 @@ public final class BenchTrain implements Callable<Integer> {
     if (levers) {
       jvm("DL4J layers only (helpers off), 1 OMP thread", student, shape, x, y, false, WorkspaceMode.ENABLED, batch, 1);
     }
+    if (levers) {
+      withDl4jBatchNormStats(() -> jvm("oneDNN helpers, DL4J's batch-norm statistics, 1 OMP thread", student, shape, x, y, helpers, WorkspaceMode.ENABLED, batch, 1));
+    }
     dl4j = jvm("oneDNN helpers, 1 OMP thread (product)", student, shape, x, y, helpers, WorkspaceMode.ENABLED, batch, 1);
     if (levers) {
       jvm("oneDNN helpers, " + cores + " OMP threads", student, shape, x, y, helpers, WorkspaceMode.ENABLED, batch, cores);
@@ -137,6 +141,10 @@ public final class BenchTrain implements Callable<Integer> {
       int workers = jsc.defaultParallelism();
       if (levers) {
         spark("DL4J layers only, " + workers + " workers x 1 OMP thread, avg " + averaging, jsc, rows, student, arch, spec, false, workers, averaging, batch, 1);
+      }
+      if (levers) {
+        int w = workers;
+        withDl4jBatchNormStats(() -> spark("oneDNN helpers, DL4J's batch-norm statistics, " + w + " workers, avg " + averaging, jsc, rows, student, arch, spec, helpers, w, averaging, batch, 1));
       }
       dl4jSpark = spark("oneDNN helpers, " + workers + " workers x 1 OMP thread, avg " + averaging + " (product)",
           jsc, rows, student, arch, spec, helpers, workers, averaging, batch, 1);
@@ -228,6 +236,21 @@ public final class BenchTrain implements Callable<Integer> {
     long c0 = cpuNanos();
     trainer.fit(Architectures.build(arch, spec, 10, c), rows, c.withEpochs(epochs), spec, 10, "bench");
     return record(rate("spark", setting, rows.count() * epochs, System.nanoTime() - t0, cpuNanos() - c0));
+  }
+
+  /** Runs {@code measure} with DL4J's own batch-norm statistics instead of {@link FastBatchNorm}'s. */
+  private static void withDl4jBatchNormStats(Runnable measure) {
+    String before = System.getProperty(FastBatchNorm.PROPERTY);
+    System.setProperty(FastBatchNorm.PROPERTY, "false");
+    try {
+      measure.run();
+    } finally {
+      if (before == null) {
+        System.clearProperty(FastBatchNorm.PROPERTY);
+      } else {
+        System.setProperty(FastBatchNorm.PROPERTY, before);
+      }
+    }
   }
 
   private Measure rate(String path, String setting, long seen, long wallNanos, long cpuNanos) {

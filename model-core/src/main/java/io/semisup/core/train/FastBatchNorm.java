@@ -1,0 +1,137 @@
+package io.semisup.core.train;
+
+import java.lang.reflect.Field;
+import org.deeplearning4j.nn.api.Layer;
+import org.deeplearning4j.nn.conf.CNN2DFormat;
+import org.deeplearning4j.nn.graph.ComputationGraph;
+import org.deeplearning4j.nn.layers.mkldnn.MKLDNNBatchNormHelper;
+import org.deeplearning4j.nn.layers.normalization.BatchNormalization;
+import org.deeplearning4j.nn.workspace.LayerWorkspaceMgr;
+import org.nd4j.linalg.api.buffer.DataType;
+import org.nd4j.linalg.api.memory.MemoryWorkspace;
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.factory.Nd4j;
+
+/**
+ * Swaps DL4J's oneDNN batch-norm helper in a built graph for one that computes the minibatch
+ * statistics with {@link ChannelStats}; everything else (normalization, backprop, the running
+ * averages) stays DL4J's and oneDNN's.
+ *
+ * <p>Why: in DL4J 1.0.0-M2.1 the oneDNN helper computes each training minibatch's per-channel
+ * mean and variance with ND4J's generic reductions before handing them to oneDNN, and those
+ * reductions took about a fifth of resnet-small's training time ({@link ChannelStats}). DL4J
+ * creates helpers inside each layer's constructor with a hard-coded class, so there is no
+ * configuration for this: the swap writes the layer's package-private {@code helper} field, and
+ * the new helper writes the minibatch statistics into its parent's private caches, which the
+ * parent's backprop and the layer's running-average update read. Same results to float rounding
+ * ({@code FastBatchNormTest}). {@link #install} is called on every graph about to be trained:
+ * by {@link LocalTrainer} and, through a training hook, by dl4j-spark's workers. Set
+ * {@code -D}{@value #PROPERTY}{@code =false} to train with DL4J's own statistics.
+ */
+public final class FastBatchNorm {
+
+  /** System property; {@code false} leaves DL4J's helpers untouched. */
+  public static final String PROPERTY = "semisup.batchnorm.fast-stats";
+
+  private static final Field LAYER_HELPER = field(BatchNormalization.class, "helper");
+  private static final Field MEAN_CACHE = field(MKLDNNBatchNormHelper.class, "meanCache");
+  private static final Field VAR_CACHE = field(MKLDNNBatchNormHelper.class, "varCache");
+
+  private FastBatchNorm() {}
+
+  /**
+   * Replaces the oneDNN helper of each batch-norm layer of {@code g} (a graph without helpers,
+   * or already swapped, is left as is).
+   *
+   * @return how many layers now use the fast statistics (0 when {@value #PROPERTY} is false)
+   */
+  public static int install(ComputationGraph g) {
+    if (!enabled()) {
+      return 0;
+    }
+    int fast = 0;
+    for (Layer layer : g.getLayers()) {
+      if (layer instanceof BatchNormalization bn) {
+        try {
+          Object helper = LAYER_HELPER.get(bn);
+          if (helper instanceof Helper) {
+            fast++;
+          } else if (helper != null && helper.getClass() == MKLDNNBatchNormHelper.class) {
+            LAYER_HELPER.set(bn, new Helper(g.params().dataType()));
+            fast++;
+          }
+        } catch (IllegalAccessException e) {
+          throw new IllegalStateException("Cannot swap the batch-norm helper of DL4J " + layer, e);
+        }
+      }
+    }
+    return fast;
+  }
+
+  /** Whether some batch-norm layer of {@code g} already uses the fast statistics. */
+  public static boolean installed(ComputationGraph g) {
+    for (Layer layer : g.getLayers()) {
+      if (layer instanceof BatchNormalization && layer.getHelper() instanceof Helper) {
+        return true;
+      }
+    }
+    return false;
+  }
+
+  /** Whether {@link #install} swaps helpers ({@value #PROPERTY}, default true). */
+  public static boolean enabled() {
+    return !"false".equalsIgnoreCase(System.getProperty(PROPERTY, "true"));
+  }
+
+  private static Field field(Class<?> owner, String name) {
+    try {
+      Field f = owner.getDeclaredField(name);
+      f.setAccessible(true);
+      return f;
+    } catch (NoSuchFieldException e) {
+      throw new IllegalStateException(
+          "DL4J's " + owner.getName() + " has no field " + name
+              + ": FastBatchNorm was written for DL4J 1.0.0-M2.1; check the DL4J version", e);
+    }
+  }
+
+  /** The oneDNN helper with the training statistics computed by {@link ChannelStats}. */
+  static final class Helper extends MKLDNNBatchNormHelper {
+
+    Helper(DataType dataType) {
+      super(dataType);
+    }
+
+    @Override
+    public INDArray preOutput(INDArray x, boolean training, long[] shape, INDArray gamma,
+        INDArray beta, INDArray mean, INDArray var, double decay, double eps, CNN2DFormat format,
+        LayerWorkspaceMgr workspaceMgr) {
+      if (!training || format != CNN2DFormat.NCHW || !ChannelStats.supports(x)) {
+        return super.preOutput(x, training, shape, gamma, beta, mean, var, decay, eps, format,
+            workspaceMgr);
+      }
+      INDArray batchMean = cache(MEAN_CACHE, x);
+      INDArray batchVar = cache(VAR_CACHE, x);
+      ChannelStats.meanAndVariance(x, batchMean, batchVar);
+      // With training = false the parent normalizes with the statistics it is given.
+      return super.preOutput(x, false, shape, gamma, beta, batchMean, batchVar, decay, eps, format,
+          workspaceMgr);
+    }
+
+    /** The parent's cache array for x's channels, allocated outside any workspace once. */
+    private INDArray cache(Field field, INDArray x) {
+      try {
+        INDArray a = (INDArray) field.get(this);
+        if (a == null || a.length() != x.size(1) || a.dataType() != x.dataType()) {
+          try (MemoryWorkspace ignored = Nd4j.getMemoryManager().scopeOutOfWorkspaces()) {
+            a = Nd4j.createUninitialized(x.dataType(), x.size(1));
+          }
+          field.set(this, a);
+        }
+        return a;
+      } catch (IllegalAccessException e) {
+        throw new IllegalStateException("Cannot reach DL4J's batch-norm statistics cache", e);
+      }
+    }
+  }
+}

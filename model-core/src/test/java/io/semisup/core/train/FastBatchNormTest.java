@@ -1,0 +1,129 @@
+package io.semisup.core.train;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+import io.semisup.core.data.FashionMnist;
+import io.semisup.core.image.InputSpec;
+import io.semisup.core.model.Architectures;
+import java.nio.file.Files;
+import org.deeplearning4j.nn.api.Layer;
+import org.deeplearning4j.nn.graph.ComputationGraph;
+import org.deeplearning4j.nn.layers.normalization.BatchNormalization;
+import org.deeplearning4j.nn.layers.normalization.BatchNormalizationHelper;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.nd4j.linalg.api.buffer.DataType;
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.factory.Nd4j;
+import org.nd4j.linalg.indexing.NDArrayIndex;
+
+/** {@link ChannelStats} equals ND4J's reductions, and training with {@link FastBatchNorm} equals DL4J's. */
+class FastBatchNormTest {
+
+  @AfterEach
+  void restore() {
+    System.clearProperty(FastBatchNorm.PROPERTY);
+  }
+
+  @Test
+  void channelStatsEqualNd4jReductionsAlsoForViewsAndLargeMeans() {
+    Nd4j.getRandom().setSeed(7);
+    INDArray big = Nd4j.randn(DataType.FLOAT, 9, 5, 6, 7).muli(3).addi(1000);
+    // Rows 2..7: dense, row-major, but at an offset in its buffer.
+    INDArray x = big.get(NDArrayIndex.interval(2, 8), NDArrayIndex.all(), NDArrayIndex.all(), NDArrayIndex.all());
+    assertThat(x.offset()).isPositive();
+    assertThat(ChannelStats.supports(x)).isTrue();
+    INDArray mean = Nd4j.create(DataType.FLOAT, 5);
+    INDArray var = Nd4j.create(DataType.FLOAT, 5);
+    ChannelStats.meanAndVariance(x, mean, var);
+    INDArray xd = x.castTo(DataType.DOUBLE);
+    INDArray wantMean = xd.mean(0, 2, 3);
+    INDArray wantVar = xd.var(false, 0, 2, 3);
+    for (int k = 0; k < 5; k++) {
+      assertThat((double) mean.getFloat(k)).isCloseTo(wantMean.getDouble(k), org.assertj.core.data.Offset.offset(1e-3));
+      // Variance about 9 around a mean of 1000: a one-pass E[x^2] - E[x]^2 in float would be off by far more.
+      assertThat((double) var.getFloat(k)).isCloseTo(wantVar.getDouble(k), org.assertj.core.data.Percentage.withPercentage(0.01));
+    }
+  }
+
+  @Test
+  void refusesWhatItCannotReadAndSaysWhy() {
+    INDArray nhwcView = Nd4j.rand(DataType.FLOAT, 2, 3, 4, 5).permute(0, 2, 3, 1);
+    assertThat(ChannelStats.supports(nhwcView)).isFalse();
+    assertThat(ChannelStats.supports(Nd4j.rand(DataType.DOUBLE, 2, 3, 4, 5))).isFalse();
+    assertThat(ChannelStats.supports(Nd4j.rand(DataType.FLOAT, 2, 3))).isFalse();
+    assertThatThrownBy(() -> ChannelStats.meanAndVariance(nhwcView, Nd4j.create(DataType.FLOAT, 5), Nd4j.create(DataType.FLOAT, 5)))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessageContaining("[2, 4, 5, 3]");
+  }
+
+  @Test
+  void trainingWithFastStatisticsEqualsDl4jsOneDnnHelper() {
+    assumeTrue(Files.isDirectory(FashionMnist.DEFAULT_DIR), "dataset-fashion-mnist not installed");
+    NativeHelpers.enable();
+    assumeTrue(NativeHelpers.enabled(), "DL4J helpers disabled by the user");
+    InputSpec spec = FashionMnist.INPUT_SPEC;
+    FashionMnist train = FashionMnist.load(FashionMnist.DEFAULT_DIR, true);
+    int[] idx = new int[256];
+    for (int i = 0; i < idx.length; i++) {
+      idx[i] = i;
+    }
+    float[][] x = train.chw(idx, spec);
+    int[] y = train.labels(idx);
+    TrainingConfig cfg = TrainingConfig.defaults().withEpochs(2).withBatchSize(64).withLearningRate(0.05);
+
+    ComputationGraph stock = Architectures.build("resnet-small", spec, 10, cfg);
+    ComputationGraph fast = Architectures.build("resnet-small", spec, 10, cfg);
+    assertThat(FastBatchNorm.install(fast)).isEqualTo(6); // resnet-small's 6 batch norms
+    assertThat(fastHelpers(fast)).isEqualTo(6);
+    assertThat(FastBatchNorm.install(fast)).as("installing twice changes nothing").isEqualTo(6);
+
+    // One forward pass in training mode: the same minibatch statistics, so the same activations.
+    INDArray batch = Minibatch.pack(java.util.Arrays.copyOf(x, 64), java.util.Arrays.copyOf(y, 64), spec, 10,
+        cfg.withAugment(false, 0).augmenter(), 0, new java.util.Random(1))[0];
+    java.util.Map<String, INDArray> as = stock.feedForward(new INDArray[] {batch}, true, false);
+    java.util.Map<String, INDArray> af = fast.feedForward(new INDArray[] {batch}, true, false);
+    for (String layer : as.keySet()) {
+      assertThat(as.get(layer).sub(af.get(layer)).amaxNumber().doubleValue()).as(layer).isLessThan(2e-4);
+    }
+    for (Layer l : stock.getLayers()) {
+      if (l instanceof BatchNormalization bn) {
+        Layer f = fast.getLayer(l.conf().getLayer().getLayerName());
+        INDArray sm = ((BatchNormalizationHelper) bn.getHelper()).getMeanCache(DataType.FLOAT);
+        INDArray fm = ((BatchNormalizationHelper) f.getHelper()).getMeanCache(DataType.FLOAT);
+        INDArray sv = ((BatchNormalizationHelper) bn.getHelper()).getVarCache(DataType.FLOAT);
+        INDArray fv = ((BatchNormalizationHelper) f.getHelper()).getVarCache(DataType.FLOAT);
+        assertThat(sm.sub(fm).amaxNumber().doubleValue()).isLessThan(1e-4);
+        assertThat(sv.sub(fv).div(sv).amaxNumber().doubleValue()).isLessThan(1e-5);
+      }
+    }
+
+    // 8 SGD steps. Rounding differences (about 1e-5 in the activations, ND4J's float mean against
+    // this double one) flip a few ReLU masks of values at zero, so parameters drift apart at the
+    // 1e-4 level (a wrong statistic would be 1e-1); the bound is NativeHelpersTest's.
+    System.setProperty(FastBatchNorm.PROPERTY, "false");
+    ComputationGraph stock2 = Architectures.build("resnet-small", spec, 10, cfg);
+    LocalTrainer.fit(stock2, x, y, cfg, spec, null);
+    assertThat(fastHelpers(stock2)).isZero();
+    System.clearProperty(FastBatchNorm.PROPERTY);
+    ComputationGraph fast2 = Architectures.build("resnet-small", spec, 10, cfg);
+    LocalTrainer.fit(fast2, x, y, cfg, spec, null);
+    assertThat(fastHelpers(fast2)).as("LocalTrainer installs the fast statistics").isEqualTo(6);
+    INDArray a = stock2.params();
+    INDArray b = fast2.params();
+    double rel = a.sub(b).norm2Number().doubleValue() / a.norm2Number().doubleValue();
+    assertThat(rel).as("relative parameter difference after training").isLessThan(1e-3);
+  }
+
+  private static long fastHelpers(ComputationGraph g) {
+    long n = 0;
+    for (Layer l : g.getLayers()) {
+      if (l instanceof BatchNormalization && l.getHelper() instanceof FastBatchNorm.Helper) {
+        n++;
+      }
+    }
+    return n;
+  }
+}
