@@ -3,30 +3,35 @@ package io.semisup.core.train;
 import java.lang.reflect.Field;
 import org.deeplearning4j.nn.api.Layer;
 import org.deeplearning4j.nn.conf.CNN2DFormat;
+import org.deeplearning4j.nn.gradient.DefaultGradient;
+import org.deeplearning4j.nn.gradient.Gradient;
 import org.deeplearning4j.nn.graph.ComputationGraph;
 import org.deeplearning4j.nn.layers.mkldnn.MKLDNNBatchNormHelper;
 import org.deeplearning4j.nn.layers.normalization.BatchNormalization;
+import org.deeplearning4j.nn.workspace.ArrayType;
 import org.deeplearning4j.nn.workspace.LayerWorkspaceMgr;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.memory.MemoryWorkspace;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
+import org.nd4j.common.primitives.Pair;
 
 /**
  * Swaps DL4J's oneDNN batch-norm helper in a built graph for one that computes the minibatch
- * statistics with {@link ChannelStats}; everything else (normalization, backprop, the running
- * averages) stays DL4J's and oneDNN's.
+ * statistics and the backward pass with {@link BatchNormKernels}; the normalization itself (oneDNN)
+ * and the running averages (DL4J) stay as they were.
  *
  * <p>Why: in DL4J 1.0.0-M2.1 the oneDNN helper computes each training minibatch's per-channel
- * mean and variance with ND4J's generic reductions before handing them to oneDNN, and those
- * reductions took about a fifth of resnet-small's training time ({@link ChannelStats}). DL4J
+ * mean and variance with ND4J's generic reductions before handing them to oneDNN (about a fifth of
+ * resnet-small's training time), and libnd4j's batch-norm backward adds ND4J broadcasts and
+ * reductions to oneDNN's (about 15%); {@link BatchNormKernels} does both in two passes each. DL4J
  * creates helpers inside each layer's constructor with a hard-coded class, so there is no
  * configuration for this: the swap writes the layer's package-private {@code helper} field, and
- * the new helper writes the minibatch statistics into its parent's private caches, which the
- * parent's backprop and the layer's running-average update read. Same results to float rounding
+ * the new helper keeps the minibatch statistics in its parent's private caches, which the
+ * layer's running-average update reads. Same results to float rounding
  * ({@code FastBatchNormTest}). {@link #install} is called on every graph about to be trained:
  * by {@link LocalTrainer} and, through a training hook, by dl4j-spark's workers. Set
- * {@code -D}{@value #PROPERTY}{@code =false} to train with DL4J's own statistics.
+ * {@code -D}{@value #PROPERTY}{@code =false} to train with DL4J's own helper.
  */
 public final class FastBatchNorm {
 
@@ -34,8 +39,8 @@ public final class FastBatchNorm {
   public static final String PROPERTY = "semisup.batchnorm.fast-stats";
 
   private static final Field LAYER_HELPER = field(BatchNormalization.class, "helper");
-  private static final Field MEAN_CACHE = field(MKLDNNBatchNormHelper.class, "meanCache");
-  private static final Field VAR_CACHE = field(MKLDNNBatchNormHelper.class, "varCache");
+  static final Field MEAN_CACHE = field(MKLDNNBatchNormHelper.class, "meanCache");
+  static final Field VAR_CACHE = field(MKLDNNBatchNormHelper.class, "varCache");
 
   private FastBatchNorm() {}
 
@@ -95,7 +100,7 @@ public final class FastBatchNorm {
     }
   }
 
-  /** The oneDNN helper with the training statistics computed by {@link ChannelStats}. */
+  /** The oneDNN helper with the training statistics computed by {@link BatchNormKernels}. */
   static final class Helper extends MKLDNNBatchNormHelper {
 
     Helper(DataType dataType) {
@@ -106,16 +111,47 @@ public final class FastBatchNorm {
     public INDArray preOutput(INDArray x, boolean training, long[] shape, INDArray gamma,
         INDArray beta, INDArray mean, INDArray var, double decay, double eps, CNN2DFormat format,
         LayerWorkspaceMgr workspaceMgr) {
-      if (!training || format != CNN2DFormat.NCHW || !ChannelStats.supports(x)) {
+      if (!training || format != CNN2DFormat.NCHW || !BatchNormKernels.supports(x)) {
         return super.preOutput(x, training, shape, gamma, beta, mean, var, decay, eps, format,
             workspaceMgr);
       }
       INDArray batchMean = cache(MEAN_CACHE, x);
       INDArray batchVar = cache(VAR_CACHE, x);
-      ChannelStats.meanAndVariance(x, batchMean, batchVar);
+      BatchNormKernels.meanAndVariance(x, batchMean, batchVar);
       // With training = false the parent normalizes with the statistics it is given.
       return super.preOutput(x, false, shape, gamma, beta, batchMean, batchVar, decay, eps, format,
           workspaceMgr);
+    }
+
+    @Override
+    public Pair<Gradient, INDArray> backpropGradient(INDArray input, INDArray epsilon, long[] shape,
+        INDArray gamma, INDArray beta, INDArray dGammaView, INDArray dBetaView, double eps,
+        CNN2DFormat format, LayerWorkspaceMgr workspaceMgr) {
+      INDArray batchMean = cached(MEAN_CACHE);
+      INDArray batchVar = cached(VAR_CACHE);
+      if (format != CNN2DFormat.NCHW || gamma == null || dGammaView == null || dBetaView == null
+          || batchMean == null || batchVar == null || batchMean.length() != input.size(1)
+          || !BatchNormKernels.supports(input) || !BatchNormKernels.supports(epsilon)) {
+        return super.backpropGradient(input, epsilon, shape, gamma, beta, dGammaView, dBetaView,
+            eps, format, workspaceMgr);
+      }
+      // What the parent returns: dL/dx in the activation-gradient workspace, the gamma and beta
+      // gradients written into the layer's gradient views.
+      INDArray dx = workspaceMgr.createUninitialized(ArrayType.ACTIVATION_GRAD, input.dataType(), input.shape());
+      BatchNormKernels.backward(input, epsilon, batchMean, batchVar, gamma, eps, dx,
+          dGammaView, dBetaView);
+      Gradient g = new DefaultGradient();
+      g.setGradientFor("gamma", dGammaView);
+      g.setGradientFor("beta", dBetaView);
+      return new Pair<>(g, dx);
+    }
+
+    private INDArray cached(Field field) {
+      try {
+        return (INDArray) field.get(this);
+      } catch (IllegalAccessException e) {
+        throw new IllegalStateException("Cannot reach DL4J's batch-norm statistics cache", e);
+      }
     }
 
     /** The parent's cache array for x's channels, allocated outside any workspace once. */

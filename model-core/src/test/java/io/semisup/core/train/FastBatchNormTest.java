@@ -19,7 +19,7 @@ import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
 import org.nd4j.linalg.indexing.NDArrayIndex;
 
-/** {@link ChannelStats} equals ND4J's reductions, and training with {@link FastBatchNorm} equals DL4J's. */
+/** {@link BatchNormKernels} equals ND4J's reductions, and training with {@link FastBatchNorm} equals DL4J's. */
 class FastBatchNormTest {
 
   @AfterEach
@@ -34,10 +34,10 @@ class FastBatchNormTest {
     // Rows 2..7: dense, row-major, but at an offset in its buffer.
     INDArray x = big.get(NDArrayIndex.interval(2, 8), NDArrayIndex.all(), NDArrayIndex.all(), NDArrayIndex.all());
     assertThat(x.offset()).isPositive();
-    assertThat(ChannelStats.supports(x)).isTrue();
+    assertThat(BatchNormKernels.supports(x)).isTrue();
     INDArray mean = Nd4j.create(DataType.FLOAT, 5);
     INDArray var = Nd4j.create(DataType.FLOAT, 5);
-    ChannelStats.meanAndVariance(x, mean, var);
+    BatchNormKernels.meanAndVariance(x, mean, var);
     INDArray xd = x.castTo(DataType.DOUBLE);
     INDArray wantMean = xd.mean(0, 2, 3);
     INDArray wantVar = xd.var(false, 0, 2, 3);
@@ -49,12 +49,51 @@ class FastBatchNormTest {
   }
 
   @Test
+  void backwardEqualsLibnd4jsOnTheSameStatistics() throws Exception {
+    Nd4j.getRandom().setSeed(11);
+    long c = 6;
+    INDArray x = Nd4j.randn(DataType.FLOAT, 8, c, 5, 7).muli(2).addi(0.5);
+    INDArray dy = Nd4j.randn(DataType.FLOAT, 8, c, 5, 7);
+    INDArray gamma = Nd4j.rand(DataType.FLOAT, 1, c).addi(0.5);
+    INDArray beta = Nd4j.randn(DataType.FLOAT, 1, c);
+    INDArray globalMean = Nd4j.zeros(DataType.FLOAT, 1, c);
+    INDArray globalVar = Nd4j.ones(DataType.FLOAT, 1, c);
+    double eps = 1e-5;
+    org.deeplearning4j.nn.workspace.LayerWorkspaceMgr ws = org.deeplearning4j.nn.workspace.LayerWorkspaceMgr.noWorkspaces();
+    long[] shape = {1, c};
+
+    org.deeplearning4j.nn.layers.mkldnn.MKLDNNBatchNormHelper stock = new org.deeplearning4j.nn.layers.mkldnn.MKLDNNBatchNormHelper(DataType.FLOAT);
+    INDArray yStock = stock.preOutput(x, true, shape, gamma, beta, globalMean, globalVar, 0.9, eps, org.deeplearning4j.nn.conf.CNN2DFormat.NCHW, ws);
+    FastBatchNorm.Helper fast = new FastBatchNorm.Helper(DataType.FLOAT);
+    INDArray yFast = fast.preOutput(x, true, shape, gamma, beta, globalMean, globalVar, 0.9, eps, org.deeplearning4j.nn.conf.CNN2DFormat.NCHW, ws);
+    assertThat(yStock.sub(yFast).amaxNumber().doubleValue()).isLessThan(1e-5);
+    // The same statistics in both (libnd4j's), so the backward passes can be compared tightly.
+    ((INDArray) FastBatchNorm.MEAN_CACHE.get(fast)).assign(stock.getMeanCache(DataType.FLOAT));
+    ((INDArray) FastBatchNorm.VAR_CACHE.get(fast)).assign(stock.getVarCache(DataType.FLOAT));
+
+    INDArray dGammaStock = Nd4j.zeros(DataType.FLOAT, 1, c);
+    INDArray dBetaStock = Nd4j.zeros(DataType.FLOAT, 1, c);
+    INDArray dGammaFast = Nd4j.zeros(DataType.FLOAT, 1, c);
+    INDArray dBetaFast = Nd4j.zeros(DataType.FLOAT, 1, c);
+    var s = stock.backpropGradient(x, dy, shape, gamma, beta, dGammaStock, dBetaStock, eps, org.deeplearning4j.nn.conf.CNN2DFormat.NCHW, ws);
+    var f = fast.backpropGradient(x, dy, shape, gamma, beta, dGammaFast, dBetaFast, eps, org.deeplearning4j.nn.conf.CNN2DFormat.NCHW, ws);
+    INDArray dxStock = s.getSecond();
+    INDArray dxFast = f.getSecond();
+    assertThat(dxFast.shape()).isEqualTo(x.shape());
+    assertThat(dxStock.sub(dxFast).amaxNumber().doubleValue() / dxStock.amaxNumber().doubleValue()).isLessThan(1e-5);
+    assertThat(dGammaStock.sub(dGammaFast).amaxNumber().doubleValue() / dGammaStock.amaxNumber().doubleValue()).isLessThan(1e-5);
+    assertThat(dBetaStock.sub(dBetaFast).amaxNumber().doubleValue() / dBetaStock.amaxNumber().doubleValue()).isLessThan(1e-5);
+    assertThat(f.getFirst().getGradientFor("gamma")).isSameAs(dGammaFast);
+    assertThat(f.getFirst().getGradientFor("beta")).isSameAs(dBetaFast);
+  }
+
+  @Test
   void refusesWhatItCannotReadAndSaysWhy() {
     INDArray nhwcView = Nd4j.rand(DataType.FLOAT, 2, 3, 4, 5).permute(0, 2, 3, 1);
-    assertThat(ChannelStats.supports(nhwcView)).isFalse();
-    assertThat(ChannelStats.supports(Nd4j.rand(DataType.DOUBLE, 2, 3, 4, 5))).isFalse();
-    assertThat(ChannelStats.supports(Nd4j.rand(DataType.FLOAT, 2, 3))).isFalse();
-    assertThatThrownBy(() -> ChannelStats.meanAndVariance(nhwcView, Nd4j.create(DataType.FLOAT, 5), Nd4j.create(DataType.FLOAT, 5)))
+    assertThat(BatchNormKernels.supports(nhwcView)).isFalse();
+    assertThat(BatchNormKernels.supports(Nd4j.rand(DataType.DOUBLE, 2, 3, 4, 5))).isFalse();
+    assertThat(BatchNormKernels.supports(Nd4j.rand(DataType.FLOAT, 2, 3))).isFalse();
+    assertThatThrownBy(() -> BatchNormKernels.meanAndVariance(nhwcView, Nd4j.create(DataType.FLOAT, 5), Nd4j.create(DataType.FLOAT, 5)))
         .isInstanceOf(IllegalArgumentException.class)
         .hasMessageContaining("[2, 4, 5, 3]");
   }

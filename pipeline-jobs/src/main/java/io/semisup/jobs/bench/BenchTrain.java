@@ -67,13 +67,13 @@ public final class BenchTrain implements Callable<Integer> {
 
   @Mixin RunOptions run = new RunOptions();
 
-  @Option(names = "--images", defaultValue = "4096", description = "Fashion-MNIST training images (default: ${DEFAULT-VALUE}).")
+  @Option(names = "--images", defaultValue = "60000", description = "Fashion-MNIST training images per epoch (default: ${DEFAULT-VALUE}, the size of a student epoch; with a few thousand Spark's fixed costs per fit dominate).")
   int images;
 
-  @Option(names = "--epochs", defaultValue = "2", description = "Timed epochs after one warm-up epoch (default: ${DEFAULT-VALUE}).")
+  @Option(names = "--epochs", defaultValue = "1", description = "Timed epochs after one warm-up epoch (default: ${DEFAULT-VALUE}).")
   int epochs;
 
-  @Option(names = "--levers", description = "Also measure each lever alone (helpers, workspaces, batch, threads, averaging).")
+  @Option(names = "--levers", description = "Also measure each lever alone (helpers, batch-norm kernels, workspaces, batch, threads, averaging).")
   boolean levers;
 
   @Option(names = "--python", split = ",", defaultValue = "python3,/usr/bin/python3",
@@ -123,7 +123,7 @@ public final class BenchTrain implements Callable<Integer> {
       jvm("DL4J layers only (helpers off), 1 OMP thread", student, shape, x, y, false, WorkspaceMode.ENABLED, batch, 1);
     }
     if (levers) {
-      withDl4jBatchNormStats(() -> jvm("oneDNN helpers, DL4J's batch-norm statistics, 1 OMP thread", student, shape, x, y, helpers, WorkspaceMode.ENABLED, batch, 1));
+      withDl4jBatchNormHelper(() -> jvm("oneDNN helpers, DL4J's batch-norm helper (no BatchNormKernels), 1 OMP thread", student, shape, x, y, helpers, WorkspaceMode.ENABLED, batch, 1));
     }
     dl4j = jvm("oneDNN helpers, 1 OMP thread (product)", student, shape, x, y, helpers, WorkspaceMode.ENABLED, batch, 1);
     if (levers) {
@@ -144,7 +144,7 @@ public final class BenchTrain implements Callable<Integer> {
       }
       if (levers) {
         int w = workers;
-        withDl4jBatchNormStats(() -> spark("oneDNN helpers, DL4J's batch-norm statistics, " + w + " workers, avg " + averaging, jsc, rows, student, arch, spec, helpers, w, averaging, batch, 1));
+        withDl4jBatchNormHelper(() -> spark("oneDNN helpers, DL4J's batch-norm helper, " + w + " workers, avg " + averaging, jsc, rows, student, arch, spec, helpers, w, averaging, batch, 1));
       }
       dl4jSpark = spark("oneDNN helpers, " + workers + " workers x 1 OMP thread, avg " + averaging + " (product)",
           jsc, rows, student, arch, spec, helpers, workers, averaging, batch, 1);
@@ -238,8 +238,8 @@ public final class BenchTrain implements Callable<Integer> {
     return record(rate("spark", setting, rows.count() * epochs, System.nanoTime() - t0, cpuNanos() - c0));
   }
 
-  /** Runs {@code measure} with DL4J's own batch-norm statistics instead of {@link FastBatchNorm}'s. */
-  private static void withDl4jBatchNormStats(Runnable measure) {
+  /** Runs {@code measure} with DL4J's own oneDNN batch-norm helper instead of {@link FastBatchNorm}'s. */
+  private static void withDl4jBatchNormHelper(Runnable measure) {
     String before = System.getProperty(FastBatchNorm.PROPERTY);
     System.setProperty(FastBatchNorm.PROPERTY, "false");
     try {
