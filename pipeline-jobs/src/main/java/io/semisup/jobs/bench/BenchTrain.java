@@ -270,7 +270,7 @@ public final class BenchTrain implements Callable<Integer> {
   }
 
   /** Rows (image_id, bytes, label) as the shard stage writes them: real images as PNG. */
-  static Dataset<Row> pngRows(SparkSession spark, FashionMnist data, int[] idx) throws IOException {
+  public static Dataset<Row> pngRows(SparkSession spark, FashionMnist data, int[] idx) throws IOException {
     List<Row> rows = new ArrayList<>(idx.length);
     for (int i : idx) {
       BufferedImage img = new BufferedImage(FashionMnist.SIDE, FashionMnist.SIDE, BufferedImage.TYPE_BYTE_GRAY);
