@@ -75,7 +75,7 @@ public final class LocalTrainer {
           "Cannot train a " + numClasses + "-class graph on " + targets[0].length + "-class targets");
     }
     int n = x.length;
-    FastBatchNorm.install(g);
+    TrainingKernels.install(g);
     g.setLearningRate(cfg.lrSchedule(n));
     g.getConfiguration().setIterationCount(0);
     g.getConfiguration().setEpochCount(0);

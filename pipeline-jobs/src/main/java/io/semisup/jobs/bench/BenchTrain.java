@@ -5,6 +5,7 @@ import io.semisup.core.image.InputSpec;
 import io.semisup.core.model.Architectures;
 import io.semisup.core.model.Architectures.ResNetShape;
 import io.semisup.core.train.FastBatchNorm;
+import io.semisup.core.train.FastConvolution;
 import io.semisup.core.train.LocalTrainer;
 import io.semisup.core.train.NativeHelpers;
 import io.semisup.core.train.TrainingConfig;
@@ -26,6 +27,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.Callable;
 import java.util.stream.Collectors;
 import javax.imageio.ImageIO;
@@ -73,12 +75,16 @@ public final class BenchTrain implements Callable<Integer> {
   @Option(names = "--epochs", defaultValue = "1", description = "Timed epochs after one warm-up epoch (default: ${DEFAULT-VALUE}).")
   int epochs;
 
-  @Option(names = "--levers", description = "Also measure each lever alone (helpers, batch-norm kernels, workspaces, batch, threads, averaging).")
+  @Option(names = "--levers", description = "Also measure each lever alone (helpers, batch-norm kernels, convolution backprop, workspaces, batch, threads, averaging).")
   boolean levers;
 
   @Option(names = "--python", split = ",", defaultValue = "python3,/usr/bin/python3",
       description = "Pythons to try for the PyTorch peer, first with torch wins (default: ${DEFAULT-VALUE}).")
   List<String> pythons;
+
+  @Option(names = "--paths", split = ",", defaultValue = "jvm,spark,torch",
+      description = "Paths to measure, any of jvm, spark, torch (default: ${DEFAULT-VALUE}); a skipped path is null in the JSON. For profiling one path alone.")
+  Set<String> paths;
 
   @Option(names = "--fashion-mnist-dir", description = "IDX files (default: data.fashion-mnist-dir).")
   Path idxDir;
@@ -91,6 +97,12 @@ public final class BenchTrain implements Callable<Integer> {
 
   @Override
   public Integer call() throws Exception {
+    for (String p : paths) {
+      if (!Set.of("jvm", "spark", "torch").contains(p)) {
+        System.err.println("bench train: unknown path '" + p + "' in --paths; use jvm, spark or torch");
+        return 2;
+      }
+    }
     SemisupConfig config = run.load();
     Path dir = idxDir != null ? idxDir : Path.of(config.getString("data.fashion-mnist-dir"));
     if (!Files.isDirectory(dir)) {
@@ -116,68 +128,32 @@ public final class BenchTrain implements Callable<Integer> {
         arch, shape, idx.length, batch, epochs, cores, load());
     System.out.printf("%-6s %-58s %10s %12s%n", "path", "setting", "images/s", "img/cpu-s");
 
-    Measure dl4j;
-    Measure dl4jSpark;
-    // One OpenMP thread per JVM is what bin/semisup sets (OMP_NUM_THREADS=1).
-    if (levers) {
-      jvm("DL4J layers only (helpers off), 1 OMP thread", student, shape, x, y, false, WorkspaceMode.ENABLED, batch, 1);
+    Measure dl4j = paths.contains("jvm") ? measureJvm(student, shape, x, y, helpers, batch) : null;
+    Measure dl4jSpark = paths.contains("spark")
+        ? measureSpark(config, train, idx, student, arch, spec, helpers, averaging, batch) : null;
+    setOmpThreads(cores);
+    if (!userHelpers) {
+      System.clearProperty(NativeHelpers.PROPERTY);
+      NativeHelpers.enable();
     }
-    if (levers) {
-      withDl4jBatchNormHelper(() -> jvm("oneDNN helpers, DL4J's batch-norm helper (no BatchNormKernels), 1 OMP thread", student, shape, x, y, helpers, WorkspaceMode.ENABLED, batch, 1));
-    }
-    dl4j = jvm("oneDNN helpers, 1 OMP thread (product)", student, shape, x, y, helpers, WorkspaceMode.ENABLED, batch, 1);
-    if (levers) {
-      jvm("oneDNN helpers, " + cores + " OMP threads", student, shape, x, y, helpers, WorkspaceMode.ENABLED, batch, cores);
-      jvm("oneDNN helpers, workspaces NONE", student, shape, x, y, helpers, WorkspaceMode.NONE, batch, 1);
-      jvm("oneDNN helpers, batch " + batch * 2 + " (changes training)", student, shape, x, y, helpers, WorkspaceMode.ENABLED, batch * 2, 1);
-      jvm("oneDNN helpers, batch " + batch / 2 + " (changes training)", student, shape, x, y, helpers, WorkspaceMode.ENABLED, batch / 2, 1);
-    }
-
-    SparkSession spark = SparkSessions.create(config);
-    try {
-      JavaSparkContext jsc = JavaSparkContext.fromSparkContext(spark.sparkContext());
-      Dataset<Row> rows = pngRows(spark, train, idx).cache();
-      rows.count();
-      int workers = jsc.defaultParallelism();
-      if (levers) {
-        spark("DL4J layers only, " + workers + " workers x 1 OMP thread, avg " + averaging, jsc, rows, student, arch, spec, false, workers, averaging, batch, 1);
-      }
-      if (levers) {
-        int w = workers;
-        withDl4jBatchNormHelper(() -> spark("oneDNN helpers, DL4J's batch-norm helper, " + w + " workers, avg " + averaging, jsc, rows, student, arch, spec, helpers, w, averaging, batch, 1));
-      }
-      dl4jSpark = spark("oneDNN helpers, " + workers + " workers x 1 OMP thread, avg " + averaging + " (product)",
-          jsc, rows, student, arch, spec, helpers, workers, averaging, batch, 1);
-      if (levers) {
-        spark("oneDNN helpers, 1 worker x " + cores + " OMP threads, avg " + averaging, jsc, rows, student, arch, spec, helpers, 1, averaging, batch, cores);
-        spark("oneDNN helpers, " + workers + " workers, avg " + averaging * 4, jsc, rows, student, arch, spec, helpers, workers, averaging * 4, batch, 1);
-        spark("oneDNN helpers, " + workers + " workers, batch " + batch * 2 + " per worker (changes training)", jsc, rows, student, arch, spec, helpers, workers, averaging, batch * 2, 1);
-      }
-    } finally {
-      spark.stop();
-      setOmpThreads(cores);
-      if (!userHelpers) {
-        System.clearProperty(NativeHelpers.PROPERTY);
-        NativeHelpers.enable();
-      }
-    }
-
     Measure torch = null;
     String torchVersion = null;
-    TrainPytorchPeer peer = TrainPytorchPeer.find(pythons);
-    if (peer == null) {
-      System.out.println("pytorch: skipped, no Python with torch among " + pythons + " (apt-get install -y python3-torch)");
-    } else {
-      // PyTorch's best of one thread and all cores: on a shared machine spinning OpenMP threads
-      // can lose to one, and the comparison should be with PyTorch at its best.
-      for (int threads : cores > 1 ? new int[] {1, cores} : new int[] {1}) {
-        TrainPytorchPeer.Result r = peer.run(dir, idx.length, batch, epochs, threads, shape.stemWidth(),
-            Arrays.stream(shape.widths()).mapToObj(String::valueOf).collect(Collectors.joining(",")),
-            spec.mean()[0], spec.std()[0], student.augmentShift(), student.seed());
-        Measure m = record(new Measure("torch", "PyTorch " + r.version() + " eager, " + threads + " threads", r.imagesPerSecond(), r.imagesPerCpuSecond()));
-        torchVersion = r.version();
-        if (torch == null || m.imagesPerSecond() > torch.imagesPerSecond()) {
-          torch = m;
+    if (paths.contains("torch")) {
+      TrainPytorchPeer peer = TrainPytorchPeer.find(pythons);
+      if (peer == null) {
+        System.out.println("pytorch: skipped, no Python with torch among " + pythons + " (apt-get install -y python3-torch)");
+      } else {
+        // PyTorch's best of one thread and all cores: on a shared machine spinning OpenMP threads
+        // can lose to one, and the comparison should be with PyTorch at its best.
+        for (int threads : cores > 1 ? new int[] {1, cores} : new int[] {1}) {
+          TrainPytorchPeer.Result r = peer.run(dir, idx.length, batch, epochs, threads, shape.stemWidth(),
+              Arrays.stream(shape.widths()).mapToObj(String::valueOf).collect(Collectors.joining(",")),
+              spec.mean()[0], spec.std()[0], student.augmentShift(), student.seed());
+          Measure m = record(new Measure("torch", "PyTorch " + r.version() + " eager, " + threads + " threads", r.imagesPerSecond(), r.imagesPerCpuSecond()));
+          torchVersion = r.version();
+          if (torch == null || m.imagesPerSecond() > torch.imagesPerSecond()) {
+            torch = m;
+          }
         }
       }
     }
@@ -188,12 +164,12 @@ public final class BenchTrain implements Callable<Integer> {
     json.put("batch", batch);
     json.put("cores", cores);
     json.put("load_average", round(load()));
-    json.put("dl4j_img_s", round(dl4j.imagesPerSecond()));
-    json.put("dl4j_spark_img_s", round(dl4jSpark.imagesPerSecond()));
+    json.put("dl4j_img_s", dl4j == null ? null : round(dl4j.imagesPerSecond()));
+    json.put("dl4j_spark_img_s", dl4jSpark == null ? null : round(dl4jSpark.imagesPerSecond()));
     json.put("pytorch_img_s", torch == null ? null : round(torch.imagesPerSecond()));
-    json.put("ratio_spark_vs_pytorch", torch == null ? null : round(dl4jSpark.imagesPerSecond() / torch.imagesPerSecond()));
-    json.put("dl4j_img_per_cpu_s", round(dl4j.imagesPerCpuSecond()));
-    json.put("dl4j_spark_img_per_cpu_s", round(dl4jSpark.imagesPerCpuSecond()));
+    json.put("ratio_spark_vs_pytorch", torch == null || dl4jSpark == null ? null : round(dl4jSpark.imagesPerSecond() / torch.imagesPerSecond()));
+    json.put("dl4j_img_per_cpu_s", dl4j == null ? null : round(dl4j.imagesPerCpuSecond()));
+    json.put("dl4j_spark_img_per_cpu_s", dl4jSpark == null ? null : round(dl4jSpark.imagesPerCpuSecond()));
     json.put("pytorch_img_per_cpu_s", torch == null ? null : round(torch.imagesPerCpuSecond()));
     json.put("pytorch_version", torchVersion);
     if (levers) {
@@ -210,6 +186,56 @@ public final class BenchTrain implements Callable<Integer> {
     }
     System.out.println(RunContext.json().writeValueAsString(json));
     return 0;
+  }
+
+  /** One JVM: the product's setting, and with --levers each lever against it. */
+  private Measure measureJvm(TrainingConfig student, ResNetShape shape, float[][] x, int[] y, boolean helpers, int batch) {
+    // One OpenMP thread per JVM is what bin/semisup sets (OMP_NUM_THREADS=1).
+    if (levers) {
+      jvm("DL4J layers only (helpers off), 1 OMP thread", student, shape, x, y, false, WorkspaceMode.ENABLED, batch, 1);
+    }
+    if (levers) {
+      off(FastBatchNorm.PROPERTY, () -> jvm("oneDNN helpers, DL4J's batch-norm helper (no BatchNormKernels), 1 OMP thread", student, shape, x, y, helpers, WorkspaceMode.ENABLED, batch, 1));
+      off(FastConvolution.PROPERTY, () -> jvm("oneDNN helpers, DL4J's convolution helper (no FastConvolution), 1 OMP thread", student, shape, x, y, helpers, WorkspaceMode.ENABLED, batch, 1));
+    }
+    Measure product = jvm("oneDNN helpers, 1 OMP thread (product)", student, shape, x, y, helpers, WorkspaceMode.ENABLED, batch, 1);
+    if (levers) {
+      jvm("oneDNN helpers, " + cores + " OMP threads", student, shape, x, y, helpers, WorkspaceMode.ENABLED, batch, cores);
+      jvm("oneDNN helpers, workspaces NONE", student, shape, x, y, helpers, WorkspaceMode.NONE, batch, 1);
+      jvm("oneDNN helpers, batch " + batch * 2 + " (changes training)", student, shape, x, y, helpers, WorkspaceMode.ENABLED, batch * 2, 1);
+      jvm("oneDNN helpers, batch " + batch / 2 + " (changes training)", student, shape, x, y, helpers, WorkspaceMode.ENABLED, batch / 2, 1);
+    }
+    return product;
+  }
+
+  /** dl4j-spark on local Spark, one worker per core: the product's setting and the levers. */
+  private Measure measureSpark(SemisupConfig config, FashionMnist train, int[] idx, TrainingConfig student,
+      String arch, InputSpec spec, boolean helpers, int averaging, int batch) throws IOException {
+    SparkSession spark = SparkSessions.create(config);
+    try {
+      JavaSparkContext jsc = JavaSparkContext.fromSparkContext(spark.sparkContext());
+      Dataset<Row> rows = pngRows(spark, train, idx).cache();
+      rows.count();
+      int workers = jsc.defaultParallelism();
+      if (levers) {
+        spark("DL4J layers only, " + workers + " workers x 1 OMP thread, avg " + averaging, jsc, rows, student, arch, spec, false, workers, averaging, batch, 1);
+      }
+      if (levers) {
+        int w = workers;
+        off(FastBatchNorm.PROPERTY, () -> spark("oneDNN helpers, DL4J's batch-norm helper, " + w + " workers, avg " + averaging, jsc, rows, student, arch, spec, helpers, w, averaging, batch, 1));
+        off(FastConvolution.PROPERTY, () -> spark("oneDNN helpers, DL4J's convolution helper, " + w + " workers, avg " + averaging, jsc, rows, student, arch, spec, helpers, w, averaging, batch, 1));
+      }
+      Measure product = spark("oneDNN helpers, " + workers + " workers x 1 OMP thread, avg " + averaging + " (product)",
+          jsc, rows, student, arch, spec, helpers, workers, averaging, batch, 1);
+      if (levers) {
+        spark("oneDNN helpers, 1 worker x " + cores + " OMP threads, avg " + averaging, jsc, rows, student, arch, spec, helpers, 1, averaging, batch, cores);
+        spark("oneDNN helpers, " + workers + " workers, avg " + averaging * 4, jsc, rows, student, arch, spec, helpers, workers, averaging * 4, batch, 1);
+        spark("oneDNN helpers, " + workers + " workers, batch " + batch * 2 + " per worker (changes training)", jsc, rows, student, arch, spec, helpers, workers, averaging, batch * 2, 1);
+      }
+      return product;
+    } finally {
+      spark.stop();
+    }
   }
 
   private Measure jvm(String setting, TrainingConfig cfg, ResNetShape shape, float[][] x, int[] y,
@@ -238,17 +264,20 @@ public final class BenchTrain implements Callable<Integer> {
     return record(rate("spark", setting, rows.count() * epochs, System.nanoTime() - t0, cpuNanos() - c0));
   }
 
-  /** Runs {@code measure} with DL4J's own oneDNN batch-norm helper instead of {@link FastBatchNorm}'s. */
-  private static void withDl4jBatchNormHelper(Runnable measure) {
-    String before = System.getProperty(FastBatchNorm.PROPERTY);
-    System.setProperty(FastBatchNorm.PROPERTY, "false");
+  /**
+   * Runs {@code measure} with one of our kernels off ({@link FastBatchNorm#PROPERTY} or {@link
+   * FastConvolution#PROPERTY} false): DL4J's own oneDNN helper for that layer type.
+   */
+  private static void off(String property, Runnable measure) {
+    String before = System.getProperty(property);
+    System.setProperty(property, "false");
     try {
       measure.run();
     } finally {
       if (before == null) {
-        System.clearProperty(FastBatchNorm.PROPERTY);
+        System.clearProperty(property);
       } else {
-        System.setProperty(FastBatchNorm.PROPERTY, before);
+        System.setProperty(property, before);
       }
     }
   }

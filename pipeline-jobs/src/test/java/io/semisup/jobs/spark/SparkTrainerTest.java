@@ -35,12 +35,12 @@ class SparkTrainerTest extends SparkTestBase {
     ComputationGraph graph = Architectures.build("resnet-small", FashionMnist.INPUT_SPEC, 10, cfg);
     INDArray before = graph.params().dup();
 
-    long installedBefore = FastBatchNormHook.graphsInstalled();
+    long installedBefore = TrainingKernelsHook.graphsInstalled();
     SparkTrainer trainer = new SparkTrainer(JavaSparkContext.fromSparkContext(spark.sparkContext()), 2, 2);
     ComputationGraph trained = trainer.fit(graph, data, cfg, FashionMnist.INPUT_SPEC, 10, "test");
 
     // local[2]: executors are this JVM, so their hook's count is visible here.
-    assertThat(FastBatchNormHook.graphsInstalled() - installedBefore).isGreaterThanOrEqualTo(2);
+    assertThat(TrainingKernelsHook.graphsInstalled() - installedBefore).isGreaterThanOrEqualTo(2);
     assertThat(trained.params().sub(before).norm2Number().doubleValue()).isPositive();
   }
 }
