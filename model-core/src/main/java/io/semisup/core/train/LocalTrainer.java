@@ -83,40 +83,46 @@ public final class LocalTrainer {
     Mixup mixup = cfg.mixup();
     int[] perm = new int[n];
     List<EpochStats> stats = new ArrayList<>();
-    for (int e = 0; e < cfg.epochs(); e++) {
-      long t0 = System.nanoTime();
-      Random rnd = new Random(mix(cfg.seed(), e));
-      Shuffle.permutation(perm, rnd);
-      double lossSum = 0;
-      int seen = 0;
-      for (int start = 0; start < n; start += cfg.batchSize()) {
-        int b = Math.min(cfg.batchSize(), n - start);
-        if (b < 2) {
-          break; // BatchNorm cannot train on one example
+    try {
+      for (int e = 0; e < cfg.epochs(); e++) {
+        long t0 = System.nanoTime();
+        Random rnd = new Random(mix(cfg.seed(), e));
+        Shuffle.permutation(perm, rnd);
+        double lossSum = 0;
+        int seen = 0;
+        for (int start = 0; start < n; start += cfg.batchSize()) {
+          int b = Math.min(cfg.batchSize(), n - start);
+          if (b < 2) {
+            break; // BatchNorm cannot train on one example
+          }
+          float[][] bx = new float[b][];
+          float[][] bt = new float[b][];
+          for (int k = 0; k < b; k++) {
+            bx[k] = x[perm[start + k]];
+            bt[k] = targets[perm[start + k]];
+          }
+          INDArray[] batch = Minibatch.pack(bx, bt, spec, aug, cfg.labelSmoothing(), mixup, rnd);
+          INDArray features = batch[0];
+          INDArray labels = batch[1];
+          g.fit(new INDArray[] {features}, new INDArray[] {labels});
+          lossSum += g.score() * b;
+          // Free off-heap buffers now rather than when the GC notices: otherwise ND4J's
+          // off-heap limit triggers System.gc() storms on long runs.
+          features.close();
+          labels.close();
+          seen += b;
         }
-        float[][] bx = new float[b][];
-        float[][] bt = new float[b][];
-        for (int k = 0; k < b; k++) {
-          bx[k] = x[perm[start + k]];
-          bt[k] = targets[perm[start + k]];
+        g.getConfiguration().setEpochCount(e + 1);
+        double secs = (System.nanoTime() - t0) / 1e9;
+        stats.add(new EpochStats(e + 1, lossSum / Math.max(1, seen), secs, seen / secs));
+        if (onEpoch != null) {
+          TrainingKernels.restoreConfiguration(g); // the callback may save the graph
+          onEpoch.accept(e + 1);
+          TrainingKernels.install(g);
         }
-        INDArray[] batch = Minibatch.pack(bx, bt, spec, aug, cfg.labelSmoothing(), mixup, rnd);
-        INDArray features = batch[0];
-        INDArray labels = batch[1];
-        g.fit(new INDArray[] {features}, new INDArray[] {labels});
-        lossSum += g.score() * b;
-        // Free off-heap buffers now rather than when the GC notices: otherwise ND4J's
-        // off-heap limit triggers System.gc() storms on long runs.
-        features.close();
-        labels.close();
-        seen += b;
       }
-      g.getConfiguration().setEpochCount(e + 1);
-      double secs = (System.nanoTime() - t0) / 1e9;
-      stats.add(new EpochStats(e + 1, lossSum / Math.max(1, seen), secs, seen / secs));
-      if (onEpoch != null) {
-        onEpoch.accept(e + 1);
-      }
+    } finally {
+      TrainingKernels.restoreConfiguration(g); // the graph may be saved next
     }
     return stats;
   }

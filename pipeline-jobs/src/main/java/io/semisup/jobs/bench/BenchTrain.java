@@ -6,6 +6,7 @@ import io.semisup.core.model.Architectures;
 import io.semisup.core.model.Architectures.ResNetShape;
 import io.semisup.core.train.FastBatchNorm;
 import io.semisup.core.train.FastConvolution;
+import io.semisup.core.train.FastRelu;
 import io.semisup.core.train.LocalTrainer;
 import io.semisup.core.train.NativeHelpers;
 import io.semisup.core.train.TrainingConfig;
@@ -75,7 +76,7 @@ public final class BenchTrain implements Callable<Integer> {
   @Option(names = "--epochs", defaultValue = "1", description = "Timed epochs after one warm-up epoch (default: ${DEFAULT-VALUE}).")
   int epochs;
 
-  @Option(names = "--levers", description = "Also measure each lever alone (helpers, batch-norm kernels, convolution backprop, workspaces, batch, threads, averaging).")
+  @Option(names = "--levers", description = "Also measure each lever alone (helpers, batch-norm kernels, convolution backprop, ReLU backward, workspaces, batch, threads, averaging).")
   boolean levers;
 
   @Option(names = "--python", split = ",", defaultValue = "python3,/usr/bin/python3",
@@ -167,7 +168,7 @@ public final class BenchTrain implements Callable<Integer> {
     json.put("dl4j_img_s", dl4j == null ? null : round(dl4j.imagesPerSecond()));
     json.put("dl4j_spark_img_s", dl4jSpark == null ? null : round(dl4jSpark.imagesPerSecond()));
     json.put("pytorch_img_s", torch == null ? null : round(torch.imagesPerSecond()));
-    json.put("ratio_spark_vs_pytorch", torch == null || dl4jSpark == null ? null : round(dl4jSpark.imagesPerSecond() / torch.imagesPerSecond()));
+    json.put("ratio_spark_vs_pytorch", torch == null || dl4jSpark == null ? null : Math.round(1000 * dl4jSpark.imagesPerSecond() / torch.imagesPerSecond()) / 1000.0);
     json.put("dl4j_img_per_cpu_s", dl4j == null ? null : round(dl4j.imagesPerCpuSecond()));
     json.put("dl4j_spark_img_per_cpu_s", dl4jSpark == null ? null : round(dl4jSpark.imagesPerCpuSecond()));
     json.put("pytorch_img_per_cpu_s", torch == null ? null : round(torch.imagesPerCpuSecond()));
@@ -197,6 +198,7 @@ public final class BenchTrain implements Callable<Integer> {
     if (levers) {
       off(FastBatchNorm.PROPERTY, () -> jvm("oneDNN helpers, DL4J's batch-norm helper (no BatchNormKernels), 1 OMP thread", student, shape, x, y, helpers, WorkspaceMode.ENABLED, batch, 1));
       off(FastConvolution.PROPERTY, () -> jvm("oneDNN helpers, DL4J's convolution helper (no FastConvolution), 1 OMP thread", student, shape, x, y, helpers, WorkspaceMode.ENABLED, batch, 1));
+      off(FastRelu.PROPERTY, () -> jvm("oneDNN helpers, DL4J's ReLU backward (no FastRelu), 1 OMP thread", student, shape, x, y, helpers, WorkspaceMode.ENABLED, batch, 1));
     }
     Measure product = jvm("oneDNN helpers, 1 OMP thread (product)", student, shape, x, y, helpers, WorkspaceMode.ENABLED, batch, 1);
     if (levers) {
@@ -224,6 +226,7 @@ public final class BenchTrain implements Callable<Integer> {
         int w = workers;
         off(FastBatchNorm.PROPERTY, () -> spark("oneDNN helpers, DL4J's batch-norm helper, " + w + " workers, avg " + averaging, jsc, rows, student, arch, spec, helpers, w, averaging, batch, 1));
         off(FastConvolution.PROPERTY, () -> spark("oneDNN helpers, DL4J's convolution helper, " + w + " workers, avg " + averaging, jsc, rows, student, arch, spec, helpers, w, averaging, batch, 1));
+        off(FastRelu.PROPERTY, () -> spark("oneDNN helpers, DL4J's ReLU backward, " + w + " workers, avg " + averaging, jsc, rows, student, arch, spec, helpers, w, averaging, batch, 1));
       }
       Measure product = spark("oneDNN helpers, " + workers + " workers x 1 OMP thread, avg " + averaging + " (product)",
           jsc, rows, student, arch, spec, helpers, workers, averaging, batch, 1);
@@ -265,8 +268,8 @@ public final class BenchTrain implements Callable<Integer> {
   }
 
   /**
-   * Runs {@code measure} with one of our kernels off ({@link FastBatchNorm#PROPERTY} or {@link
-   * FastConvolution#PROPERTY} false): DL4J's own oneDNN helper for that layer type.
+   * Runs {@code measure} with one of our kernels off ({@link FastBatchNorm#PROPERTY}, {@link
+   * FastConvolution#PROPERTY} or {@link FastRelu#PROPERTY} false): DL4J's own code for that layer.
    */
   private static void off(String property, Runnable measure) {
     String before = System.getProperty(property);

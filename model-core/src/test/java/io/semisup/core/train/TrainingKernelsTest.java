@@ -1,0 +1,70 @@
+package io.semisup.core.train;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+import io.semisup.core.data.FashionMnist;
+import io.semisup.core.image.InputSpec;
+import io.semisup.core.model.Architectures;
+import java.nio.file.Files;
+import java.util.Arrays;
+import java.util.Random;
+import org.deeplearning4j.nn.graph.ComputationGraph;
+import org.junit.jupiter.api.Test;
+import org.nd4j.linalg.api.ndarray.INDArray;
+
+/** A graph with every kernel of {@link TrainingKernels} computes DL4J's gradients. */
+class TrainingKernelsTest {
+
+  @Test
+  void resnetSmallGradientsEqualStockDl4jsOverTwoSteps() {
+    assumeTrue(Files.isDirectory(FashionMnist.DEFAULT_DIR), "dataset-fashion-mnist not installed");
+    NativeHelpers.enable();
+    assumeTrue(NativeHelpers.enabled(), "DL4J helpers disabled by the user");
+    InputSpec spec = FashionMnist.INPUT_SPEC;
+    FashionMnist train = FashionMnist.load(FashionMnist.DEFAULT_DIR, true);
+    int[] idx = new int[128];
+    Arrays.setAll(idx, i -> i);
+    TrainingConfig cfg = TrainingConfig.defaults().withBatchSize(128);
+    INDArray[] batch = Minibatch.pack(train.chw(idx, spec), train.labels(idx), spec, 10,
+        cfg.withAugment(false, 0).augmenter(), 0, new Random(2));
+    // The convolution and ReLU kernels compute what DL4J's do, to float rounding.
+    System.setProperty(FastBatchNorm.PROPERTY, "false");
+    try {
+      assertThat(steps(batch, cfg, 11, 2)).allMatch(rel -> rel < 1e-5); // 6 convolutions, 5 ReLUs
+    } finally {
+      System.clearProperty(FastBatchNorm.PROPERTY);
+    }
+    // With the batch-norm kernels too: their double statistics against ND4J's float move the
+    // gradients by about 1e-3, where ReLU inputs near zero change side (FastBatchNormTest bounds
+    // the kernels' own error far tighter); after a step the two trajectories part further.
+    assertThat(steps(batch, cfg, 17, 1)).allMatch(rel -> rel < 3e-3);
+  }
+
+  /** Relative gradient differences, stock DL4J against TrainingKernels, over some SGD steps. */
+  private static java.util.List<Double> steps(INDArray[] batch, TrainingConfig cfg, int kernels, int steps) {
+    InputSpec spec = FashionMnist.INPUT_SPEC;
+    ComputationGraph stock = Architectures.build("resnet-small", spec, 10, cfg);
+    ComputationGraph fast = Architectures.build("resnet-small", spec, 10, cfg);
+    assertThat(TrainingKernels.install(fast)).isEqualTo(kernels);
+    assertThat(TrainingKernels.installed(fast)).isTrue();
+    assertThat(TrainingKernels.installed(stock)).isFalse();
+    java.util.List<Double> rel = new java.util.ArrayList<>();
+    for (int step = 0; step < steps; step++) {
+      INDArray gs = gradient(stock, batch);
+      INDArray gf = gradient(fast, batch);
+      rel.add(gs.sub(gf).norm2Number().doubleValue() / gs.norm2Number().doubleValue());
+      stock.params().subi(gs.mul(0.05));
+      fast.params().subi(gf.mul(0.05));
+    }
+    System.out.println("TrainingKernelsTest: " + kernels + " kernels, relative gradient differences " + rel);
+    return rel;
+  }
+
+  private static INDArray gradient(ComputationGraph g, INDArray[] batch) {
+    g.setInputs(batch[0]);
+    g.setLabels(batch[1]);
+    g.computeGradientAndScore();
+    return g.gradient().gradient().dup();
+  }
+}
