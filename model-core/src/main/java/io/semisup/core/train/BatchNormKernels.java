@@ -16,7 +16,9 @@ import org.nd4j.linalg.factory.Nd4j;
  * H x W runs; about a fifth of resnet-small's training step went there), and its backward pass
  * follows oneDNN's with ND4J broadcasts and reductions (about 15% of the step). Here each is two
  * passes over contiguous runs. Two passes (mean, then squared deviations) keep the variance exact
- * to float rounding even when the mean is large; all sums are double.
+ * to float rounding even when the mean is large. Sums run in float lanes, one per H x W position,
+ * over the N images (vectorized: 2-3x faster than a double accumulator per run), and the lanes
+ * are then summed in double, so each float sum has only N terms.
  */
 public final class BatchNormKernels {
 
@@ -48,19 +50,31 @@ public final class BatchNormKernels {
     long base = x.offset();
     float[] run = new float[hw];
     double count = (double) n * hw;
-    double[] sum = new double[c];
+    // Per channel, a float lane per position summed over the images (vectorized), then the lanes
+    // in double: N-term float sums, each exact to about sqrt(N) ulps.
+    float[][] lanes = new float[c][hw];
     for (int i = 0; i < n; i++) {
       for (int k = 0; k < c; k++) {
         data.get((int) (base + ((long) i * c + k) * hw), run, 0, hw);
-        sum[k] += sum(run);
+        add(run, lanes[k]);
+      }
+    }
+    double[] sum = new double[c];
+    float[] mu = new float[c];
+    for (int k = 0; k < c; k++) {
+      sum[k] = sum(lanes[k]);
+      mu[k] = (float) (sum[k] / count);
+      Arrays.fill(lanes[k], 0f);
+    }
+    for (int i = 0; i < n; i++) {
+      for (int k = 0; k < c; k++) {
+        data.get((int) (base + ((long) i * c + k) * hw), run, 0, hw);
+        addSquaredDeviations(run, mu[k], lanes[k]);
       }
     }
     double[] sq = new double[c];
-    for (int i = 0; i < n; i++) {
-      for (int k = 0; k < c; k++) {
-        data.get((int) (base + ((long) i * c + k) * hw), run, 0, hw);
-        sq[k] += squaredDeviations(run, sum[k] / count);
-      }
+    for (int k = 0; k < c; k++) {
+      sq[k] = sum(lanes[k]);
     }
     for (int k = 0; k < c; k++) {
       mean.putScalar(k, sum[k] / count);
@@ -100,16 +114,26 @@ public final class BatchNormKernels {
       mu[k] = mean.getDouble(k);
       inv[k] = 1 / Math.sqrt(var.getDouble(k) + eps);
     }
-    double[] sumDy = new double[c];
-    double[] sumDyXc = new double[c]; // sum(dy (x - mean))
+    float[] muF = new float[c];
+    for (int k = 0; k < c; k++) {
+      muF[k] = (float) mu[k];
+    }
+    float[][] dyLanes = new float[c][hw]; // as in meanAndVariance: float lanes, then double
+    float[][] dyXcLanes = new float[c][hw]; // dy (x - mean)
     for (int i = 0; i < n; i++) {
       for (int k = 0; k < c; k++) {
         long run = ((long) i * c + k) * hw;
         xs.get((int) (x.offset() + run), xr, 0, hw);
         dys.get((int) (dy.offset() + run), dyr, 0, hw);
-        sumDy[k] += sum(dyr);
-        sumDyXc[k] += dotCentered(dyr, xr, mu[k]);
+        add(dyr, dyLanes[k]);
+        addProductCentered(dyr, xr, muF[k], dyXcLanes[k]);
       }
+    }
+    double[] sumDy = new double[c];
+    double[] sumDyXc = new double[c]; // sum(dy (x - mean))
+    for (int k = 0; k < c; k++) {
+      sumDy[k] = sum(dyLanes[k]);
+      sumDyXc[k] = sum(dyXcLanes[k]);
     }
     double count = (double) n * hw;
     float[] a = new float[c]; // dx = a dy + b (x - mean) + d
@@ -149,25 +173,32 @@ public final class BatchNormKernels {
     }
   }
 
-  private static double dotCentered(float[] dy, float[] x, double mu) {
-    double a = 0, b = 0, c = 0, d = 0;
-    int j = 0;
-    for (; j + 3 < x.length; j += 4) {
-      a += dy[j] * (x[j] - mu);
-      b += dy[j + 1] * (x[j + 1] - mu);
-      c += dy[j + 2] * (x[j + 2] - mu);
-      d += dy[j + 3] * (x[j + 3] - mu);
+  // The loops below read and write every array at the loop index itself: JDK 17's C2 vectorizes
+  // them only so (not at an offset, and not a float reduction into one variable).
+
+  /** lanes[t] += v[t]. */
+  private static void add(float[] v, float[] lanes) {
+    for (int t = 0; t < lanes.length; t++) {
+      lanes[t] += v[t];
     }
-    for (; j < x.length; j++) {
-      a += dy[j] * (x[j] - mu);
-    }
-    return a + b + c + d;
   }
 
-  /**
-   * Sum of one run in double with four independent accumulators (float partials lost up to 4e-7
-   * of the variance on 784-element runs; double keeps it at ND4J's 4e-8, and costs little here).
-   */
+  /** lanes[t] += (v[t] - mu)^2. */
+  private static void addSquaredDeviations(float[] v, float mu, float[] lanes) {
+    for (int t = 0; t < lanes.length; t++) {
+      float d = v[t] - mu;
+      lanes[t] += d * d;
+    }
+  }
+
+  /** lanes[t] += dy[t] (x[t] - mu). */
+  private static void addProductCentered(float[] dy, float[] x, float mu, float[] lanes) {
+    for (int t = 0; t < lanes.length; t++) {
+      lanes[t] += dy[t] * (x[t] - mu);
+    }
+  }
+
+  /** The lanes' sum in double, four independent accumulators. */
   private static double sum(float[] v) {
     double a = 0, b = 0, c = 0, d = 0;
     int j = 0;
@@ -179,26 +210,6 @@ public final class BatchNormKernels {
     }
     for (; j < v.length; j++) {
       a += v[j];
-    }
-    return a + b + c + d;
-  }
-
-  private static double squaredDeviations(float[] v, double mu) {
-    double a = 0, b = 0, c = 0, d = 0;
-    int j = 0;
-    for (; j + 3 < v.length; j += 4) {
-      double p = v[j] - mu;
-      double q = v[j + 1] - mu;
-      double r = v[j + 2] - mu;
-      double s = v[j + 3] - mu;
-      a += p * p;
-      b += q * q;
-      c += r * r;
-      d += s * s;
-    }
-    for (; j < v.length; j++) {
-      double p = v[j] - mu;
-      a += p * p;
     }
     return a + b + c + d;
   }
