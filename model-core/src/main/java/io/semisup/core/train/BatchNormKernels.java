@@ -177,7 +177,7 @@ public final class BatchNormKernels {
   // them only so (not at an offset, and not a float reduction into one variable).
 
   /** lanes[t] += v[t]. */
-  private static void add(float[] v, float[] lanes) {
+  static void add(float[] v, float[] lanes) {
     for (int t = 0; t < lanes.length; t++) {
       lanes[t] += v[t];
     }
@@ -198,8 +198,8 @@ public final class BatchNormKernels {
     }
   }
 
-  /** The lanes' sum in double, four independent accumulators. */
-  private static double sum(float[] v) {
+  /** The lanes' sum in double, four independent accumulators (also ConvWeightGradients'). */
+  static double sum(float[] v) {
     double a = 0, b = 0, c = 0, d = 0;
     int j = 0;
     for (; j + 3 < v.length; j += 4) {

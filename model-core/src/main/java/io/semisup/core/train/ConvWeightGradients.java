@@ -4,7 +4,6 @@ import java.nio.FloatBuffer;
 import java.util.Arrays;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
-import org.nd4j.linalg.factory.Nd4j;
 
 /**
  * The weight and bias gradients of a stride-1, dilation-1 NCHW convolution, and nothing else:
@@ -29,12 +28,9 @@ public final class ConvWeightGradients {
 
   private ConvWeightGradients() {}
 
-  /** Whether {@link #compute} reads or writes {@code a}: FLOAT, rank 4, dense row-major. */
+  /** Whether {@link #compute} reads or writes {@code a}: what {@link BatchNormKernels} reads. */
   public static boolean supports(INDArray a) {
-    return a.dataType() == DataType.FLOAT
-        && a.rank() == 4
-        && a.ordering() == 'c'
-        && Arrays.equals(a.stride(), Nd4j.getStrides(a.shape(), 'c'));
+    return BatchNormKernels.supports(a);
   }
 
   /** Floats of scratch {@link #compute} allocates for these shapes (mostly its partial sums). */
@@ -107,7 +103,7 @@ public final class ConvWeightGradients {
           System.arraycopy(gRun, r * wOut, gp, r * wp, wOut); // columns wOut..wp-1 stay zero
         }
         if (db != null) {
-          add(gRun, biasAcc[o]);
+          BatchNormKernels.add(gRun, biasAcc[o]); // float lanes: a double sum per element costs more than dW
         }
         for (int k = 0; k < cIn * taps; k++) {
           axpy(gp, shifted[k], acc[o * cIn * taps + k]);
@@ -118,12 +114,12 @@ public final class ConvWeightGradients {
       for (int c = 0; c < cIn; c++) {
         for (int i = 0; i < kh; i++) {
           for (int j = 0; j < kw; j++) {
-            dW.putScalar(new long[] {o, c, i, j}, sum(acc[(o * cIn + c) * taps + i * kw + j]));
+            dW.putScalar(new long[] {o, c, i, j}, BatchNormKernels.sum(acc[(o * cIn + c) * taps + i * kw + j]));
           }
         }
       }
       if (db != null) {
-        db.putScalar(o, sum(biasAcc[o]));
+        db.putScalar(o, BatchNormKernels.sum(biasAcc[o]));
       }
     }
   }
@@ -137,33 +133,6 @@ public final class ConvWeightGradients {
     for (int t = 0; t < acc.length; t++) {
       acc[t] += g[t] * x[t];
     }
-  }
-
-  /** acc[t] += v[t], vectorized (a double sum per element is not, and cost more than dW). */
-  private static void add(float[] v, float[] acc) {
-    for (int t = 0; t < acc.length; t++) {
-      acc[t] += v[t];
-    }
-  }
-
-  private static double sum(float[] v) {
-    return sum(v, 0, v.length);
-  }
-
-  private static double sum(float[] v, int from, int len) {
-    double s0 = 0, s1 = 0, s2 = 0, s3 = 0;
-    int t = from;
-    int end = from + len;
-    for (; t + 3 < end; t += 4) {
-      s0 += v[t];
-      s1 += v[t + 1];
-      s2 += v[t + 2];
-      s3 += v[t + 3];
-    }
-    for (; t < end; t++) {
-      s0 += v[t];
-    }
-    return s0 + s1 + s2 + s3;
   }
 
   private static void require(boolean ok, String what, INDArray a) {
