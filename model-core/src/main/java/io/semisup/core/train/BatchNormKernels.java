@@ -110,12 +110,10 @@ public final class BatchNormKernels {
     float[] dyr = new float[hw];
     double[] mu = new double[c];
     double[] inv = new double[c];
+    float[] muF = new float[c];
     for (int k = 0; k < c; k++) {
       mu[k] = mean.getDouble(k);
       inv[k] = 1 / Math.sqrt(var.getDouble(k) + eps);
-    }
-    float[] muF = new float[c];
-    for (int k = 0; k < c; k++) {
       muF[k] = (float) mu[k];
     }
     float[][] dyLanes = new float[c][hw]; // as in meanAndVariance: float lanes, then double

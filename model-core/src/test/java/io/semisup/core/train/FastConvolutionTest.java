@@ -193,7 +193,8 @@ class FastConvolutionTest {
     assertThat(FastConvolution.installed(g)).isFalse();
   }
 
-  private static INDArray gradient(ComputationGraph g, INDArray[] batch) {
+  /** The gradient of one minibatch (features, labels), copied out of the graph. */
+  static INDArray gradient(ComputationGraph g, INDArray[] batch) {
     g.setInputs(batch[0]);
     g.setLabels(batch[1]);
     g.computeGradientAndScore();

@@ -51,20 +51,13 @@ class TrainingKernelsTest {
     assertThat(TrainingKernels.installed(stock)).isFalse();
     java.util.List<Double> rel = new java.util.ArrayList<>();
     for (int step = 0; step < steps; step++) {
-      INDArray gs = gradient(stock, batch);
-      INDArray gf = gradient(fast, batch);
+      INDArray gs = FastConvolutionTest.gradient(stock, batch);
+      INDArray gf = FastConvolutionTest.gradient(fast, batch);
       rel.add(gs.sub(gf).norm2Number().doubleValue() / gs.norm2Number().doubleValue());
       stock.params().subi(gs.mul(0.05));
       fast.params().subi(gf.mul(0.05));
     }
     System.out.println("TrainingKernelsTest: " + kernels + " kernels, relative gradient differences " + rel);
     return rel;
-  }
-
-  private static INDArray gradient(ComputationGraph g, INDArray[] batch) {
-    g.setInputs(batch[0]);
-    g.setLabels(batch[1]);
-    g.computeGradientAndScore();
-    return g.gradient().gradient().dup();
   }
 }
