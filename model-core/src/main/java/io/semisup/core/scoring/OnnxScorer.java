@@ -22,6 +22,8 @@ import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.Map;
 import java.util.Objects;
+import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.locks.ReentrantReadWriteLock;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -56,7 +58,9 @@ import org.slf4j.LoggerFactory;
  * onnxruntime_gpu} artifact (Maven profile {@code cuda}) and a GPU; when either is missing the
  * scorer logs a warning and runs on the CPU, so one configuration works on every executor.
  *
- * <p>Owns a native session: {@link #close()} it. Not thread-safe (it reuses one input buffer).
+ * <p>Owns a native session: {@link #close()} it. Thread-safe: ONNX Runtime runs one session on
+ * several threads at once, each call takes an input buffer of its own from a pool (as many as
+ * calls ever ran at once), and {@link #close()} waits for the calls in progress.
  */
 public final class OnnxScorer implements Scorer {
   private static final Logger LOG = LoggerFactory.getLogger(OnnxScorer.class);
@@ -99,8 +103,11 @@ public final class OnnxScorer implements Scorer {
   private final int numClasses;
   private final String inputName;
   private final boolean onCuda;
-  private FloatBuffer buffer;
-  private boolean closed;
+  /** Direct input buffers not in use, reused across calls (no copy into ORT). */
+  private final ConcurrentLinkedQueue<FloatBuffer> buffers = new ConcurrentLinkedQueue<>();
+  /** Calls hold the read lock, {@link #close()} the write lock. */
+  private final ReentrantReadWriteLock lifecycle = new ReentrantReadWriteLock();
+  private volatile boolean closed;
 
   /** A CPU scorer with ONNX Runtime's default threads. */
   public OnnxScorer(byte[] onnxModel, InputSpec spec, int numClasses) {
@@ -279,22 +286,41 @@ public final class OnnxScorer implements Scorer {
   }
 
   @Override
+  public boolean concurrent() {
+    return true;
+  }
+
+  @Override
   public float[][] probabilities(float[][] chwBatch) {
-    if (closed) {
-      throw new IllegalStateException("Cannot score: this scorer is closed. Create a new one");
-    }
     int n = chwBatch.length;
     if (n == 0) {
       return new float[0][];
     }
     int size = spec.size();
-    FloatBuffer in = buffer(n * size);
     for (int i = 0; i < n; i++) {
-      float[] row = chwBatch[i];
-      Scorer.checkTensor(row, i, spec);
-      in.put(row);
+      Scorer.checkTensor(chwBatch[i], i, spec);
     }
-    in.flip();
+    lifecycle.readLock().lock();
+    FloatBuffer in = null;
+    try {
+      if (closed) {
+        throw new IllegalStateException("Cannot score: this scorer is closed. Create a new one");
+      }
+      in = buffer(n * size);
+      for (float[] row : chwBatch) {
+        in.put(row);
+      }
+      in.flip();
+      return run(in, n);
+    } finally {
+      if (in != null) {
+        buffers.add(in);
+      }
+      lifecycle.readLock().unlock();
+    }
+  }
+
+  private float[][] run(FloatBuffer in, int n) {
     long[] shape = {n, spec.channels(), spec.height(), spec.width()};
     try (OnnxTensor x = OnnxTensor.createTensor(env, in, shape);
         OrtSession.Result result = session.run(Map.of(inputName, x))) {
@@ -315,23 +341,32 @@ public final class OnnxScorer implements Scorer {
     }
   }
 
-  /** A direct buffer of at least {@code floats}, reused across batches (no copy into ORT). */
+  /**
+   * A direct buffer of at least {@code floats} for one call: a free one from the pool, or a new
+   * one when all are in use or too small (a smaller one is dropped, so sizes settle on the batch).
+   */
   private FloatBuffer buffer(int floats) {
-    if (buffer == null || buffer.capacity() < floats) {
-      buffer = ByteBuffer.allocateDirect(floats * Float.BYTES).order(ByteOrder.nativeOrder())
+    FloatBuffer b = buffers.poll();
+    if (b == null || b.capacity() < floats) {
+      b = ByteBuffer.allocateDirect(floats * Float.BYTES).order(ByteOrder.nativeOrder())
           .asFloatBuffer();
     }
-    buffer.clear();
-    buffer.limit(floats);
-    return buffer;
+    b.clear();
+    b.limit(floats);
+    return b;
   }
 
   @Override
   public void close() {
-    if (!closed) {
-      closed = true;
-      closeQuietly();
-      buffer = null;
+    lifecycle.writeLock().lock();
+    try {
+      if (!closed) {
+        closed = true;
+        closeQuietly();
+        buffers.clear();
+      }
+    } finally {
+      lifecycle.writeLock().unlock();
     }
   }
 

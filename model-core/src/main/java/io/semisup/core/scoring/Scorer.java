@@ -8,9 +8,9 @@ import java.util.List;
  * learning engine, so a teacher trained with DL4J today can be served by another engine later
  * without touching the pipeline.
  *
- * <p>Not thread-safe: engines hold per-call buffers and native state. Use one scorer per thread
- * (in Spark: one per partition iterator, or one per executor JVM guarded by the caller), and
- * {@link #close()} it when done.
+ * <p>Not thread-safe unless {@link #concurrent()} says so: engines hold per-call buffers and
+ * native state. Otherwise use one scorer per thread (in Spark: one per partition iterator, or one
+ * per executor JVM guarded by the caller), and {@link #close()} it when done.
  */
 public interface Scorer extends AutoCloseable {
 
@@ -23,6 +23,15 @@ public interface Scorer extends AutoCloseable {
    * @param chwBatch one CHW tensor per image, each as produced by the model's Preprocessor
    */
   float[][] probabilities(float[][] chwBatch);
+
+  /**
+   * Whether {@link #probabilities} may run on several threads at once. An engine that allows it
+   * lets an executor's tasks each run their own batch, instead of taking turns (see the scoring
+   * stage's engine settings for when that is faster).
+   */
+  default boolean concurrent() {
+    return false;
+  }
 
   /** The p best classes of each image, in batch order. */
   default List<TopP> score(float[][] chwBatch, int p) {

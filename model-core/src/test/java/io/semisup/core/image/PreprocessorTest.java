@@ -51,6 +51,34 @@ class PreprocessorTest {
         .isEqualTo(pre.toChw(argb.getSubimage(3, 2, 20, 15)));
   }
 
+  /**
+   * JPEG-sized BGR images are resized and normalized in one pass: bit for bit the tensor of the
+   * per-plane path, shrinking, enlarging, stretching one axis, and at the model's size.
+   */
+  @Test
+  void oneResizePassFromBgrEqualsThePlanes() {
+    Random rnd = new Random(5);
+    InputSpec spec = new InputSpec(224, 224, 3, new float[] {0.485f, 0.456f, 0.406f},
+        new float[] {0.229f, 0.224f, 0.225f});
+    Preprocessor pre = new Preprocessor(spec);
+    int[][] sizes = {{500, 375}, {375, 500}, {100, 80}, {224, 224}, {224, 300}, {1, 1}, {613, 2}};
+    for (int[] wh : sizes) {
+      BufferedImage bgr = new BufferedImage(wh[0], wh[1], BufferedImage.TYPE_3BYTE_BGR);
+      BufferedImage rgb = new BufferedImage(wh[0], wh[1], BufferedImage.TYPE_INT_RGB);
+      for (int y = 0; y < wh[1]; y++) {
+        for (int x = 0; x < wh[0]; x++) {
+          // Smooth ramps plus noise: interpolated values land between integers and at the ends.
+          int r = Math.min(255, (x * 255 / Math.max(1, wh[0] - 1) + rnd.nextInt(9)));
+          int g = Math.min(255, (y * 255 / Math.max(1, wh[1] - 1) + rnd.nextInt(9)));
+          int p = (r << 16) | (g << 8) | rnd.nextInt(256);
+          bgr.setRGB(x, y, p);
+          rgb.setRGB(x, y, p);
+        }
+      }
+      assertThat(pre.toChw(bgr)).as("%dx%d", wh[0], wh[1]).isEqualTo(pre.toChw(rgb));
+    }
+  }
+
   @Test
   void greySubimageUsesItsOwnPixels() {
     BufferedImage big = new BufferedImage(30, 30, BufferedImage.TYPE_BYTE_GRAY);

@@ -27,8 +27,9 @@ public final class ExecutorModels {
   private ExecutorModels() {}
 
   /**
-   * The executor's scorer for a model. It is shared by the executor's task threads, so callers
-   * synchronize on it around inference (the engine already uses every core for one batch).
+   * The executor's scorer for a model. It is shared by the executor's task threads: callers
+   * synchronize on it around inference unless {@link ScoringModel#runsConcurrently} allows runs
+   * at the same time.
    */
   public static Scorer scorer(Broadcast<ScoringModel> model) {
     return scorer(model.value());
@@ -53,7 +54,8 @@ public final class ExecutorModels {
     while (SCORERS.size() > KEEP && it.hasNext()) {
       Scorer old = it.next().getValue();
       it.remove();
-      // Tasks still using it hold its lock while inferring: close once they are done.
+      // Tasks taking turns hold its lock while inferring, and a concurrent engine waits for its
+      // runs in close(): either way it closes once they are done.
       synchronized (old) {
         old.close();
       }

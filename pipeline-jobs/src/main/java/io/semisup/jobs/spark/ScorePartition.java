@@ -44,7 +44,8 @@ import org.slf4j.LoggerFactory;
  * thread runs inference; with 0 decode threads images are prepared in line (the baseline).
  * Output rows stream to the caller batch by batch, so a partition of any size holds one batch of
  * results. Progress (images, rate, share of time in inference and waiting for decode) is logged
- * per partition every {@code progressSeconds} and when it ends.
+ * per partition every {@code progressSeconds} and when it ends. The executor's tasks share its
+ * one engine, running batches at the same time or taking turns as {@link ScoringEngine} says.
  */
 public final class ScorePartition implements MapPartitionsFunction<Row, Row> {
   private static final long serialVersionUID = 1L;
@@ -124,6 +125,7 @@ public final class ScorePartition implements MapPartitionsFunction<Row, Row> {
   private final class Run implements Iterator<Row> {
     private final Iterator<Row> in;
     private final Scorer scorer;
+    private final boolean concurrent;
     private final ExecutorService pool;
     private final int capacity;
     private final ArrayDeque<Future<Prepared>> queue = new ArrayDeque<>();
@@ -144,6 +146,7 @@ public final class ScorePartition implements MapPartitionsFunction<Row, Row> {
     Run(Iterator<Row> in, Scorer scorer) {
       this.in = in;
       this.scorer = scorer;
+      this.concurrent = model.value().runsConcurrently(scorer);
       TaskContext task = TaskContext.get();
       this.partition = task == null ? -1 : task.partitionId();
       if (settings.decodeThreads() > 0) {
@@ -287,13 +290,19 @@ public final class ScorePartition implements MapPartitionsFunction<Row, Row> {
       }
       long t0 = System.nanoTime();
       float[][] probs;
-      // One engine per executor JVM, shared by its task threads; it already uses every core for
-      // one batch, so batches take turns.
-      synchronized (scorer) {
-        long t1 = System.nanoTime();
-        lockNanos += t1 - t0;
+      if (concurrent) {
+        // Each task runs its batch on its own cores (ScoringEngine says why).
         probs = scorer.probabilities(x);
-        inferNanos += System.nanoTime() - t1;
+        inferNanos += System.nanoTime() - t0;
+      } else {
+        // One engine per executor JVM, shared by its task threads, using every core for one
+        // batch: batches take turns.
+        synchronized (scorer) {
+          long t1 = System.nanoTime();
+          lockNanos += t1 - t0;
+          probs = scorer.probabilities(x);
+          inferNanos += System.nanoTime() - t1;
+        }
       }
       batches++;
       List<TopP> tops = new ArrayList<>(x.length);

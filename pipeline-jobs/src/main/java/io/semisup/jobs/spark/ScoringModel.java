@@ -23,12 +23,13 @@ import java.util.List;
  *     that happen to share an id never share an engine
  */
 public record ScoringModel(String modelId, String digest, String backend, byte[] bytes,
-    InputSpec spec, int numClasses, boolean cuda, int threads) implements Serializable {
+    InputSpec spec, int numClasses, ScoringEngine engine) implements Serializable {
 
   public static final List<String> BACKENDS = List.of("onnx", "dl4j");
 
   /** Prepares a pipeline-trained model for the configured backend (exports to ONNX once, here). */
-  public static ScoringModel of(ModelBundle bundle, byte[] bundleBytes, String backend, boolean cuda, int threads) {
+  public static ScoringModel of(ModelBundle bundle, byte[] bundleBytes, String backend,
+      ScoringEngine engine) {
     if (!BACKENDS.contains(backend)) {
       throw new IllegalArgumentException(
           "Cannot score with backend '" + backend + "': valid are " + BACKENDS + " (score.backend).");
@@ -36,23 +37,32 @@ public record ScoringModel(String modelId, String digest, String backend, byte[]
     byte[] bytes = backend.equals("onnx") ? OnnxExporter.toBytes(bundle) : bundleBytes;
     return new ScoringModel(
         bundle.metadata().modelId() + "/" + backend, sha256(bytes), backend, bytes,
-        bundle.metadata().input(), bundle.metadata().numClasses(), cuda, threads);
+        bundle.metadata().input(), bundle.metadata().numClasses(), engine);
   }
 
   /** A model that already is ONNX (a teacher brought by the user), run by ONNX Runtime. */
   public static ScoringModel onnx(String modelId, byte[] onnxBytes, InputSpec spec, int numClasses,
-      boolean cuda, int threads) {
+      ScoringEngine engine) {
     return new ScoringModel(modelId + "/onnx", sha256(onnxBytes), "onnx", onnxBytes, spec,
-        numClasses, cuda, threads);
+        numClasses, engine);
   }
 
   /** Loads the engine; called once per executor JVM through {@link ExecutorModels}. */
   Scorer open() {
     if (backend.equals("onnx")) {
       return new OnnxScorer(bytes, spec, numClasses,
-          OnnxScorer.Options.defaults().withIntraOpThreads(threads).withCuda(cuda));
+          OnnxScorer.Options.defaults().withIntraOpThreads(engine.threads())
+              .withCuda(engine.cuda()));
     }
     return Dl4jScorer.of(ModelBundle.fromBytes(bytes));
+  }
+
+  /**
+   * Whether an executor's tasks may run batches on {@code scorer} at the same time: asked for by
+   * the configuration and allowed by the engine (DL4J always takes turns).
+   */
+  boolean runsConcurrently(Scorer scorer) {
+    return engine.concurrent() && scorer.concurrent();
   }
 
   static String sha256(byte[] bytes) {

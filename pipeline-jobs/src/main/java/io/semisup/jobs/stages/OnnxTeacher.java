@@ -75,8 +75,7 @@ final class OnnxTeacher {
           + " NCHW input and softmax probabilities as its first output.", e);
     }
     return new ScoreStage.Teacher(meta.modelId(), ScoringModel.onnx(meta.modelId(), model,
-        meta.input(), meta.numClasses(), ctx.config().getBoolean("score.cuda"),
-        ctx.config().getInt("score.intra-op-threads")));
+        meta.input(), meta.numClasses(), ScoreStage.engine(ctx)));
   }
 
   private static void checkClasses(RunContext ctx, List<String> teacher, Path metaFile) {

@@ -54,7 +54,7 @@ class ScorePartitionTest extends SparkTestBase {
   void prefetchEqualsInLineAndTheEngineInInputOrder() throws Exception {
     var g = Architectures.build("resnet-tiny", SPEC, 5, TrainingConfig.defaults().withSeed(1));
     byte[] onnx = new OnnxExporter(SPEC).toBytes(g);
-    ScoringModel model = ScoringModel.onnx("t", onnx, SPEC, 5, false, 1);
+    ScoringModel model = ScoringModel.onnx("t", onnx, SPEC, 5, ScoringEngine.turns(false, 1));
     Broadcast<ScoringModel> b = spark.sparkContext().broadcast(model,
         scala.reflect.ClassTag$.MODULE$.apply(ScoringModel.class));
     SyntheticPhotos photos = new SyntheticPhotos(9, 64, 48, 0.9f);
@@ -90,10 +90,49 @@ class ScorePartitionTest extends SparkTestBase {
   }
 
   @Test
+  void tasksRunningConcurrentlyGetTheRowsOfTasksTakingTurns() throws Exception {
+    var g = Architectures.build("resnet-tiny", SPEC, 5, TrainingConfig.defaults().withSeed(4));
+    byte[] onnx = new OnnxExporter(SPEC).toBytes(g);
+    ScoringModel turns = ScoringModel.onnx("turns", onnx, SPEC, 5, ScoringEngine.turns(false, 1));
+    ScoringModel together = ScoringModel.onnx("together", onnx, SPEC, 5,
+        new ScoringEngine(false, 1, true));
+    assertThat(together.runsConcurrently(ExecutorModels.scorer(together))).isTrue();
+    assertThat(turns.runsConcurrently(ExecutorModels.scorer(turns))).isFalse();
+    SyntheticPhotos photos = new SyntheticPhotos(5, 64, 48, 0.9f);
+    List<List<Row>> partitions = new ArrayList<>();
+    for (int p = 0; p < 3; p++) {
+      List<Row> rows = new ArrayList<>();
+      for (int i = 0; i < 13; i++) {
+        rows.add(RowFactory.create("p" + p + "i" + i, "u", photos.jpeg(13L * p + i), null));
+      }
+      partitions.add(rows);
+    }
+    ScorePartition.Settings settings = new ScorePartition.Settings(4, 3, 1, 2, 60, false);
+    ScorePartition inTurns = new ScorePartition(spark.sparkContext().broadcast(turns,
+        scala.reflect.ClassTag$.MODULE$.apply(ScoringModel.class)), SPEC, settings, "t");
+    ScorePartition concurrent = new ScorePartition(spark.sparkContext().broadcast(together,
+        scala.reflect.ClassTag$.MODULE$.apply(ScoringModel.class)), SPEC, settings, "c");
+    var pool = java.util.concurrent.Executors.newFixedThreadPool(partitions.size());
+    try {
+      List<java.util.concurrent.Future<List<Row>>> running = new ArrayList<>();
+      for (List<Row> rows : partitions) {
+        running.add(pool.submit(() -> run(concurrent, rows)));
+      }
+      for (int p = 0; p < partitions.size(); p++) {
+        assertThat(running.get(p).get()).extracting(ScorePartitionTest::text)
+            .containsExactlyElementsOf(run(inTurns, partitions.get(p)).stream()
+                .map(ScorePartitionTest::text).toList());
+      }
+    } finally {
+      pool.shutdownNow();
+    }
+  }
+
+  @Test
   void faultHookFailsAfterTheFirstBatch() {
     var g = Architectures.build("resnet-tiny", SPEC, 5, TrainingConfig.defaults());
     ScoringModel model = ScoringModel.onnx("f", new OnnxExporter(SPEC).toBytes(g), SPEC, 5,
-        false, 1);
+        ScoringEngine.turns(false, 1));
     Broadcast<ScoringModel> b = spark.sparkContext().broadcast(model,
         scala.reflect.ClassTag$.MODULE$.apply(ScoringModel.class));
     SyntheticPhotos photos = new SyntheticPhotos(2, 40, 30, 0.9f);
