@@ -346,37 +346,31 @@ public final class BenchScore implements Callable<Integer> {
   /** All tensors through {@code engine} in batches, {@code callers} threads at once. */
   private EnginePass enginePass(OnnxScorer engine, float[][] x, int callers) throws Exception {
     long c0 = processCpuNanos();
-    double rate;
-    if (callers == 1) {
-      rate = imagesPerSecond(engine, x, batch, 0);
-    } else {
-      AtomicInteger next = new AtomicInteger();
-      ExecutorService pool = Executors.newFixedThreadPool(callers);
-      try {
-        List<Callable<Float>> work = new ArrayList<>();
-        for (int c = 0; c < callers; c++) {
-          work.add(() -> {
-            float sink = 0;
-            for (int from = next.getAndAdd(batch); from < x.length;
-                from = next.getAndAdd(batch)) {
-              sink += engine.probabilities(
-                  Arrays.copyOfRange(x, from, Math.min(from + batch, x.length)))[0][0];
-            }
-            return sink;
-          });
+    AtomicInteger next = new AtomicInteger();
+    List<Callable<Float>> work = new ArrayList<>();
+    for (int c = 0; c < callers; c++) {
+      work.add(() -> {
+        float sink = 0;
+        for (int from = next.getAndAdd(batch); from < x.length; from = next.getAndAdd(batch)) {
+          sink += engine.probabilities(
+              Arrays.copyOfRange(x, from, Math.min(from + batch, x.length)))[0][0];
         }
-        long t0 = System.nanoTime();
-        for (Future<Float> f : pool.invokeAll(work)) {
-          if (Float.isNaN(f.get())) {
-            throw new IllegalStateException("NaN probabilities");
-          }
-        }
-        rate = x.length / ((System.nanoTime() - t0) / 1e9);
-      } finally {
-        pool.shutdownNow();
-      }
+        return sink;
+      });
     }
-    return new EnginePass(rate, (processCpuNanos() - c0) / 1e6 / x.length);
+    ExecutorService pool = Executors.newFixedThreadPool(callers);
+    try {
+      long t0 = System.nanoTime();
+      for (Future<Float> f : pool.invokeAll(work)) {
+        if (Float.isNaN(f.get())) {
+          throw new IllegalStateException("NaN probabilities");
+        }
+      }
+      double rate = x.length / ((System.nanoTime() - t0) / 1e9);
+      return new EnginePass(rate, (processCpuNanos() - c0) / 1e6 / x.length);
+    } finally {
+      pool.shutdownNow();
+    }
   }
 
   /** Images/s over all tensors in batches, after {@code warmup} untimed batches. */
