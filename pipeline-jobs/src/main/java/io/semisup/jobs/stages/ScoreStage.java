@@ -201,9 +201,7 @@ public final class ScoreStage extends Stage {
     List<String> names = new ArrayList<>();
     boolean fail = false;
     for (Shard s : group) {
-      // With the schema given, Spark runs no job per shard to infer it (0.1-0.2 s each, one
-      // after another: hours of driver time per run at 10^5 shards).
-      Dataset<Row> d = ctx.spark().read().schema(SCORED_COLUMNS).parquet(s.path().toString());
+      Dataset<Row> d = shardImages(ctx, s);
       images = images == null ? d : images.union(d);
       names.add(s.name());
       fail |= s.index() == failShard;
@@ -224,6 +222,15 @@ public final class ScoreStage extends Stage {
     progress.commit(name, tmp, names, nScored, nRejected, seconds);
     log.info("[score] committed {} ({} images, {} rejected) in {} s", label, nScored + nRejected,
         nRejected, String.format("%.1f", seconds));
+  }
+
+  /**
+   * The columns scoring reads of one shard file. With the schema given, Spark runs no job to
+   * infer it (0.1-0.2 s per shard, one after another: hours of driver time per run at 10^5
+   * shards).
+   */
+  static Dataset<Row> shardImages(RunContext ctx, Shard shard) {
+    return ctx.spark().read().schema(SCORED_COLUMNS).parquet(shard.path().toString());
   }
 
   private static void writeTables(Dataset<Row> scored, String teacherId, Path dir) {

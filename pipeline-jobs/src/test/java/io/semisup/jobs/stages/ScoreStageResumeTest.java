@@ -19,7 +19,12 @@ import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
 import java.util.stream.Collectors;
+import org.apache.spark.scheduler.SparkListener;
+import org.apache.spark.scheduler.SparkListenerJobStart;
 import org.apache.spark.sql.Row;
 import org.deeplearning4j.nn.graph.ComputationGraph;
 import org.junit.jupiter.api.BeforeAll;
@@ -148,6 +153,43 @@ class ScoreStageResumeTest extends SparkTestBase {
     assertThat(resumed).hasSize((int) c.get("scored").asLong());
     assertThat(ctx.manifest(ScoreStage.NAME).get("details").get("teacher_id").asText())
         .isEqualTo("users-teacher");
+  }
+
+  /** Planning the scoring query over many shards must not cost a Spark job per shard. */
+  @Test
+  @Order(10)
+  void readingTheShardsStartsNoSparkJob() throws Exception {
+    List<String> groups = new CopyOnWriteArrayList<>();
+    CountDownLatch sentinel = new CountDownLatch(1);
+    SparkListener listener = new SparkListener() {
+      @Override
+      public void onJobStart(SparkListenerJobStart e) {
+        String g = e.properties() == null ? null : e.properties().getProperty("spark.jobGroup.id");
+        groups.add(String.valueOf(g));
+        if ("sentinel".equals(g)) {
+          sentinel.countDown();
+        }
+      }
+    };
+    spark.sparkContext().addSparkListener(listener);
+    try {
+      RunContext ctx = ctx();
+      spark.sparkContext().setJobGroup("read-shards", "read", false);
+      List<String> columns = new ArrayList<>();
+      for (ScoreStage.Shard s : ScoreStage.unlabelledShards(ctx)) {
+        columns.add(String.join(",", ScoreStage.shardImages(ctx, s).columns()));
+      }
+      // Listener events arrive in order: once the sentinel job is seen, every job started
+      // while reading has been seen too.
+      spark.sparkContext().setJobGroup("sentinel", "sentinel", false);
+      spark.range(1).count();
+      assertThat(sentinel.await(60, TimeUnit.SECONDS)).isTrue();
+      assertThat(groups).doesNotContain("read-shards").contains("sentinel");
+      assertThat(columns).hasSize(shardCount).containsOnly("image_id,uri,bytes,label");
+    } finally {
+      spark.sparkContext().clearJobGroup();
+      spark.sparkContext().removeSparkListener(listener);
+    }
   }
 
   @Test
