@@ -117,16 +117,25 @@ class FastConvolutionTest {
         .hasMessageContaining("Inconsistent");
   }
 
-  @Test
-  void resnetSmallGradientsEqualDl4jsHelpers() {
+  /**
+   * The first {@code n} Fashion-MNIST training images as one minibatch, unaugmented: real
+   * pictures for the gradient comparisons (skips the test when the package is missing).
+   */
+  static INDArray[] firstTrainingImages(int n, long seed) {
     assumeTrue(Files.isDirectory(FashionMnist.DEFAULT_DIR), "dataset-fashion-mnist not installed");
     InputSpec spec = FashionMnist.INPUT_SPEC;
     FashionMnist train = FashionMnist.load(FashionMnist.DEFAULT_DIR, true);
-    int[] idx = new int[64];
+    int[] idx = new int[n];
     Arrays.setAll(idx, i -> i);
+    return Minibatch.pack(train.chw(idx, spec), train.labels(idx), spec, 10,
+        TrainingConfig.defaults().withAugment(false, 0).augmenter(), 0, new Random(seed));
+  }
+
+  @Test
+  void resnetSmallGradientsEqualDl4jsHelpers() {
+    InputSpec spec = FashionMnist.INPUT_SPEC;
     TrainingConfig cfg = TrainingConfig.defaults().withBatchSize(64);
-    INDArray[] batch = Minibatch.pack(train.chw(idx, spec), train.labels(idx), spec, 10,
-        cfg.withAugment(false, 0).augmenter(), 0, new Random(1));
+    INDArray[] batch = firstTrainingImages(64, 1);
 
     ComputationGraph stock = Architectures.build("resnet-small", spec, 10, cfg);
     ComputationGraph fast = Architectures.build("resnet-small", spec, 10, cfg);

@@ -6,9 +6,6 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
 import io.semisup.core.data.FashionMnist;
 import io.semisup.core.image.InputSpec;
 import io.semisup.core.model.Architectures;
-import java.nio.file.Files;
-import java.util.Arrays;
-import java.util.Random;
 import org.deeplearning4j.nn.graph.ComputationGraph;
 import org.junit.jupiter.api.Test;
 import org.nd4j.linalg.api.ndarray.INDArray;
@@ -18,16 +15,10 @@ class TrainingKernelsTest {
 
   @Test
   void resnetSmallGradientsEqualStockDl4jsOverTwoSteps() {
-    assumeTrue(Files.isDirectory(FashionMnist.DEFAULT_DIR), "dataset-fashion-mnist not installed");
     NativeHelpers.enable();
     assumeTrue(NativeHelpers.enabled(), "DL4J helpers disabled by the user");
-    InputSpec spec = FashionMnist.INPUT_SPEC;
-    FashionMnist train = FashionMnist.load(FashionMnist.DEFAULT_DIR, true);
-    int[] idx = new int[128];
-    Arrays.setAll(idx, i -> i);
+    INDArray[] batch = FastConvolutionTest.firstTrainingImages(128, 2);
     TrainingConfig cfg = TrainingConfig.defaults().withBatchSize(128);
-    INDArray[] batch = Minibatch.pack(train.chw(idx, spec), train.labels(idx), spec, 10,
-        cfg.withAugment(false, 0).augmenter(), 0, new Random(2));
     // The convolution and ReLU kernels compute what DL4J's do, to float rounding.
     System.setProperty(FastBatchNorm.PROPERTY, "false");
     try {
