@@ -241,8 +241,7 @@ public final class BenchScore implements Callable<Integer> {
           throw new IllegalStateException("Scored " + scored + " of " + images + " images");
         }
         endToEnd = images / wall;
-        ScoringEngine engine = ScoringEngine.from(config.getConfig("score"),
-            spark.sparkContext().getConf().getInt("spark.task.cpus", 1));
+        ScoringEngine engine = ScoreStage.engine(ctx);
         sharing = engine.concurrent() ? "concurrent" : "turns";
         say("end to end (score stage, engine %s with %s threads per batch, %d decode threads,"
             + " %d batches ahead): %d images in %.1f s = %.1f img/s", sharing,

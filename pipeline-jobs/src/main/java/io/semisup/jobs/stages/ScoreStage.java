@@ -319,7 +319,7 @@ public final class ScoreStage extends Stage {
   }
 
   /** The scoring engine the configuration asks for, on this cluster's cores per task. */
-  static ScoringEngine engine(RunContext ctx) {
+  public static ScoringEngine engine(RunContext ctx) {
     return ScoringEngine.from(ctx.config().getConfig("score"),
         ctx.spark().sparkContext().getConf().getInt("spark.task.cpus", 1));
   }
