@@ -62,7 +62,10 @@ final class DemoCommand implements Callable<Integer> {
 
   private static RunContext runAll(RunContext ctx) {
     System.out.println("run: " + ctx.runDir());
-    for (Stage stage : StageGraph.standard().all()) {
+    StageGraph graph = StageGraph.standard();
+    graph.plan(ctx, graph.all().stream().map(Stage::name).toList());
+    ctx.describedAs("semisup demo --run-id " + ctx.runId());
+    for (Stage stage : graph.all()) {
       Stage.Outcome outcome = stage.execute(ctx);
       String what = ctx.isShared(stage.name()) ? "shared from run " + ctx.baseRun()
           : outcome.skipped() ? "skipped (already committed)" : "committed";

@@ -5,6 +5,7 @@ import io.semisup.jobs.spark.SparkSessions;
 import io.semisup.jobs.stages.RunContext;
 import io.semisup.jobs.stages.Stage;
 import io.semisup.jobs.stages.StageGraph;
+import java.util.List;
 import java.util.concurrent.Callable;
 import org.apache.spark.sql.SparkSession;
 import picocli.CommandLine;
@@ -79,12 +80,21 @@ public final class SemisupCli implements Runnable {
       SemisupConfig config = options.load();
       SparkSession spark = SparkSessions.create(config);
       try {
-        RunContext ctx = new RunContext(spark, config);
+        RunContext ctx = new RunContext(spark, config)
+            .describedAs("semisup " + stage.name() + " --run-id " + config.getString("run-id"));
         System.out.println("run: " + ctx.runDir());
         Stage.Outcome outcome = stage.execute(ctx);
         System.out.println(
             stage.name() + ": " + (outcome.skipped() ? "already committed, skipped" : "committed")
                 + " -> " + outcome.dir());
+        if (!outcome.skipped()) {
+          List<String> stale = StageGraph.standard().downstream(stage.name()).stream()
+              .filter(ctx::isCommitted).toList();
+          if (!stale.isEmpty()) {
+            System.out.println("stale now (the next command that runs them recomputes them): "
+                + String.join(", ", stale));
+          }
+        }
         return 0;
       } finally {
         spark.stop();

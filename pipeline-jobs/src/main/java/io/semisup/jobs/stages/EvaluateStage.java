@@ -55,6 +55,12 @@ public final class EvaluateStage extends Stage {
   }
 
   @Override
+  protected List<String> configKeys() {
+    return List.of("data.hidden-labels", "score.backend", "score.cuda", "score.teacher-onnx",
+        "score.teacher-metadata");
+  }
+
+  @Override
   protected List<String> requires(RunContext ctx) {
     return OnnxTeacher.configured(ctx)
         ? dependsOn().stream().filter(s -> !s.equals(TeacherStage.NAME)).toList()

@@ -49,7 +49,8 @@ public final class ImportFashionMnistStage extends Stage {
 
   @Override
   protected List<String> configKeys() {
-    return List.of("data", "seed");
+    return List.of("data.fashion-mnist-dir", "data.labelled-per-class", "data.unlabelled-limit",
+        "data.val-limit", "seed");
   }
 
   public static void main(String[] args) {

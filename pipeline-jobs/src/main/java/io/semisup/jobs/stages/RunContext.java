@@ -7,6 +7,9 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
 import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.util.HexFormat;
 import java.util.Set;
 import org.apache.hadoop.fs.FSDataOutputStream;
 import org.apache.hadoop.fs.FileSystem;
@@ -32,6 +35,7 @@ public final class RunContext {
   private final FileSystem fs;
   private final String baseRun;
   private final Set<String> sharedStages;
+  private String command = "semisup";
 
   public RunContext(SparkSession spark, SemisupConfig config) {
     this.spark = spark;
@@ -113,6 +117,33 @@ public final class RunContext {
       throw new IllegalStateException(
           "Cannot read " + file + ": " + e.getMessage() + ". Rerun stage " + stage + " with --force.", e);
     }
+  }
+
+  /**
+   * SHA-256 of a committed stage's manifest: the identity later stages record for it. Every
+   * commit writes a new commit id into its manifest, so a recomputed stage has a new hash.
+   */
+  public String manifestHash(String stage) {
+    byte[] bytes = readBytes(new Path(stageDir(stage), Stage.MANIFEST));
+    try {
+      return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(bytes));
+    } catch (NoSuchAlgorithmException e) {
+      throw new IllegalStateException(e);
+    }
+  }
+
+  /**
+   * Takes this run's write lock for the rest of the JVM's life ({@link RunLock}); fails at once,
+   * naming the holder, when another command is writing the run.
+   */
+  public void lockForWriting() {
+    RunLock.acquire(fs, runDir, command);
+  }
+
+  /** What the run lock says the writer is doing (the command line, for its holder message). */
+  public RunContext describedAs(String command) {
+    this.command = command;
+    return this;
   }
 
   public byte[] readBytes(Path file) {

@@ -158,7 +158,9 @@ final class ScoreProgress {
     for (String t : tables) {
       fs.mkdirs(new Path(out, t));
     }
-    for (Group g : done()) {
+    List<Group> groups = done();
+    requireDisjoint(groups);
+    for (Group g : groups) {
       scored += g.scored();
       rejected += g.rejected();
       fs.delete(new Path(g.dir(), DONE), false);
@@ -179,6 +181,25 @@ final class ScoreProgress {
       }
     }
     return new Totals(scored, rejected);
+  }
+
+  /**
+   * Fails when one shard was scored by two committed groups: assembling both would commit every
+   * image of that shard twice. Only a second writer of the run (which the run lock prevents) or
+   * a hand-copied group can cause it.
+   */
+  static void requireDisjoint(List<Group> groups) {
+    java.util.Map<String, Path> owner = new java.util.HashMap<>();
+    for (Group g : groups) {
+      for (String shard : g.shards()) {
+        Path first = owner.putIfAbsent(shard, g.dir());
+        if (first != null) {
+          throw new IllegalStateException("Cannot assemble the scores: shard " + shard
+              + " was scored by two groups (" + first.getName() + ", " + g.dir().getName()
+              + "), which would commit its images twice. Rerun score with --force.");
+        }
+      }
+    }
   }
 
   /** Removes the progress directory (after {@link #assemble}, its content is in the stage). */

@@ -68,7 +68,7 @@ public final class SelectStage extends Stage {
 
   @Override
   protected List<String> configKeys() {
-    return List.of("select");
+    return List.of("select", "score.top-p", "seed");
   }
 
   public static void main(String[] args) {
@@ -132,7 +132,9 @@ public final class SelectStage extends Stage {
         short_.add(row.getString(row.fieldIndex("class_name")) + " (" + row.getLong(row.fieldIndex("candidates")) + ")");
       }
     }
-    long images = ctx.spark().read().parquet(new Path(out, PSEUDO_LABELS).toString()).select("image_id").distinct().count();
+    Dataset<Row> written = ctx.spark().read().parquet(new Path(out, PSEUDO_LABELS).toString());
+    requireDistinctPerClass(written, selected);
+    long images = written.select("image_id").distinct().count();
     report.count("scored_images", r.scoredImages)
         .count("candidates", r.candidates)
         .count("above_threshold", r.aboveThreshold)
@@ -143,6 +145,24 @@ public final class SelectStage extends Stage {
         .detail("classes_short_of_k", short_);
     if (!short_.isEmpty()) {
       log.warn("[select] {} class(es) have fewer than K={} candidates: {}", short_.size(), k, short_);
+    }
+  }
+
+  /**
+   * Fails the stage when one image is ranked twice in one class: that happens only when the
+   * scores hold two rows for one image (two writers of one run), and would train the student on
+   * the image twice while the counts claim K distinct images. The pseudo-labels are at most
+   * K x classes rows, so the check is cheap.
+   */
+  static void requireDistinctPerClass(Dataset<Row> pseudoLabels, long selected) {
+    List<Row> twice = pseudoLabels.groupBy("class", "image_id").count()
+        .filter(col("count").gt(1)).limit(3).collectAsList();
+    if (!twice.isEmpty()) {
+      Row r = twice.get(0);
+      throw new IllegalStateException("Cannot commit the selection: image " + r.getString(1)
+          + " is ranked " + r.getLong(2) + " times in class " + r.getInt(0) + " (of " + selected
+          + " pseudo-labels): the scores table holds duplicate rows for it. Recompute score with"
+          + " --force.");
     }
   }
 

@@ -81,7 +81,8 @@ public final class ShardStage extends Stage {
 
   @Override
   protected List<String> configKeys() {
-    return List.of("data", "shard");
+    return List.of("data.train-dir", "data.val-dir", "data.unlabelled-dir", "data.unlabelled-listing",
+        "shard");
   }
 
   public static void main(String[] args) {

@@ -1,9 +1,12 @@
 package io.semisup.jobs.stages;
 
+import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.semisup.core.UsageError;
 import java.io.IOException;
 import java.time.Instant;
 import java.util.List;
+import java.util.Map;
 import java.util.UUID;
 import org.apache.hadoop.fs.Path;
 import org.slf4j.Logger;
@@ -13,14 +16,21 @@ import org.slf4j.LoggerFactory;
  * One step of the pipeline, with the commit protocol that makes runs resumable and idempotent.
  *
  * <p>A stage writes everything into a private staging directory; only when it finished does a
- * single rename publish it as {@code <run>/<stage>/}, with {@code manifest.json} (counts, settings
- * hash, timings) and {@code _SUCCESS}. So a crash leaves nothing half-published, and a rerun of a
- * committed stage is a no-op unless forced.
+ * single rename publish it as {@code <run>/<stage>/}, with {@code manifest.json} (counts, the
+ * settings it read, the manifests of its inputs, timings) and {@code _SUCCESS}. So a crash leaves
+ * nothing half-published. A committed stage is reused only when its recorded settings and inputs
+ * equal today's ({@link #decide}); a changed setting stops the command before any work, and a
+ * recomputed input makes it stale. Only one command writes a run at a time ({@link RunLock}).
  */
 public abstract class Stage {
 
   public static final String SUCCESS = "_SUCCESS";
   public static final String MANIFEST = "manifest.json";
+  /** Where stages write before their commit, under the run directory. */
+  public static final String STAGING = "_staging";
+  /** Manifest fields of the stage's identity ({@link StageIdentity}). */
+  static final String SETTINGS = "settings";
+  static final String INPUTS = "inputs";
 
   protected final Logger log = LoggerFactory.getLogger(getClass());
 
@@ -38,7 +48,10 @@ public abstract class Stage {
     return dependsOn();
   }
 
-  /** Configuration subtrees that define this stage's result (hashed into the manifest). */
+  /**
+   * Configuration subtrees or keys that define this stage's result: recorded in the manifest and
+   * compared on reuse ({@link StageIdentity}). Every key the stage reads belongs here.
+   */
   protected List<String> configKeys() {
     return List.of();
   }
@@ -46,35 +59,81 @@ public abstract class Stage {
   /** Does the work, writing only under {@code out}, and records counts in {@code report}. */
   protected abstract void run(RunContext ctx, Path out, StageReport report) throws Exception;
 
-  /** Runs the stage unless it is already committed; returns its manifest's report. */
-  public final Outcome execute(RunContext ctx) {
-    Path target = ctx.stageDir(name());
-    boolean force = ctx.config().getBoolean("force");
+  /**
+   * What this command does with the stage, decided from the committed manifests before any work:
+   * reuse it (its recorded settings and inputs equal today's), run it (not committed), rerun it
+   * (forced, or an input was recomputed since), or refuse (its settings changed and --force was
+   * not given: a changed setting is never silently ignored).
+   *
+   * @param planned decisions already taken for earlier stages of the same command (the demo plans
+   *     every stage up front); empty for a single-stage command
+   * @throws UsageError when the stage cannot be reused nor run as asked
+   */
+  public final Decision decide(RunContext ctx, Map<String, Decision> planned) {
     if (ctx.isShared(name())) {
       if (!ctx.isCommitted(name())) {
-        throw new IllegalStateException("Cannot share stage " + name() + " of base run "
-            + ctx.baseRun() + ": it is not committed under " + target + ". Run `bin/semisup "
+        throw new UsageError("Cannot share stage " + name() + " of base run "
+            + ctx.baseRun() + ": it is not committed under " + ctx.stageDir(name()) + ". Run `bin/semisup "
             + name() + " --run-id " + ctx.baseRun() + "` first, or drop it from shared-stages.");
       }
-      log.info("[{}] shared from base run {} at {}: skipped", name(), ctx.baseRun(), target);
-      return new Outcome(name(), true, target);
+      return new Decision(name(), Action.SHARED, "shared from base run " + ctx.baseRun());
     }
-    if (ctx.isCommitted(name()) && !force) {
-      log.info("[{}] already committed at {}: skipped (use --force to redo)", name(), target);
-      return new Outcome(name(), true, target);
-    }
+    StageIdentity identity = StageIdentity.of(ctx.config(), configKeys());
     for (String dep : requires(ctx)) {
-      if (!ctx.isCommitted(dep)) {
-        throw new IllegalStateException(
-            "Cannot run stage " + name() + ": stage " + dep + " of run " + ctx.runId()
-                + " is not committed under " + ctx.stageDir(dep) + ". Run `bin/semisup " + dep
-                + " --run-id " + ctx.runId() + "` first.");
+      Decision d = planned.get(dep);
+      boolean willRun = d != null && d.action().computes();
+      if (!willRun && !ctx.isCommitted(dep)) {
+        throw new UsageError("Cannot run stage " + name() + ": stage " + dep + " of run "
+            + ctx.runId() + " is not committed under " + ctx.stageDir(dep) + ". Run `bin/semisup "
+            + dep + " --run-id " + ctx.runId() + "` first (or `bin/semisup demo` for every stage).");
       }
     }
-    Path staging = new Path(ctx.runDir(), "_staging/" + name() + "-" + UUID.randomUUID());
+    if (!ctx.isCommitted(name())) {
+      return new Decision(name(), Action.RUN, "not committed yet");
+    }
+    if (ctx.config().getBoolean("force")) {
+      return new Decision(name(), Action.RERUN, "forced");
+    }
+    JsonNode manifest = ctx.manifest(name());
+    JsonNode recorded = manifest.get(SETTINGS);
+    if (recorded == null) {
+      throw new UsageError("Cannot reuse stage " + name() + " of run " + ctx.runId()
+          + ": it was committed by an earlier semisup that did not record its settings; add --force"
+          + " to recompute it and every stage after it, or use a new --run-id.");
+    }
+    List<String> diffs = identity.differences(recorded);
+    if (!diffs.isEmpty()) {
+      throw new UsageError("Cannot reuse stage " + name() + " of run " + ctx.runId() + ": "
+          + String.join(", ", diffs) + "; add --force to recompute it and every stage after it,"
+          + " or use a new --run-id.");
+    }
+    JsonNode inputs = manifest.path(INPUTS);
+    for (String dep : requires(ctx)) {
+      Decision d = planned.get(dep);
+      if (d != null && d.action().computes()) {
+        return new Decision(name(), Action.RERUN, "its input " + dep + " is recomputed first");
+      }
+      if (!ctx.manifestHash(dep).equals(inputs.path(dep).asText())) {
+        return new Decision(name(), Action.RERUN,
+            "stale: its input " + dep + " was recomputed after it committed");
+      }
+    }
+    return new Decision(name(), Action.REUSE, "already committed with the same settings and inputs");
+  }
+
+  /** Runs the stage unless a committed output with the same identity exists ({@link #decide}). */
+  public final Outcome execute(RunContext ctx) {
+    Decision decision = decide(ctx, Map.of());
+    Path target = ctx.stageDir(name());
+    if (!decision.action().computes()) {
+      log.info("[{}] {} at {}: skipped", name(), decision.why(), target);
+      return new Outcome(name(), true, target);
+    }
+    ctx.lockForWriting();
+    Path staging = new Path(ctx.runDir(), STAGING + "/" + name() + "-" + UUID.randomUUID());
     StageReport report = new StageReport();
     long t0 = System.nanoTime();
-    log.info("[{}] starting (run {}, staging {})", name(), ctx.runId(), staging);
+    log.info("[{}] starting: {} (run {}, staging {})", name(), decision.why(), ctx.runId(), staging);
     try {
       ctx.fs().mkdirs(staging);
       run(ctx, staging, report);
@@ -93,15 +152,28 @@ public abstract class Stage {
     }
   }
 
+  /**
+   * Renames the staging directory in as the stage's output. A previous output is moved aside
+   * first and deleted only once the new one is in place, so a crash mid-rerun leaves the old
+   * output readable (and, if the crash falls between the two renames, the old output is put
+   * back).
+   */
   private void publish(RunContext ctx, Path staging, Path target) throws IOException {
+    Path aside = null;
     if (ctx.fs().exists(target)) {
-      // Only reached when forced (or an uncommitted leftover): the old output goes away first.
-      if (!ctx.fs().delete(target, true)) {
-        throw new IOException("Cannot replace " + target + ": delete failed");
+      aside = new Path(ctx.runDir(), STAGING + "/" + name() + "-replaced-" + UUID.randomUUID());
+      if (!ctx.fs().rename(target, aside)) {
+        throw new IOException("Cannot replace " + target + ": moving it aside to " + aside + " failed");
       }
     }
     if (!ctx.fs().rename(staging, target)) {
+      if (aside != null) {
+        ctx.fs().rename(aside, target);
+      }
       throw new IOException("Cannot commit " + staging + " to " + target + ": rename failed");
+    }
+    if (aside != null) {
+      deleteQuietly(ctx, aside);
     }
   }
 
@@ -113,9 +185,13 @@ public abstract class Stage {
     m.put("schema_version", io.semisup.jobs.tables.Tables.SCHEMA_VERSION);
     m.put("finished_at", Instant.now().toString());
     m.put("duration_s", Math.round(seconds * 10) / 10.0);
-    ObjectNode settings = m.putObject("config_hash");
-    for (String key : configKeys()) {
-      settings.put(key, ctx.config().hash(key));
+    m.put("commit_id", UUID.randomUUID().toString());
+    StageIdentity identity = StageIdentity.of(ctx.config(), configKeys());
+    m.set(SETTINGS, identity.settingsJson());
+    m.putPOJO("excluded_settings", identity.excluded());
+    ObjectNode inputs = m.putObject(INPUTS);
+    for (String dep : requires(ctx)) {
+      inputs.put(dep, ctx.manifestHash(dep));
     }
     m.putPOJO("depends_on", dependsOn());
     m.set("counts", RunContext.json().valueToTree(report.counts()));
@@ -133,6 +209,19 @@ public abstract class Stage {
       log.warn("[{}] could not remove staging directory {}", name(), staging);
     }
   }
+
+  /** What a command does with a stage. */
+  public enum Action {
+    SHARED, REUSE, RUN, RERUN;
+
+    /** Whether the stage does its work (and so changes what later stages read). */
+    public boolean computes() {
+      return this == RUN || this == RERUN;
+    }
+  }
+
+  /** A decision of {@link #decide} and its reason, in words. */
+  public record Decision(String stage, Action action, String why) {}
 
   /** Whether the stage ran or was skipped, and where its output is. */
   public record Outcome(String stage, boolean skipped, Path dir) {}

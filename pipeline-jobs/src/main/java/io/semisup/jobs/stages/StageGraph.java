@@ -53,6 +53,34 @@ public final class StageGraph {
     return s;
   }
 
+  /**
+   * Decides, before any work, what a command running {@code names} (in graph order) does with
+   * each: a stage whose settings changed fails the whole command here, not after hours of the
+   * stages before it.
+   */
+  public Map<String, Stage.Decision> plan(RunContext ctx, List<String> names) {
+    Map<String, Stage.Decision> planned = new LinkedHashMap<>();
+    for (Stage s : stages.values()) {
+      if (names.contains(s.name())) {
+        planned.put(s.name(), s.decide(ctx, planned));
+      }
+    }
+    return planned;
+  }
+
+  /** The stages that read {@code name}'s output, directly or through others, in graph order. */
+  public List<String> downstream(String name) {
+    List<String> out = new ArrayList<>();
+    java.util.Set<String> reached = new java.util.HashSet<>(List.of(name));
+    for (Stage s : stages.values()) {
+      if (s.dependsOn().stream().anyMatch(reached::contains)) {
+        reached.add(s.name());
+        out.add(s.name());
+      }
+    }
+    return out;
+  }
+
   /** Name -> dependencies, in order (for `stages --json` and the DAG test). */
   public Map<String, List<String>> edges() {
     Map<String, List<String>> edges = new LinkedHashMap<>();

@@ -1,0 +1,90 @@
+package io.semisup.jobs.stages;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import com.typesafe.config.Config;
+import com.typesafe.config.ConfigRenderOptions;
+import com.typesafe.config.ConfigValue;
+import io.semisup.jobs.config.SemisupConfig;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.SortedMap;
+import java.util.TreeMap;
+
+/**
+ * What a committed stage was computed from: the resolved settings it read (readable, key by key)
+ * and the manifests of the committed stages it read. Two runs of a stage with equal identities
+ * compute the same thing, so a committed output is reused only when its recorded identity equals
+ * the one the current command would run with (the content-addressed chain of Make, DVC or Bazel).
+ *
+ * <p>Inputs are identified by the SHA-256 of their {@code manifest.json}, which carries a unique
+ * commit id: recomputing a stage (even with the same settings) changes its manifest, so every
+ * stage that read the old output becomes stale and is recomputed by the next command that runs it.
+ *
+ * <p>Settings that cannot change a result (threads, progress logging, how inference is batched
+ * and grouped) are left out of the identity and listed as excluded in the manifest.
+ */
+public record StageIdentity(SortedMap<String, String> settings, List<String> excluded) {
+
+  /**
+   * Keys that never change what a stage computes: how work is spread over threads and Spark jobs,
+   * progress logging, test-only fault injection, and the batch size of pure inference.
+   */
+  static final Set<String> NON_RESULT_KEYS = Set.of(
+      "score.batch-size", "score.decode-threads", "score.prefetch-batches",
+      "score.progress-log-seconds", "score.intra-op-threads", "score.engine-sharing",
+      "score.shards-per-commit", "score.commits-in-flight", "score.fail-shard");
+
+  /** The identity of a stage reading the given configuration paths (subtrees or single keys). */
+  static StageIdentity of(SemisupConfig config, List<String> paths) {
+    SortedMap<String, String> settings = new TreeMap<>();
+    List<String> excluded = new ArrayList<>();
+    for (String path : paths) {
+      Config sub = config.raw().hasPathOrNull(path)
+          ? config.raw().withOnlyPath(path) : com.typesafe.config.ConfigFactory.empty();
+      for (Map.Entry<String, ConfigValue> e : sub.entrySet()) {
+        String key = e.getKey();
+        if (NON_RESULT_KEYS.contains(key)) {
+          excluded.add(key);
+        } else {
+          settings.put(key, e.getValue().render(ConfigRenderOptions.concise()));
+        }
+      }
+    }
+    excluded.sort(null);
+    return new StageIdentity(settings, List.copyOf(excluded));
+  }
+
+  /** The settings as a JSON object for the manifest (values as HOCON renders them). */
+  ObjectNode settingsJson() {
+    ObjectNode o = RunContext.json().createObjectNode();
+    settings.forEach(o::put);
+    return o;
+  }
+
+  /**
+   * How the recorded settings of a committed stage differ from these: one entry per key,
+   * {@code select.k changed (5000 -> 500)}, {@code select.x added (= 1)}, {@code select.y removed}.
+   */
+  List<String> differences(JsonNode recorded) {
+    List<String> diffs = new ArrayList<>();
+    SortedMap<String, String> old = new TreeMap<>();
+    recorded.fields().forEachRemaining(e -> old.put(e.getKey(), e.getValue().asText()));
+    for (Map.Entry<String, String> e : settings.entrySet()) {
+      String was = old.get(e.getKey());
+      if (was == null) {
+        diffs.add(e.getKey() + " is new (= " + e.getValue() + ")");
+      } else if (!was.equals(e.getValue())) {
+        diffs.add(e.getKey() + " changed (" + was + " -> " + e.getValue() + ")");
+      }
+    }
+    for (String k : old.keySet()) {
+      if (!settings.containsKey(k)) {
+        diffs.add(k + " is no longer read (was " + old.get(k) + ")");
+      }
+    }
+    return diffs;
+  }
+}
