@@ -124,7 +124,12 @@ public final class RunContext {
    * commit writes a new commit id into its manifest, so a recomputed stage has a new hash.
    */
   public String manifestHash(String stage) {
-    byte[] bytes = readBytes(new Path(stageDir(stage), Stage.MANIFEST));
+    return manifestHash(stageDir(stage));
+  }
+
+  /** As {@link #manifestHash(String)}, for a committed stage directory given by path. */
+  public String manifestHash(Path stageDir) {
+    byte[] bytes = readBytes(new Path(stageDir, Stage.MANIFEST));
     try {
       return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(bytes));
     } catch (NoSuchAlgorithmException e) {
@@ -147,7 +152,7 @@ public final class RunContext {
   }
 
   public byte[] readBytes(Path file) {
-    try (InputStream in = fs.open(file)) {
+    try (InputStream in = file.getFileSystem(fs.getConf()).open(file)) {
       return in.readAllBytes();
     } catch (IOException e) {
       throw new IllegalStateException("Cannot read " + file + ": " + e.getMessage(), e);

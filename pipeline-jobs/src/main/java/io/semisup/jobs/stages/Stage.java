@@ -56,6 +56,15 @@ public abstract class Stage {
     return List.of();
   }
 
+  /**
+   * Committed stage directories outside this run's stage graph that the stage reads (e.g. the
+   * model of another run that a round-2 teacher starts from), keyed by the setting naming them:
+   * their manifests join the stage's identity like its inputs'.
+   */
+  protected Map<String, Path> externalInputs(RunContext ctx) {
+    return Map.of();
+  }
+
   /** Does the work, writing only under {@code out}, and records counts in {@code report}. */
   protected abstract void run(RunContext ctx, Path out, StageReport report) throws Exception;
 
@@ -116,6 +125,12 @@ public abstract class Stage {
       if (!ctx.manifestHash(dep).equals(inputs.path(dep).asText())) {
         return new Decision(name(), Action.RERUN,
             "stale: its input " + dep + " was recomputed after it committed");
+      }
+    }
+    for (Map.Entry<String, Path> e : externalInputs(ctx).entrySet()) {
+      if (!ctx.manifestHash(e.getValue()).equals(inputs.path(e.getKey()).asText())) {
+        return new Decision(name(), Action.RERUN,
+            "stale: " + e.getValue() + " (" + e.getKey() + ") was recomputed after it committed");
       }
     }
     return new Decision(name(), Action.REUSE, "already committed with the same settings and inputs");
@@ -192,6 +207,9 @@ public abstract class Stage {
     ObjectNode inputs = m.putObject(INPUTS);
     for (String dep : requires(ctx)) {
       inputs.put(dep, ctx.manifestHash(dep));
+    }
+    for (Map.Entry<String, Path> e : externalInputs(ctx).entrySet()) {
+      inputs.put(e.getKey(), ctx.manifestHash(e.getValue()));
     }
     m.putPOJO("depends_on", dependsOn());
     m.set("counts", RunContext.json().valueToTree(report.counts()));

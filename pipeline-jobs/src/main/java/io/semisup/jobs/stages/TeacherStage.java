@@ -40,6 +40,24 @@ public final class TeacherStage extends TrainingStage {
     return "teacher";
   }
 
+  /** A teacher started from another run's model is stale when that model is recomputed. */
+  @Override
+  protected java.util.Map<String, org.apache.hadoop.fs.Path> externalInputs(RunContext ctx) {
+    String from = ctx.config().getString("teacher.init-from");
+    if (from.isEmpty()) {
+      return java.util.Map.of();
+    }
+    org.apache.hadoop.fs.Path dir = new org.apache.hadoop.fs.Path(from);
+    try {
+      if (!dir.getFileSystem(ctx.fs().getConf()).exists(new org.apache.hadoop.fs.Path(dir, MANIFEST))) {
+        return java.util.Map.of(); // a model folder not written by a stage: identified by its path only
+      }
+    } catch (java.io.IOException e) {
+      throw new IllegalStateException("Cannot read " + dir + ": " + e.getMessage(), e);
+    }
+    return java.util.Map.of("teacher.init-from", dir);
+  }
+
   public static void main(String[] args) {
     SemisupCli.runStage(NAME, args);
   }
