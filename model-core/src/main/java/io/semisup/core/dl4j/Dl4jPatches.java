@@ -229,17 +229,20 @@ public final class Dl4jPatches {
     return fastReluLinked;
   }
 
-  /** Each patch's reflective lookups, run the first time it is switched on. */
+  /**
+   * Each patch's reflective lookups, run the first time it is switched on. Lambdas, not method
+   * references: a patch class is loaded only when its lookup runs, inside the installer's guard.
+   */
   static Map<Patch, PatchInstaller.Lookup> lookups() {
     Map<Patch, PatchInstaller.Lookup> m = new EnumMap<>(Patch.class);
-    m.put(Patch.FAST_BATCH_NORM, FastBatchNorm::lookUp);
-    m.put(Patch.FAST_CONVOLUTION, FastConvolution::lookUp);
+    m.put(Patch.FAST_BATCH_NORM, () -> FastBatchNorm.lookUp());
+    m.put(Patch.FAST_CONVOLUTION, () -> FastConvolution.lookUp());
     m.put(Patch.FAST_RELU, () -> {
       PatchInstaller.Found found = FastRelu.lookUp();
       fastReluLinked = true;
       return found;
     });
-    m.put(Patch.NATIVE_HELPERS, NativeHelpers::lookUp);
+    m.put(Patch.NATIVE_HELPERS, () -> NativeHelpers.lookUp());
     return m;
   }
 }

@@ -43,11 +43,6 @@ final class PatchInstaller {
       on = Collections.unmodifiableMap(on.isEmpty() ? Map.of() : new EnumMap<>(on));
     }
 
-    /** The found object of {@code patch} if it is on, else null. */
-    <T extends Found> T get(Patch patch, Class<T> type) {
-      return type.cast(on.get(patch));
-    }
-
     private static Status notInstalled() {
       Map<Patch, PatchStatus> m = new EnumMap<>(Patch.class);
       for (Patch p : Patch.values()) {

@@ -23,12 +23,10 @@ public final class TrainingKernels {
   public static int install(ComputationGraph g) {
     PatchInstaller.Installation now = Dl4jPatches.current();
     int n = 0;
-    FastBatchNorm batchNorm = now.get(Patch.FAST_BATCH_NORM, FastBatchNorm.class);
-    if (batchNorm != null) {
+    if (now.on().get(Patch.FAST_BATCH_NORM) instanceof FastBatchNorm batchNorm) {
       n += batchNorm.install(g);
     }
-    FastConvolution convolution = now.get(Patch.FAST_CONVOLUTION, FastConvolution.class);
-    if (convolution != null) {
+    if (now.on().get(Patch.FAST_CONVOLUTION) instanceof FastConvolution convolution) {
       n += convolution.install(g);
     }
     if (now.on().containsKey(Patch.FAST_RELU)) {
@@ -50,10 +48,9 @@ public final class TrainingKernels {
   /** Whether {@link #install} already gave {@code g} some kernel that is on now. */
   public static boolean installed(ComputationGraph g) {
     PatchInstaller.Installation now = Dl4jPatches.current();
-    FastBatchNorm batchNorm = now.get(Patch.FAST_BATCH_NORM, FastBatchNorm.class);
-    FastConvolution convolution = now.get(Patch.FAST_CONVOLUTION, FastConvolution.class);
-    return batchNorm != null && batchNorm.installedOn(g)
-        || convolution != null && convolution.installedOn(g)
+    return now.on().get(Patch.FAST_BATCH_NORM) instanceof FastBatchNorm batchNorm && batchNorm.installedOn(g)
+        || now.on().get(Patch.FAST_CONVOLUTION) instanceof FastConvolution convolution
+            && convolution.installedOn(g)
         || now.on().containsKey(Patch.FAST_RELU) && FastRelu.installed(g);
   }
 }
