@@ -5,6 +5,7 @@ import java.util.Collections;
 import java.util.EnumMap;
 import java.util.LinkedHashMap;
 import java.util.Map;
+import java.util.Objects;
 import java.util.StringJoiner;
 import java.util.function.Consumer;
 import org.slf4j.Logger;
@@ -31,6 +32,8 @@ public final class Dl4jPatches {
   private static final Logger LOG = LoggerFactory.getLogger(Dl4jPatches.class);
 
   private static PatchInstaller installer; // guarded by Dl4jPatches.class
+  private static String classPathDl4j; // guarded by Dl4jPatches.class, read once
+  private static String classPathNd4j; // guarded by Dl4jPatches.class, read once
   private static volatile PatchInstaller.Installation current = PatchInstaller.Installation.NONE;
   private static volatile boolean fastReluLinked;
 
@@ -197,14 +200,17 @@ public final class Dl4jPatches {
    * warns through this call's {@code warn}).
    */
   static synchronized Status install(Options options, String dl4jVersion, Consumer<String> warn) {
-    String version = dl4jVersion != null ? dl4jVersion
-        : Dl4jVersions.of("org.deeplearning4j", "deeplearning4j-nn");
+    Objects.requireNonNull(options, "options");
+    if (classPathDl4j == null) {
+      classPathDl4j = Dl4jVersions.of("org.deeplearning4j", "deeplearning4j-nn");
+      classPathNd4j = Dl4jVersions.of("org.nd4j", "nd4j-api");
+    }
+    String version = dl4jVersion != null ? dl4jVersion : classPathDl4j;
     if (installer == null || !installer.dl4jVersion().equals(version)) {
       if (installer != null) {
         installer.install(Options.none());
       }
-      installer = new PatchInstaller(version, Dl4jVersions.of("org.nd4j", "nd4j-api"),
-          EXPECTED_VERSION, lookups(), warn);
+      installer = new PatchInstaller(version, classPathNd4j, EXPECTED_VERSION, lookups(), warn);
     }
     PatchInstaller.Installation now = installer.install(options);
     if (now != current) {
