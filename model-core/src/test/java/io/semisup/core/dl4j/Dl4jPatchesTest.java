@@ -113,6 +113,39 @@ class Dl4jPatchesTest {
   }
 
   @Test
+  void concurrentInstallsLookUpEachPatchOnce() throws Exception {
+    java.util.concurrent.atomic.AtomicInteger runs = new java.util.concurrent.atomic.AtomicInteger();
+    Map<Patch, PatchInstaller.Lookup> slow = new EnumMap<>(Patch.class);
+    for (Patch p : Patch.values()) {
+      slow.put(p, () -> {
+        runs.incrementAndGet();
+        Thread.sleep(20); // widens the window two unguarded installs would share
+        return new PatchInstaller.Found() {};
+      });
+    }
+    PatchInstaller installer = new PatchInstaller(M2_1, M2_1, M2_1, slow, w -> {});
+    java.util.concurrent.ExecutorService pool = java.util.concurrent.Executors.newFixedThreadPool(8);
+    try {
+      java.util.concurrent.CountDownLatch start = new java.util.concurrent.CountDownLatch(1);
+      List<java.util.concurrent.Future<PatchInstaller.Installation>> results = new ArrayList<>();
+      for (int i = 0; i < 8; i++) {
+        results.add(pool.submit(() -> {
+          start.await();
+          return installer.install(Options.all());
+        }));
+      }
+      start.countDown();
+      PatchInstaller.Installation first = results.get(0).get();
+      for (var r : results) {
+        assertThat(r.get()).isSameAs(first);
+      }
+    } finally {
+      pool.shutdownNow();
+    }
+    assertThat(runs.get()).isEqualTo(Patch.values().length);
+  }
+
+  @Test
   void aFailedLookupFallsBackForThatPatchAlone() {
     Map<Patch, PatchInstaller.Lookup> lookups = new EnumMap<>(Patch.class);
     for (Patch p : Patch.values()) {
