@@ -1,5 +1,7 @@
 package org.nd4j.nativeblas;
 
+import io.semisup.core.dl4j.NativeHelpers;
+
 /**
  * Lets DL4J 1.0.0-M2.1's layers find out that the native build has oneDNN.
  *
@@ -10,9 +12,9 @@ package org.nd4j.nativeblas;
  * and pooling helpers are never used, even with the {@code linux-x86_64-onednn-avx2} build, and
  * DL4J falls back to im2col + GEMM and hand-written batch norm (measured: 6x slower training of
  * resnet-small on this machine; docs/benchmarks.md, bench train). This class answers the old
- * question with the new binding's answer, found by reflection so that model-core still compiles
- * without nd4j-native (the CUDA profile). It is only consulted when layer helpers are allowed
- * ({@link io.semisup.core.train.NativeHelpers}).
+ * question with the new binding's answer ({@link NativeHelpers#oneDnn()}, asked lazily, never
+ * throwing: a failed check would make DL4J stop asking). It is only consulted when layer helpers
+ * are allowed ({@link io.semisup.core.dl4j.Dl4jPatches}, switch {@code native-helpers}).
  */
 public final class Nd4jCpu {
 
@@ -23,19 +25,7 @@ public final class Nd4jCpu {
 
     private static final Environment INSTANCE = new Environment();
 
-    private final boolean oneDnn;
-
-    private Environment() {
-      boolean v;
-      try {
-        Class<?> c = Class.forName("org.nd4j.linalg.cpu.nativecpu.bindings.Nd4jCpu$Environment");
-        Object env = c.getMethod("getInstance").invoke(null);
-        v = (Boolean) c.getMethod("isUseONEDNN").invoke(env);
-      } catch (ReflectiveOperationException | LinkageError | RuntimeException e) {
-        v = false; // not the CPU backend, or a build without oneDNN: DL4J's own code paths
-      }
-      oneDnn = v;
-    }
+    private Environment() {}
 
     public static Environment getInstance() {
       return INSTANCE;
@@ -43,7 +33,7 @@ public final class Nd4jCpu {
 
     /** True when the loaded native build has oneDNN and uses it. */
     public boolean isUseMKLDNN() {
-      return oneDnn;
+      return NativeHelpers.oneDnn();
     }
   }
 }

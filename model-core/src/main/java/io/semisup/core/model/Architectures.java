@@ -81,8 +81,6 @@ public final class Architectures {
   private static final Map<String, ResNetShape> SHAPES = new LinkedHashMap<>();
 
   static {
-    // Before any layer exists: layers pick their native (oneDNN) helpers when instantiated.
-    io.semisup.core.train.NativeHelpers.enable();
     // All: 28x28 stem conv, 2x2 max-pool to 14x14, one basic block at 14x14, one strided
     // block to 7x7. DL4J's CPU convolution (im2col) costs about linearly in width here, so
     // the default is the narrow one that fits the demo's time budget (docs in the recipe notes).

@@ -37,11 +37,6 @@ import org.deeplearning4j.util.ModelSerializer;
  * <p>IO failures surface as {@link UncheckedIOException} whose message names what failed.
  */
 public final class ModelBundle {
-  static {
-    // Loaded graphs too: layers pick their native (oneDNN) helpers when instantiated.
-    io.semisup.core.train.NativeHelpers.enable();
-  }
-
   static final String METADATA_ENTRY = "metadata.json";
   static final String MODEL_ENTRY = "model.bin";
 

@@ -1,5 +1,6 @@
 package io.semisup.core.train;
 
+import io.semisup.core.dl4j.TrainingKernels;
 import io.semisup.core.image.Augmenter;
 import io.semisup.core.image.InputSpec;
 import java.util.ArrayList;

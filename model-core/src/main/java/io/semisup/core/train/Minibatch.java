@@ -12,11 +12,6 @@ import org.nd4j.linalg.factory.Nd4j;
  */
 public final class Minibatch {
 
-  static {
-    // Spark executors pack minibatches before dl4j-spark's worker builds its network copy.
-    NativeHelpers.enable();
-  }
-
   private Minibatch() {}
 
   /**

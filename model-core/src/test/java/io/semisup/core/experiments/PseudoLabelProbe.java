@@ -20,6 +20,8 @@ import org.nd4j.linalg.factory.Nd4j;
 public final class PseudoLabelProbe {
 
   public static void main(String[] args) throws Exception {
+    // As bin/semisup at startup: DL4J's native helpers and the training kernels.
+    io.semisup.core.dl4j.Dl4jPatches.install(io.semisup.core.dl4j.Dl4jPatches.Options.fromSystemProperties());
     ComputationGraph teacher = ComputationGraph.load(Path.of(args[0]).toFile(), false);
     long seed = Long.parseLong(args[1]);
     InputSpec spec = FashionMnist.INPUT_SPEC;

@@ -41,6 +41,8 @@ import org.deeplearning4j.nn.graph.ComputationGraph;
 public final class RecipeExperiment {
 
   public static void main(String[] args) throws Exception {
+    // As bin/semisup at startup: DL4J's native helpers and the training kernels.
+    io.semisup.core.dl4j.Dl4jPatches.install(io.semisup.core.dl4j.Dl4jPatches.Options.fromSystemProperties());
     Map<String, String> a = new LinkedHashMap<>();
     a.put("arch", "resnet-small");
     a.put("studentArch", "");

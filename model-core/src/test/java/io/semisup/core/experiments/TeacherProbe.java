@@ -11,6 +11,8 @@ import org.deeplearning4j.nn.graph.ComputationGraph;
 /** Teacher-only run in one JVM (not a test): args arch epochs batch lr seed. */
 public final class TeacherProbe {
   public static void main(String[] a) {
+    // As bin/semisup at startup: DL4J's native helpers and the training kernels.
+    io.semisup.core.dl4j.Dl4jPatches.install(io.semisup.core.dl4j.Dl4jPatches.Options.fromSystemProperties());
     FashionMnist train = FashionMnist.load(FashionMnist.DEFAULT_DIR, true);
     FashionMnist test = FashionMnist.load(FashionMnist.DEFAULT_DIR, false);
     InputSpec spec = FashionMnist.INPUT_SPEC;

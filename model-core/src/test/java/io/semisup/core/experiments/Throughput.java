@@ -27,6 +27,8 @@ public final class Throughput {
   }
 
   public static void main(String[] args) {
+    // As bin/semisup at startup: DL4J's native helpers and the training kernels.
+    io.semisup.core.dl4j.Dl4jPatches.install(io.semisup.core.dl4j.Dl4jPatches.Options.fromSystemProperties());
     Map<String, String> a = new LinkedHashMap<>();
     for (String s : args) {
       String[] kv = s.split("=", 2);

@@ -21,6 +21,8 @@ public final class ScorerBenchmark {
   private ScorerBenchmark() {}
 
   public static void main(String[] args) {
+    // As bin/semisup at startup: DL4J's native helpers and the training kernels.
+    io.semisup.core.dl4j.Dl4jPatches.install(io.semisup.core.dl4j.Dl4jPatches.Options.fromSystemProperties());
     java.util.Map<String, String> a = new java.util.HashMap<>();
     for (String s : args) {
       String[] kv = s.split("=", 2);

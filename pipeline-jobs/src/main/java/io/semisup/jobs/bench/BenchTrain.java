@@ -4,11 +4,9 @@ import io.semisup.core.data.FashionMnist;
 import io.semisup.core.image.InputSpec;
 import io.semisup.core.model.Architectures;
 import io.semisup.core.model.Architectures.ResNetShape;
-import io.semisup.core.train.FastBatchNorm;
-import io.semisup.core.train.FastConvolution;
-import io.semisup.core.train.FastRelu;
+import io.semisup.core.dl4j.Dl4jPatches;
+import io.semisup.core.dl4j.Dl4jPatches.Patch;
 import io.semisup.core.train.LocalTrainer;
-import io.semisup.core.train.NativeHelpers;
 import io.semisup.core.train.TrainingConfig;
 import io.semisup.jobs.cli.RunOptions;
 import io.semisup.jobs.config.SemisupConfig;
@@ -68,6 +66,9 @@ import picocli.CommandLine.Option;
     })
 public final class BenchTrain implements Callable<Integer> {
 
+  /** DL4J's switch of its layer helpers, which the bench flips to measure without them. */
+  private static final String HELPERS_DISABLE = Patch.NATIVE_HELPERS.property();
+
   @Mixin RunOptions run = new RunOptions();
 
   @Option(names = "--images", defaultValue = "60000", description = "Fashion-MNIST training images per epoch (default: ${DEFAULT-VALUE}, the size of a student epoch; with a few thousand Spark's fixed costs per fit dominate).")
@@ -123,8 +124,8 @@ public final class BenchTrain implements Callable<Integer> {
     float[][] x = train.chw(idx, spec);
     int[] y = train.labels(idx);
     cores = Runtime.getRuntime().availableProcessors();
-    boolean userHelpers = System.getProperty(NativeHelpers.PROPERTY) != null;
-    boolean helpers = !userHelpers || NativeHelpers.enabled();
+    boolean userHelpers = System.getProperty(HELPERS_DISABLE) != null;
+    boolean helpers = !userHelpers || "false".equalsIgnoreCase(System.getProperty(HELPERS_DISABLE));
     System.out.printf(Locale.ROOT, "bench train: %s (%s), %d images, batch %d, %d timed epochs, %d cores, load %.1f%n",
         arch, shape, idx.length, batch, epochs, cores, load());
     System.out.printf("%-6s %-58s %10s %12s%n", "path", "setting", "images/s", "img/cpu-s");
@@ -134,8 +135,7 @@ public final class BenchTrain implements Callable<Integer> {
         ? measureSpark(config, train, idx, student, arch, spec, helpers, averaging, batch) : null;
     setOmpThreads(cores);
     if (!userHelpers) {
-      System.clearProperty(NativeHelpers.PROPERTY);
-      NativeHelpers.enable();
+      System.setProperty(HELPERS_DISABLE, "false");
     }
     Measure torch = null;
     String torchVersion = null;
@@ -196,9 +196,9 @@ public final class BenchTrain implements Callable<Integer> {
       jvm("DL4J layers only (helpers off), 1 OMP thread", student, shape, x, y, false, WorkspaceMode.ENABLED, batch, 1);
     }
     if (levers) {
-      off(FastBatchNorm.PROPERTY, () -> jvm("oneDNN helpers, DL4J's batch-norm helper (no BatchNormKernels), 1 OMP thread", student, shape, x, y, helpers, WorkspaceMode.ENABLED, batch, 1));
-      off(FastConvolution.PROPERTY, () -> jvm("oneDNN helpers, DL4J's convolution helper (no FastConvolution), 1 OMP thread", student, shape, x, y, helpers, WorkspaceMode.ENABLED, batch, 1));
-      off(FastRelu.PROPERTY, () -> jvm("oneDNN helpers, DL4J's ReLU backward (no FastRelu), 1 OMP thread", student, shape, x, y, helpers, WorkspaceMode.ENABLED, batch, 1));
+      off(Patch.FAST_BATCH_NORM, () -> jvm("oneDNN helpers, DL4J's batch-norm helper (no BatchNormKernels), 1 OMP thread", student, shape, x, y, helpers, WorkspaceMode.ENABLED, batch, 1));
+      off(Patch.FAST_CONVOLUTION, () -> jvm("oneDNN helpers, DL4J's convolution helper (no FastConvolution), 1 OMP thread", student, shape, x, y, helpers, WorkspaceMode.ENABLED, batch, 1));
+      off(Patch.FAST_RELU, () -> jvm("oneDNN helpers, DL4J's ReLU backward (no FastRelu), 1 OMP thread", student, shape, x, y, helpers, WorkspaceMode.ENABLED, batch, 1));
     }
     Measure product = jvm("oneDNN helpers, 1 OMP thread (product)", student, shape, x, y, helpers, WorkspaceMode.ENABLED, batch, 1);
     if (levers) {
@@ -224,9 +224,9 @@ public final class BenchTrain implements Callable<Integer> {
       }
       if (levers) {
         int w = workers;
-        off(FastBatchNorm.PROPERTY, () -> spark("oneDNN helpers, DL4J's batch-norm helper, " + w + " workers, avg " + averaging, jsc, rows, student, arch, spec, helpers, w, averaging, batch, 1));
-        off(FastConvolution.PROPERTY, () -> spark("oneDNN helpers, DL4J's convolution helper, " + w + " workers, avg " + averaging, jsc, rows, student, arch, spec, helpers, w, averaging, batch, 1));
-        off(FastRelu.PROPERTY, () -> spark("oneDNN helpers, DL4J's ReLU backward, " + w + " workers, avg " + averaging, jsc, rows, student, arch, spec, helpers, w, averaging, batch, 1));
+        off(Patch.FAST_BATCH_NORM, () -> spark("oneDNN helpers, DL4J's batch-norm helper, " + w + " workers, avg " + averaging, jsc, rows, student, arch, spec, helpers, w, averaging, batch, 1));
+        off(Patch.FAST_CONVOLUTION, () -> spark("oneDNN helpers, DL4J's convolution helper, " + w + " workers, avg " + averaging, jsc, rows, student, arch, spec, helpers, w, averaging, batch, 1));
+        off(Patch.FAST_RELU, () -> spark("oneDNN helpers, DL4J's ReLU backward, " + w + " workers, avg " + averaging, jsc, rows, student, arch, spec, helpers, w, averaging, batch, 1));
       }
       Measure product = spark("oneDNN helpers, " + workers + " workers x 1 OMP thread, avg " + averaging + " (product)",
           jsc, rows, student, arch, spec, helpers, workers, averaging, batch, 1);
@@ -244,7 +244,7 @@ public final class BenchTrain implements Callable<Integer> {
   private Measure jvm(String setting, TrainingConfig cfg, ResNetShape shape, float[][] x, int[] y,
       boolean helpers, WorkspaceMode ws, int batch, int threads) {
     setOmpThreads(threads);
-    System.setProperty(NativeHelpers.PROPERTY, helpers ? "false" : "true");
+    System.setProperty(HELPERS_DISABLE, helpers ? "false" : "true");
     TrainingConfig c = cfg.withBatchSize(batch);
     ComputationGraph g = Architectures.build(shape, FashionMnist.INPUT_SPEC, 10, c, ws);
     LocalTrainer.fit(g, x, y, c.withEpochs(1), FashionMnist.INPUT_SPEC, null);
@@ -257,7 +257,7 @@ public final class BenchTrain implements Callable<Integer> {
   private Measure spark(String setting, JavaSparkContext jsc, Dataset<Row> rows, TrainingConfig cfg,
       String arch, InputSpec spec, boolean helpers, int workers, int averaging, int batch, int threads) {
     setOmpThreads(threads);
-    System.setProperty(NativeHelpers.PROPERTY, helpers ? "false" : "true");
+    System.setProperty(HELPERS_DISABLE, helpers ? "false" : "true");
     TrainingConfig c = cfg.withBatchSize(batch);
     SparkTrainer trainer = new SparkTrainer(jsc, workers, averaging);
     trainer.fit(Architectures.build(arch, spec, 10, c), rows, c.withEpochs(1), spec, 10, "bench-warmup");
@@ -267,21 +267,14 @@ public final class BenchTrain implements Callable<Integer> {
     return record(rate("spark", setting, rows.count() * epochs, System.nanoTime() - t0, cpuNanos() - c0));
   }
 
-  /**
-   * Runs {@code measure} with one of our kernels off ({@link FastBatchNorm#PROPERTY}, {@link
-   * FastConvolution#PROPERTY} or {@link FastRelu#PROPERTY} false): DL4J's own code for that layer.
-   */
-  private static void off(String property, Runnable measure) {
-    String before = System.getProperty(property);
-    System.setProperty(property, "false");
+  /** Runs {@code measure} with one of our kernels switched off: DL4J's own code for that layer. */
+  private static void off(Patch patch, Runnable measure) {
+    Dl4jPatches.Options before = Dl4jPatches.status().options();
+    Dl4jPatches.install(before.with(patch, false));
     try {
       measure.run();
     } finally {
-      if (before == null) {
-        System.clearProperty(property);
-      } else {
-        System.setProperty(property, before);
-      }
+      Dl4jPatches.install(before);
     }
   }
 

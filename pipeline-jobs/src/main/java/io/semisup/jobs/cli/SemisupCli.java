@@ -1,5 +1,6 @@
 package io.semisup.jobs.cli;
 
+import io.semisup.core.dl4j.Dl4jPatches;
 import io.semisup.jobs.config.SemisupConfig;
 import io.semisup.jobs.spark.SparkSessions;
 import io.semisup.jobs.stages.RunContext;
@@ -50,11 +51,13 @@ public final class SemisupCli implements Runnable {
   }
 
   public static void main(String[] args) {
+    Dl4jPatches.install(Dl4jPatches.Options.fromSystemProperties());
     System.exit(commandLine().execute(args));
   }
 
   /** Entry point of a stage class's main (spark-submit): the same as `semisup <stage> args`. */
   public static void runStage(String stage, String[] args) {
+    Dl4jPatches.install(Dl4jPatches.Options.fromSystemProperties());
     String[] all = new String[args.length + 1];
     all[0] = stage;
     System.arraycopy(args, 0, all, 1, args.length);

@@ -100,7 +100,7 @@ public final class SparkTrainer {
             .rddTrainingApproach(RDDTrainingApproach.Direct)
             .storageLevel(StorageLevel.MEMORY_ONLY())
             .rngSeed(cfg.seed())
-            .trainingHooks(new TrainingKernelsHook())
+            .trainingHooks(new TrainingKernelsHook(io.semisup.core.dl4j.Dl4jPatches.status().options()))
             .build();
     SparkComputationGraph net = new SparkComputationGraph(jsc, graph, tm);
     Augmenter aug = cfg.augmenter();

@@ -5,7 +5,7 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import io.semisup.core.data.FashionMnist;
 import io.semisup.core.model.Architectures;
-import io.semisup.core.train.NativeHelpers;
+import io.semisup.core.dl4j.Dl4jPatches;
 import io.semisup.core.train.TrainingConfig;
 import io.semisup.jobs.SparkTestBase;
 import io.semisup.jobs.bench.BenchTrain;
@@ -25,8 +25,9 @@ class SparkTrainerTest extends SparkTestBase {
   @Test
   void workersTrainWithFastBatchNormStatistics() throws IOException {
     assumeTrue(Files.isDirectory(FashionMnist.DEFAULT_DIR), "dataset-fashion-mnist not installed");
-    NativeHelpers.enable();
-    assumeTrue(NativeHelpers.enabled(), "DL4J helpers disabled by the user");
+    Dl4jPatches.Status patches = Dl4jPatches.install(Dl4jPatches.Options.fromSystemProperties());
+    assumeTrue(patches.on(Dl4jPatches.Patch.NATIVE_HELPERS) && patches.on(Dl4jPatches.Patch.FAST_BATCH_NORM),
+        "DL4J helpers or fast batch norm switched off by the user");
     FashionMnist train = FashionMnist.load(FashionMnist.DEFAULT_DIR, true);
     int[] idx = new int[256];
     Arrays.setAll(idx, i -> i);

@@ -1,4 +1,4 @@
-package io.semisup.core.train;
+package io.semisup.core.dl4j;
 
 import java.nio.FloatBuffer;
 import java.util.Arrays;

@@ -1,4 +1,4 @@
-package io.semisup.core.train;
+package io.semisup.core.dl4j;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
@@ -7,6 +7,9 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
 import io.semisup.core.data.FashionMnist;
 import io.semisup.core.image.InputSpec;
 import io.semisup.core.model.Architectures;
+import io.semisup.core.train.LocalTrainer;
+import io.semisup.core.train.TrainingConfig;
+import io.semisup.core.train.Minibatch;
 import java.nio.file.Files;
 import org.deeplearning4j.nn.api.Layer;
 import org.deeplearning4j.nn.graph.ComputationGraph;
@@ -24,7 +27,7 @@ class FastBatchNormTest {
 
   @AfterEach
   void restore() {
-    System.clearProperty(FastBatchNorm.PROPERTY);
+    PatchesAtStartup.reinstall();
   }
 
   @Test
@@ -64,12 +67,13 @@ class FastBatchNormTest {
 
     org.deeplearning4j.nn.layers.mkldnn.MKLDNNBatchNormHelper stock = new org.deeplearning4j.nn.layers.mkldnn.MKLDNNBatchNormHelper(DataType.FLOAT);
     INDArray yStock = stock.preOutput(x, true, shape, gamma, beta, globalMean, globalVar, 0.9, eps, org.deeplearning4j.nn.conf.CNN2DFormat.NCHW, ws);
-    FastBatchNorm.Helper fast = new FastBatchNorm.Helper(DataType.FLOAT);
+    FastBatchNorm kernel = FastBatchNorm.lookUp();
+    FastBatchNorm.Helper fast = kernel.newHelper(DataType.FLOAT);
     INDArray yFast = fast.preOutput(x, true, shape, gamma, beta, globalMean, globalVar, 0.9, eps, org.deeplearning4j.nn.conf.CNN2DFormat.NCHW, ws);
     assertThat(yStock.sub(yFast).amaxNumber().doubleValue()).isLessThan(1e-5);
     // The same statistics in both (libnd4j's), so the backward passes can be compared tightly.
-    ((INDArray) FastBatchNorm.MEAN_CACHE.get(fast)).assign(stock.getMeanCache(DataType.FLOAT));
-    ((INDArray) FastBatchNorm.VAR_CACHE.get(fast)).assign(stock.getVarCache(DataType.FLOAT));
+    ((INDArray) kernel.meanCache.get(fast)).assign(stock.getMeanCache(DataType.FLOAT));
+    ((INDArray) kernel.varCache.get(fast)).assign(stock.getVarCache(DataType.FLOAT));
 
     INDArray dGammaStock = Nd4j.zeros(DataType.FLOAT, 1, c);
     INDArray dBetaStock = Nd4j.zeros(DataType.FLOAT, 1, c);
@@ -99,10 +103,9 @@ class FastBatchNormTest {
   }
 
   @Test
-  void trainingWithFastStatisticsEqualsDl4jsOneDnnHelper() {
+  void trainingWithFastStatisticsEqualsDl4jsOneDnnHelper() throws ReflectiveOperationException {
     assumeTrue(Files.isDirectory(FashionMnist.DEFAULT_DIR), "dataset-fashion-mnist not installed");
-    NativeHelpers.enable();
-    assumeTrue(NativeHelpers.enabled(), "DL4J helpers disabled by the user");
+    PatchesAtStartup.assumeNativeHelpers();
     InputSpec spec = FashionMnist.INPUT_SPEC;
     FashionMnist train = FashionMnist.load(FashionMnist.DEFAULT_DIR, true);
     int[] idx = new int[256];
@@ -115,9 +118,10 @@ class FastBatchNormTest {
 
     ComputationGraph stock = Architectures.build("resnet-small", spec, 10, cfg);
     ComputationGraph fast = Architectures.build("resnet-small", spec, 10, cfg);
-    assertThat(FastBatchNorm.install(fast)).isEqualTo(6); // resnet-small's 6 batch norms
+    FastBatchNorm kernel = FastBatchNorm.lookUp();
+    assertThat(kernel.install(fast)).isEqualTo(6); // resnet-small's 6 batch norms
     assertThat(fastHelpers(fast)).isEqualTo(6);
-    assertThat(FastBatchNorm.install(fast)).as("installing twice changes nothing").isEqualTo(6);
+    assertThat(kernel.install(fast)).as("installing twice changes nothing").isEqualTo(6);
 
     // One forward pass in training mode: the same minibatch statistics, so the same activations.
     INDArray batch = Minibatch.pack(java.util.Arrays.copyOf(x, 64), java.util.Arrays.copyOf(y, 64), spec, 10,
@@ -142,11 +146,11 @@ class FastBatchNormTest {
     // 8 SGD steps. Rounding differences (about 1e-5 in the activations, ND4J's float mean against
     // this double one) flip a few ReLU masks of values at zero, so parameters drift apart at the
     // 1e-4 level (a wrong statistic would be 1e-1); the bound is NativeHelpersTest's.
-    System.setProperty(FastBatchNorm.PROPERTY, "false");
+    PatchesAtStartup.switchOff(Dl4jPatches.Patch.FAST_BATCH_NORM);
     ComputationGraph stock2 = Architectures.build("resnet-small", spec, 10, cfg);
     LocalTrainer.fit(stock2, x, y, cfg, spec, null);
     assertThat(fastHelpers(stock2)).isZero();
-    System.clearProperty(FastBatchNorm.PROPERTY);
+    PatchesAtStartup.reinstall();
     ComputationGraph fast2 = Architectures.build("resnet-small", spec, 10, cfg);
     LocalTrainer.fit(fast2, x, y, cfg, spec, null);
     assertThat(fastHelpers(fast2)).as("LocalTrainer installs the fast statistics").isEqualTo(6);

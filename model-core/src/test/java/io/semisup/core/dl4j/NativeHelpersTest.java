@@ -1,4 +1,4 @@
-package io.semisup.core.train;
+package io.semisup.core.dl4j;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
@@ -6,6 +6,8 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
 import io.semisup.core.data.FashionMnist;
 import io.semisup.core.image.InputSpec;
 import io.semisup.core.model.Architectures;
+import io.semisup.core.train.LocalTrainer;
+import io.semisup.core.train.TrainingConfig;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import org.deeplearning4j.nn.api.Layer;
@@ -24,9 +26,9 @@ class NativeHelpersTest {
 
   @AfterEach
   void restore() {
-    System.clearProperty(FastBatchNorm.PROPERTY);
     System.clearProperty(NativeHelpers.PROPERTY);
-    NativeHelpers.enable();
+    Dl4jPatches.install(Dl4jPatches.Options.none());
+    PatchesAtStartup.reinstall();
   }
 
   private static ComputationGraph build(boolean helpers, TrainingConfig cfg) {
@@ -72,7 +74,7 @@ class NativeHelpersTest {
 
     // Same batches (seeded shuffle and augmentation), BatchNorm in training mode, 8 SGD steps;
     // DL4J's own helper statistics here (FastBatchNormTest compares those with the fast ones).
-    System.setProperty(FastBatchNorm.PROPERTY, "false");
+    PatchesAtStartup.switchOff(Dl4jPatches.Patch.FAST_BATCH_NORM);
     LocalTrainer.fit(plain, x, y, cfg, spec, null);
     LocalTrainer.fit(fast, x, y, cfg, spec, null);
     INDArray a = plain.params();

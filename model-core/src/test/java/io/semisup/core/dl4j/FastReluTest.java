@@ -1,10 +1,12 @@
-package io.semisup.core.train;
+package io.semisup.core.dl4j;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.semisup.core.data.FashionMnist;
 import io.semisup.core.image.InputSpec;
 import io.semisup.core.model.Architectures;
+import io.semisup.core.train.LocalTrainer;
+import io.semisup.core.train.TrainingConfig;
 import org.deeplearning4j.nn.graph.ComputationGraph;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
@@ -18,7 +20,7 @@ class FastReluTest {
 
   @AfterEach
   void restore() {
-    System.clearProperty(FastRelu.PROPERTY);
+    PatchesAtStartup.reinstall();
   }
 
   @Test
@@ -60,7 +62,8 @@ class FastReluTest {
     assertThat(seenByCallback).hasSize(2).allMatch(json -> !json.contains(FastRelu.class.getName()));
     assertThat(FastRelu.installed(g)).as("after LocalTrainer.fit").isFalse();
 
-    System.setProperty(FastRelu.PROPERTY, "false");
-    assertThat(FastRelu.install(g)).isZero();
+    PatchesAtStartup.switchOff(Dl4jPatches.Patch.FAST_RELU);
+    TrainingKernels.install(g);
+    assertThat(FastRelu.installed(g)).as("switched off").isFalse();
   }
 }

@@ -1,4 +1,4 @@
-package io.semisup.core.train;
+package io.semisup.core.dl4j;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
 import io.semisup.core.data.FashionMnist;
 import io.semisup.core.image.InputSpec;
 import io.semisup.core.model.Architectures;
+import io.semisup.core.train.TrainingConfig;
 import org.deeplearning4j.nn.graph.ComputationGraph;
 import org.junit.jupiter.api.Test;
 import org.nd4j.linalg.api.ndarray.INDArray;
@@ -15,16 +16,15 @@ class TrainingKernelsTest {
 
   @Test
   void resnetSmallGradientsEqualStockDl4jsOverTwoSteps() {
-    NativeHelpers.enable();
-    assumeTrue(NativeHelpers.enabled(), "DL4J helpers disabled by the user");
+    PatchesAtStartup.assumeNativeHelpers();
     INDArray[] batch = FastConvolutionTest.firstTrainingImages(128, 2);
     TrainingConfig cfg = TrainingConfig.defaults().withBatchSize(128);
     // The convolution and ReLU kernels compute what DL4J's do, to float rounding.
-    System.setProperty(FastBatchNorm.PROPERTY, "false");
+    PatchesAtStartup.switchOff(Dl4jPatches.Patch.FAST_BATCH_NORM);
     try {
       assertThat(steps(batch, cfg, 11, 2)).allMatch(rel -> rel < 1e-5); // 6 convolutions, 5 ReLUs
     } finally {
-      System.clearProperty(FastBatchNorm.PROPERTY);
+      PatchesAtStartup.reinstall();
     }
     // With the batch-norm kernels too: their double statistics against ND4J's float move the
     // gradients by about 1e-3, where ReLU inputs near zero change side (FastBatchNormTest bounds

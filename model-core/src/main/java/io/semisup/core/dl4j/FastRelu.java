@@ -1,4 +1,4 @@
-package io.semisup.core.train;
+package io.semisup.core.dl4j;
 
 import java.util.Arrays;
 import org.deeplearning4j.nn.conf.layers.ActivationLayer;
@@ -20,15 +20,13 @@ import org.nd4j.linalg.factory.Nd4j;
  * <p>It overwrites its input, which {@code ActivationLayer.backpropGradient} passes as a copy made
  * for this purpose, so {@link #install} gives it only to activation layers, and only for training:
  * the configuration then names this class, so {@link #uninstall} puts DL4J's ReLU back before a
- * trained graph is saved ({@link LocalTrainer} does; dl4j-spark workers train throwaway copies).
- * Set {@code -D}{@value #PROPERTY}{@code =false} to keep DL4J's ReLU.
+ * trained graph is saved ({@link TrainingKernels#restoreConfiguration}, which {@code LocalTrainer}
+ * calls; dl4j-spark workers train throwaway copies). {@link TrainingKernels#install} gives it when
+ * {@link Dl4jPatches} switched it on (switch {@code fast-relu}).
  */
 public final class FastRelu extends ActivationReLU {
 
   private static final long serialVersionUID = 1L;
-
-  /** System property; {@code false} leaves DL4J's ReLU in place. */
-  public static final String PROPERTY = "semisup.relu.fast-backprop";
 
   @Override
   public Pair<INDArray, INDArray> backprop(INDArray in, INDArray epsilon) {
@@ -40,15 +38,22 @@ public final class FastRelu extends ActivationReLU {
   }
 
   /**
+   * Links what {@link #install} calls of DL4J (this class's parent, its getters, the layer's
+   * setter); throws if DL4J differs.
+   */
+  static PatchInstaller.Found lookUp() throws ReflectiveOperationException {
+    ActivationLayer.class.getMethod("setActivationFn", IActivation.class);
+    plain(new FastRelu());
+    return new PatchInstaller.Found() {};
+  }
+
+  /**
    * Gives each activation layer of {@code g} with a plain ReLU (no cap, threshold or slope) this
    * one.
    *
-   * @return how many activation layers now use it (0 when {@value #PROPERTY} is false)
+   * @return how many activation layers now use it
    */
-  public static int install(ComputationGraph g) {
-    if ("false".equalsIgnoreCase(System.getProperty(PROPERTY, "true"))) {
-      return 0;
-    }
+  static int install(ComputationGraph g) {
     int fast = 0;
     for (ActivationLayer conf : activationLayers(g)) {
       IActivation afn = conf.getActivationFn();
@@ -63,7 +68,7 @@ public final class FastRelu extends ActivationReLU {
   }
 
   /** Whether some activation layer of {@code g} uses this ReLU. */
-  public static boolean installed(ComputationGraph g) {
+  static boolean installed(ComputationGraph g) {
     for (ActivationLayer conf : activationLayers(g)) {
       if (conf.getActivationFn() instanceof FastRelu) {
         return true;
@@ -73,7 +78,7 @@ public final class FastRelu extends ActivationReLU {
   }
 
   /** Puts DL4J's own ReLU back where {@link #install} put this one; returns how many. */
-  public static int uninstall(ComputationGraph g) {
+  static int uninstall(ComputationGraph g) {
     int n = 0;
     for (ActivationLayer conf : activationLayers(g)) {
       if (conf.getActivationFn() instanceof FastRelu) {

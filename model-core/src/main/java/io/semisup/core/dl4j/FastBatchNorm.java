@@ -1,4 +1,4 @@
-package io.semisup.core.train;
+package io.semisup.core.dl4j;
 
 import java.lang.reflect.Field;
 import org.deeplearning4j.nn.api.Layer;
@@ -29,40 +29,48 @@ import org.nd4j.common.primitives.Pair;
  * configuration for this: the swap writes the layer's package-private {@code helper} field, and
  * the new helper keeps the minibatch statistics in its parent's private caches, which the
  * layer's running-average update reads. Same results to float rounding
- * ({@code FastBatchNormTest}). {@link #install} is called on every graph about to be trained:
- * by {@link LocalTrainer} and, through a training hook, by dl4j-spark's workers. Set
- * {@code -D}{@value #PROPERTY}{@code =false} to train with DL4J's own helper.
+ * ({@code FastBatchNormTest}). {@link TrainingKernels#install} gives it to every graph about to be
+ * trained when {@link Dl4jPatches} switched it on (switch {@code fast-batch-norm}); the fields are
+ * looked up there ({@link #lookUp}), never in a static initialiser, so another DL4J version falls
+ * back to DL4J's own helper.
  */
-public final class FastBatchNorm {
+final class FastBatchNorm implements PatchInstaller.Found {
 
-  /** System property; {@code false} leaves DL4J's helpers untouched. */
-  public static final String PROPERTY = "semisup.batchnorm.fast-stats";
+  private final Field layerHelper;
+  /** The parent helper's private statistics caches, which the layer's running averages read. */
+  final Field meanCache;
+  final Field varCache;
 
-  private static final Field LAYER_HELPER = field(BatchNormalization.class, "helper");
-  static final Field MEAN_CACHE = field(MKLDNNBatchNormHelper.class, "meanCache");
-  static final Field VAR_CACHE = field(MKLDNNBatchNormHelper.class, "varCache");
+  private FastBatchNorm(Field layerHelper, Field meanCache, Field varCache) {
+    this.layerHelper = layerHelper;
+    this.meanCache = meanCache;
+    this.varCache = varCache;
+  }
 
-  private FastBatchNorm() {}
+  /** Finds the DL4J internals the swap needs and links the new helper; throws if DL4J differs. */
+  static FastBatchNorm lookUp() throws ReflectiveOperationException {
+    FastBatchNorm f = new FastBatchNorm(field(BatchNormalization.class, "helper"),
+        field(MKLDNNBatchNormHelper.class, "meanCache"), field(MKLDNNBatchNormHelper.class, "varCache"));
+    Class.forName(Helper.class.getName(), true, FastBatchNorm.class.getClassLoader());
+    return f;
+  }
 
   /**
    * Replaces the oneDNN helper of each batch-norm layer of {@code g} (a graph without helpers,
    * or already swapped, is left as is).
    *
-   * @return how many layers now use the fast statistics (0 when {@value #PROPERTY} is false)
+   * @return how many layers now use the fast statistics
    */
-  public static int install(ComputationGraph g) {
-    if (!enabled()) {
-      return 0;
-    }
+  int install(ComputationGraph g) {
     int fast = 0;
     for (Layer layer : g.getLayers()) {
       if (layer instanceof BatchNormalization bn) {
         try {
-          Object helper = LAYER_HELPER.get(bn);
+          Object helper = layerHelper.get(bn);
           if (helper instanceof Helper) {
             fast++;
           } else if (helper != null && helper.getClass() == MKLDNNBatchNormHelper.class) {
-            LAYER_HELPER.set(bn, new Helper(g.params().dataType()));
+            layerHelper.set(bn, newHelper(g.params().dataType()));
             fast++;
           }
         } catch (IllegalAccessException e) {
@@ -73,8 +81,13 @@ public final class FastBatchNorm {
     return fast;
   }
 
+  /** A helper with the fast statistics, for layers of {@code dataType}. */
+  Helper newHelper(DataType dataType) {
+    return new Helper(dataType, meanCache, varCache);
+  }
+
   /** Whether some batch-norm layer of {@code g} already uses the fast statistics. */
-  public static boolean installed(ComputationGraph g) {
+  boolean installedOn(ComputationGraph g) {
     for (Layer layer : g.getLayers()) {
       if (layer instanceof BatchNormalization && layer.getHelper() instanceof Helper) {
         return true;
@@ -83,28 +96,22 @@ public final class FastBatchNorm {
     return false;
   }
 
-  /** Whether {@link #install} swaps helpers ({@value #PROPERTY}, default true). */
-  public static boolean enabled() {
-    return !"false".equalsIgnoreCase(System.getProperty(PROPERTY, "true"));
-  }
-
-  private static Field field(Class<?> owner, String name) {
-    try {
-      Field f = owner.getDeclaredField(name);
-      f.setAccessible(true);
-      return f;
-    } catch (NoSuchFieldException e) {
-      throw new IllegalStateException(
-          "DL4J's " + owner.getName() + " has no field " + name
-              + ": FastBatchNorm was written for DL4J 1.0.0-M2.1; check the DL4J version", e);
-    }
+  private static Field field(Class<?> owner, String name) throws NoSuchFieldException {
+    Field f = owner.getDeclaredField(name);
+    f.setAccessible(true);
+    return f;
   }
 
   /** The oneDNN helper with the training statistics computed by {@link BatchNormKernels}. */
   static final class Helper extends MKLDNNBatchNormHelper {
 
-    Helper(DataType dataType) {
+    private final Field meanCache;
+    private final Field varCache;
+
+    Helper(DataType dataType, Field meanCache, Field varCache) {
       super(dataType);
+      this.meanCache = meanCache;
+      this.varCache = varCache;
     }
 
     @Override
@@ -115,8 +122,8 @@ public final class FastBatchNorm {
         return super.preOutput(x, training, shape, gamma, beta, mean, var, decay, eps, format,
             workspaceMgr);
       }
-      INDArray batchMean = cache(MEAN_CACHE, x);
-      INDArray batchVar = cache(VAR_CACHE, x);
+      INDArray batchMean = cache(meanCache, x);
+      INDArray batchVar = cache(varCache, x);
       BatchNormKernels.meanAndVariance(x, batchMean, batchVar);
       // With training = false the parent normalizes with the statistics it is given.
       return super.preOutput(x, false, shape, gamma, beta, batchMean, batchVar, decay, eps, format,
@@ -127,8 +134,8 @@ public final class FastBatchNorm {
     public Pair<Gradient, INDArray> backpropGradient(INDArray input, INDArray epsilon, long[] shape,
         INDArray gamma, INDArray beta, INDArray dGammaView, INDArray dBetaView, double eps,
         CNN2DFormat format, LayerWorkspaceMgr workspaceMgr) {
-      INDArray batchMean = cached(MEAN_CACHE);
-      INDArray batchVar = cached(VAR_CACHE);
+      INDArray batchMean = cached(meanCache);
+      INDArray batchVar = cached(varCache);
       if (format != CNN2DFormat.NCHW || gamma == null || dGammaView == null || dBetaView == null
           || batchMean == null || batchVar == null || batchMean.length() != input.size(1)
           || !BatchNormKernels.supports(input) || !BatchNormKernels.supports(epsilon)) {

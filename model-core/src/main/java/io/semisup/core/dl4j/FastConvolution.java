@@ -1,4 +1,4 @@
-package io.semisup.core.train;
+package io.semisup.core.dl4j;
 
 import java.lang.reflect.Field;
 import java.util.Arrays;
@@ -53,41 +53,43 @@ import org.nd4j.linalg.api.ndarray.INDArray;
  * </ul>
  *
  * <p>Gradients equal DL4J's to float rounding ({@code FastConvolutionTest}). Called with {@link
- * FastBatchNorm} by {@link TrainingKernels#install}. Set {@code -D}{@value #PROPERTY}{@code
- * =false} to train with DL4J's own helper.
+ * FastBatchNorm} by {@link TrainingKernels#install} when {@link Dl4jPatches} switched it on
+ * (switch {@code fast-convolution}); the field and the caller it recognises are looked up there
+ * ({@link #lookUp}), never in a static initialiser.
  */
-public final class FastConvolution {
-
-  /** System property; {@code false} leaves DL4J's convolution helpers untouched. */
-  public static final String PROPERTY = "semisup.convolution.fast-backprop";
+final class FastConvolution implements PatchInstaller.Found {
 
   /** Largest scratch (floats) the weight-gradient kernel may use; larger layers keep oneDNN's. */
   static final long MAX_SCRATCH_FLOATS = 1L << 22;
 
-  private static final Field LAYER_HELPER;
+  private final Field layerHelper;
 
-  static {
-    try {
-      LAYER_HELPER = ConvolutionLayer.class.getDeclaredField("helper");
-      LAYER_HELPER.setAccessible(true);
-    } catch (NoSuchFieldException e) {
-      throw new IllegalStateException("DL4J's ConvolutionLayer has no field helper: FastConvolution "
-          + "was written for DL4J 1.0.0-M2.1; check the DL4J version", e);
-    }
+  private FastConvolution(Field layerHelper) {
+    this.layerHelper = layerHelper;
   }
 
-  private FastConvolution() {}
+  /**
+   * Finds the DL4J internals the swap needs (the layer's helper field, the backward pass that
+   * {@link Helper} recognises by name) and links the new helper; throws if DL4J differs.
+   */
+  static FastConvolution lookUp() throws ReflectiveOperationException {
+    Field f = ConvolutionLayer.class.getDeclaredField("helper");
+    f.setAccessible(true);
+    if (Arrays.stream(ConvolutionLayer.class.getDeclaredMethods())
+        .noneMatch(m -> m.getName().equals(Helper.CALLER))) {
+      throw new NoSuchMethodException(ConvolutionLayer.class.getName() + "." + Helper.CALLER);
+    }
+    Class.forName(Helper.class.getName(), true, FastConvolution.class.getClassLoader());
+    return new FastConvolution(f);
+  }
 
   /**
    * Replaces the oneDNN helper of each plain convolution layer of {@code g} (layers without
    * helpers, other convolution types and already swapped layers are left as they are).
    *
-   * @return how many layers now use the fast helper (0 when {@value #PROPERTY} is false)
+   * @return how many layers now use the fast helper
    */
-  public static int install(ComputationGraph g) {
-    if (!enabled()) {
-      return 0;
-    }
+  int install(ComputationGraph g) {
     int fast = 0;
     for (GraphVertex v : g.getVertices()) {
       if (!(v instanceof LayerVertex lv) || lv.getLayer() == null
@@ -96,12 +98,12 @@ public final class FastConvolution {
       }
       ConvolutionLayer layer = (ConvolutionLayer) lv.getLayer();
       try {
-        Object helper = LAYER_HELPER.get(layer);
+        Object helper = layerHelper.get(layer);
         if (helper instanceof Helper) {
           fast++;
         } else if (helper != null && helper.getClass() == MKLDNNConvHelper.class) {
           IActivation afn = layer.layerConf().getActivationFn();
-          LAYER_HELPER.set(layer, new Helper(g.params().dataType(),
+          layerHelper.set(layer, new Helper(g.params().dataType(),
               afn instanceof ActivationIdentity, readsOnlyAnUnsharedInput(g, lv)));
           fast++;
         }
@@ -112,13 +114,8 @@ public final class FastConvolution {
     return fast;
   }
 
-  /** Whether {@link #install} swaps helpers ({@value #PROPERTY}, default true). */
-  public static boolean enabled() {
-    return !"false".equalsIgnoreCase(System.getProperty(PROPERTY, "true"));
-  }
-
   /** Whether some convolution layer of {@code g} uses the fast helper. */
-  public static boolean installed(ComputationGraph g) {
+  boolean installedOn(ComputationGraph g) {
     for (Layer layer : g.getLayers()) {
       if (layer instanceof ConvolutionLayer && layer.getHelper() instanceof Helper) {
         return true;
@@ -140,6 +137,9 @@ public final class FastConvolution {
 
   /** The oneDNN helper without the two unused computations. */
   static final class Helper extends MKLDNNConvHelper {
+
+    /** The method of {@code ConvolutionLayer} whose forward recomputation is skipped. */
+    static final String CALLER = "backpropGradient";
 
     private static final StackWalker STACK = StackWalker.getInstance();
     private static final String LAYER_CLASS = ConvolutionLayer.class.getName();
@@ -224,7 +224,7 @@ public final class FastConvolution {
     /** Whether the current preOutput call is ConvolutionLayer.backpropGradient's recomputation. */
     private static boolean calledByBackprop() {
       return STACK.walk(frames -> frames.limit(6).anyMatch(
-          f -> f.getMethodName().equals("backpropGradient") && f.getClassName().equals(LAYER_CLASS)));
+          f -> f.getMethodName().equals(CALLER) && f.getClassName().equals(LAYER_CLASS)));
     }
   }
 }

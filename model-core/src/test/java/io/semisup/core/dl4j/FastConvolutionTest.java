@@ -1,4 +1,4 @@
-package io.semisup.core.train;
+package io.semisup.core.dl4j;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
@@ -7,6 +7,8 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
 import io.semisup.core.data.FashionMnist;
 import io.semisup.core.image.InputSpec;
 import io.semisup.core.model.Architectures;
+import io.semisup.core.train.TrainingConfig;
+import io.semisup.core.train.Minibatch;
 import java.nio.file.Files;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -46,13 +48,12 @@ class FastConvolutionTest {
 
   @BeforeEach
   void helpersOn() {
-    NativeHelpers.enable();
-    assumeTrue(NativeHelpers.enabled(), "DL4J helpers disabled by the user");
+    PatchesAtStartup.assumeNativeHelpers();
   }
 
   @AfterEach
   void restore() {
-    System.clearProperty(FastConvolution.PROPERTY);
+    PatchesAtStartup.reinstall();
   }
 
   @Test
@@ -132,15 +133,16 @@ class FastConvolutionTest {
   }
 
   @Test
-  void resnetSmallGradientsEqualDl4jsHelpers() {
+  void resnetSmallGradientsEqualDl4jsHelpers() throws ReflectiveOperationException {
     InputSpec spec = FashionMnist.INPUT_SPEC;
     TrainingConfig cfg = TrainingConfig.defaults().withBatchSize(64);
     INDArray[] batch = firstTrainingImages(64, 1);
 
     ComputationGraph stock = Architectures.build("resnet-small", spec, 10, cfg);
     ComputationGraph fast = Architectures.build("resnet-small", spec, 10, cfg);
-    assertThat(FastConvolution.install(fast)).isEqualTo(6); // stem, 2 in the block, 2 + shortcut in the stage
-    assertThat(FastConvolution.install(fast)).as("installing twice changes nothing").isEqualTo(6);
+    FastConvolution kernel = FastConvolution.lookUp();
+    assertThat(kernel.install(fast)).isEqualTo(6); // stem, 2 in the block, 2 + shortcut in the stage
+    assertThat(kernel.install(fast)).as("installing twice changes nothing").isEqualTo(6);
     List<FastConvolution.Helper> helpers = helpers(fast);
     assertThat(helpers.stream().filter(FastConvolution.Helper::inputGradientUnused).count())
         .as("only the stem reads the images").isEqualTo(1);
@@ -160,7 +162,7 @@ class FastConvolutionTest {
   }
 
   @Test
-  void anInputSharedByTwoLayersKeepsItsGradient() {
+  void anInputSharedByTwoLayersKeepsItsGradient() throws ReflectiveOperationException {
     ComputationGraphConfiguration conf = new NeuralNetConfiguration.Builder().seed(5).dataType(DataType.FLOAT)
         .updater(new Sgd(0.1)).convolutionMode(ConvolutionMode.Same).graphBuilder()
         .addInputs("in").setInputTypes(InputType.convolutional(8, 8, 2))
@@ -175,7 +177,7 @@ class FastConvolutionTest {
     stock.init();
     ComputationGraph fast = new ComputationGraph(conf.clone());
     fast.init();
-    assertThat(FastConvolution.install(fast)).isEqualTo(2);
+    assertThat(FastConvolution.lookUp().install(fast)).isEqualTo(2);
     assertThat(helpers(fast)).noneMatch(FastConvolution.Helper::inputGradientUnused);
     Nd4j.getRandom().setSeed(9);
     INDArray x = Nd4j.randn(DataType.FLOAT, 6, 2, 8, 8);
@@ -195,11 +197,14 @@ class FastConvolutionTest {
 
   @Test
   void offLeavesDl4jsHelpers() {
-    System.setProperty(FastConvolution.PROPERTY, "false");
+    PatchesAtStartup.switchOff(Dl4jPatches.Patch.FAST_CONVOLUTION);
+    assertThat(Dl4jPatches.status().patches().get(Dl4jPatches.Patch.FAST_CONVOLUTION).state())
+        .isEqualTo(Dl4jPatches.State.OFF);
     ComputationGraph g = Architectures.build("resnet-small", FashionMnist.INPUT_SPEC, 10, TrainingConfig.defaults());
-    assertThat(FastConvolution.install(g)).isZero();
+    TrainingKernels.install(g);
     assertThat(helpers(g)).isEmpty();
-    assertThat(FastConvolution.installed(g)).isFalse();
+    assertThat(g.getLayers()).as("DL4J's oneDNN helpers stay")
+        .anyMatch(l -> l.getHelper() != null && l.getHelper().getClass() == MKLDNNConvHelper.class);
   }
 
   /** The gradient of one minibatch (features, labels), copied out of the graph. */
