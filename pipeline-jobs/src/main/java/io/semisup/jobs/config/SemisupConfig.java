@@ -176,13 +176,13 @@ public final class SemisupConfig {
         continue;
       }
       String near = KeySuggestions.nearest(key, SettingsSchema.all().stream().map(Setting::key).toList());
-      problems.add("unknown key " + key + SettingsReader.origin(e.getValue())
-          + (near != null ? "; did you mean " + near + "?" : ""));
+      problems.add("unknown key " + key + (near != null ? "; did you mean " + near + "?" : "")
+          + SettingsReader.origin(e.getValue()));
     }
     if (!problems.isEmpty()) {
       problems.sort(null);
       throw new UsageError(String.join("; ", problems)
-          + " Every key is in conf/defaults.conf; `bin/semisup config --markdown` lists them.");
+          + ". Every key is in conf/defaults.conf; `bin/semisup config --markdown` lists them.");
     }
   }
 

@@ -237,6 +237,11 @@ final class SettingsReader {
     if (v == null || v.origin() == null || v.origin().description() == null) {
       return "";
     }
-    return " (from " + v.origin().description() + ")";
+    String where = v.origin().description();
+    if (where.startsWith("--set ")) {
+      // Typesafe numbers the one line of an override: "--set select.k=2.5: 1".
+      where = where.replaceFirst(": \\d+$", "");
+    }
+    return " (from " + where + ")";
   }
 }

@@ -48,6 +48,6 @@ public final class SettingsReference {
   }
 
   private static String cell(String text) {
-    return text.replace("|", "\\|").replace("<", "&lt;").replace(">", "&gt;");
+    return text.replace("|", "\\|").replace("<", "&lt;");
   }
 }
