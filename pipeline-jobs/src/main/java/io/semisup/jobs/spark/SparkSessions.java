@@ -1,6 +1,5 @@
 package io.semisup.jobs.spark;
 
-import com.typesafe.config.ConfigValue;
 import io.semisup.jobs.config.SemisupConfig;
 import java.util.Map;
 import org.apache.spark.SparkConf;
@@ -17,13 +16,11 @@ public final class SparkSessions {
   public static SparkSession create(SemisupConfig config) {
     SparkConf conf = new SparkConf();
     if (!conf.contains("spark.master")) {
-      conf.setMaster(config.getString("spark.master"));
+      conf.setMaster(config.settings().spark().master());
     }
-    conf.setIfMissing("spark.app.name", config.getString("spark.app-name"));
-    for (Map.Entry<String, ConfigValue> e : config.getConfig("spark.conf").entrySet()) {
-      // Keys like "spark.ui.enabled" are quoted in HOCON; entrySet gives them quoted.
-      String key = e.getKey().replace("\"", "");
-      conf.setIfMissing(key, String.valueOf(e.getValue().unwrapped()));
+    conf.setIfMissing("spark.app.name", config.settings().spark().appName());
+    for (Map.Entry<String, String> e : config.settings().spark().conf().entrySet()) {
+      conf.setIfMissing(e.getKey(), e.getValue());
     }
     return SparkSession.builder().config(conf).getOrCreate();
   }

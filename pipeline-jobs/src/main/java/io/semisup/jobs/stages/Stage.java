@@ -49,7 +49,7 @@ public abstract class Stage {
   /** Runs the stage unless it is already committed; returns its manifest's report. */
   public final Outcome execute(RunContext ctx) {
     Path target = ctx.stageDir(name());
-    boolean force = ctx.config().getBoolean("force");
+    boolean force = ctx.settings().run().force();
     if (ctx.isShared(name())) {
       if (!ctx.isCommitted(name())) {
         throw new IllegalStateException("Cannot share stage " + name() + " of base run "
