@@ -202,6 +202,9 @@ public final class SemisupConfig {
     InputChecks.check(settings, stageNames);
   }
 
+  // The string-key getters below predate the typed settings: new code reads settings() instead,
+  // which is validated; these read what Typesafe Config makes of a value (2.5 as an int is 2).
+
   /** The {@code semisup} subtree. */
   public Config raw() {
     return config;

@@ -125,6 +125,30 @@ class SettingsTest {
   }
 
   @Test
+  void inputsOfTheStagesToRunMustExist(@TempDir Path dir) throws Exception {
+    Path missing = dir.resolve("missing");
+    SemisupConfig noFashionMnist = SemisupConfig.load("local", null, List.of("data.fashion-mnist-dir=" + missing));
+    assertThatThrownBy(() -> noFashionMnist.validateFor(List.of("import-fashion-mnist")))
+        .isInstanceOf(UsageError.class).hasMessageContaining("data.fashion-mnist-dir").hasMessageContaining("apt-get");
+    noFashionMnist.validateFor(List.of("select", "student"));
+
+    SemisupConfig badTrainDir = SemisupConfig.load("local", null, List.of("data.train-dir=" + missing));
+    assertThatThrownBy(() -> badTrainDir.validateFor(List.of("shard")))
+        .isInstanceOf(UsageError.class).hasMessageContaining("data.train-dir = " + missing);
+    SemisupConfig onHdfs = SemisupConfig.load("local", null, List.of("data.train-dir=hdfs://nn:8020/data/train",
+        "data.val-dir=" + dir, "score.teacher-onnx=" + dir, "score.teacher-metadata=file://" + missing));
+    onHdfs.validateFor(List.of("shard"));
+    assertThatThrownBy(() -> onHdfs.validateFor(List.of("score")))
+        .isInstanceOf(UsageError.class).hasMessageContaining("score.teacher-metadata");
+
+    // A stage shared from the base run does not run here: its inputs are not checked.
+    SemisupConfig shared = SemisupConfig.load("local", null,
+        List.of("data.fashion-mnist-dir=" + missing, "base-run=base", "run-id=cell"));
+    shared.validateFor(List.of("import-fashion-mnist", "shard", "teacher", "score"));
+    assertThatThrownBy(() -> shared.validateFor(List.of("sharding"))).isInstanceOf(IllegalArgumentException.class);
+  }
+
+  @Test
   void everyKeyOfDefaultsConfHasExactlyOneDeclaration() {
     Set<String> inDefaults = new TreeSet<>();
     for (Map.Entry<String, ConfigValue> e : SemisupConfig.defaultsTree().entrySet()) {
