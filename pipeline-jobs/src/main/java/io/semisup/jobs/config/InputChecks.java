@@ -6,11 +6,16 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Collection;
 import java.util.List;
+import org.apache.hadoop.conf.Configuration;
+import org.apache.hadoop.fs.FileSystem;
 
 /**
  * Checks, before Spark starts, that the local files and folders the given stages will read exist:
- * a wrong path otherwise surfaces minutes into a run, inside a Spark job. Paths on other file
- * systems (hdfs://, s3a://) are left to the stage, which reads them through Hadoop.
+ * a wrong path otherwise surfaces minutes into a run, inside a Spark job. The Fashion-MNIST folder
+ * is always local (the import reads it on the driver, where this runs). Other inputs are checked
+ * only on a local master and only on the local file system: on a cluster a path without a scheme
+ * lies on the cluster's default file system, and paths there (hdfs://, s3a://) are left to the
+ * stage, which reads them through Hadoop.
  */
 final class InputChecks {
 
@@ -18,7 +23,11 @@ final class InputChecks {
   private static final List<String> FASHION_MNIST_FILES = List.of("train-images-idx3-ubyte.gz",
       "train-labels-idx1-ubyte.gz", "t10k-images-idx3-ubyte.gz", "t10k-labels-idx1-ubyte.gz");
 
-  private InputChecks() {}
+  private final boolean schemelessIsLocal;
+
+  private InputChecks(boolean schemelessIsLocal) {
+    this.schemelessIsLocal = schemelessIsLocal;
+  }
 
   /** Checks the inputs of each named stage that this run runs itself (not shared from base-run). */
   static void check(Settings s, Collection<String> stages) {
@@ -26,33 +35,43 @@ final class InputChecks {
       if (!RunSettings.STAGES.contains(stage)) {
         throw new IllegalArgumentException("Cannot check stage '" + stage + "': known are " + RunSettings.STAGES);
       }
+    }
+    // spark-submit passes its --master as this property, which wins over spark.master.
+    boolean localMaster = System.getProperty("spark.master", s.spark().master()).startsWith("local");
+    InputChecks checks = new InputChecks(
+        localMaster && "file".equals(FileSystem.getDefaultUri(new Configuration()).getScheme()));
+    for (String stage : stages) {
       if (!s.run().baseRun().isEmpty() && s.run().sharedStages().contains(stage)) {
         continue;
       }
-      switch (stage) {
-        case "import-fashion-mnist" -> checkFashionMnist(s.data().fashionMnistDir());
-        case "shard" -> {
-          mustExist(stage, "data.train-dir", s.data().trainDir());
-          mustExist(stage, "data.val-dir", s.data().valDir());
-          mustExist(stage, "data.unlabelled-dir", s.data().unlabelledDir());
-          mustExist(stage, "data.unlabelled-listing", s.data().unlabelledListing());
-        }
-        case "teacher" -> mustExist(stage, "teacher.init-from", s.teacher().initFrom());
-        case "score" -> {
-          mustExist(stage, "score.teacher-onnx", s.score().teacherOnnx());
-          mustExist(stage, "score.teacher-metadata", s.score().teacherMetadata());
-        }
-        case "evaluate" -> mustExist(stage, "data.hidden-labels", s.data().hiddenLabels());
-        default -> { }
+      if (stage.equals("import-fashion-mnist")) {
+        checkFashionMnist(s.data().fashionMnistDir());
+      } else if (localMaster) {
+        checks.checkLocalInputs(s, stage);
       }
     }
   }
 
-  private static void checkFashionMnist(String dir) {
-    Path local = local(dir);
-    if (local == null) {
-      return;
+  private void checkLocalInputs(Settings s, String stage) {
+    switch (stage) {
+      case "shard" -> {
+        mustExist(stage, "data.train-dir", s.data().trainDir());
+        mustExist(stage, "data.val-dir", s.data().valDir());
+        mustExist(stage, "data.unlabelled-dir", s.data().unlabelledDir());
+        mustExist(stage, "data.unlabelled-listing", s.data().unlabelledListing());
+      }
+      case "teacher" -> mustExist(stage, "teacher.init-from", s.teacher().initFrom());
+      case "score" -> {
+        mustExist(stage, "score.teacher-onnx", s.score().teacherOnnx());
+        mustExist(stage, "score.teacher-metadata", s.score().teacherMetadata());
+      }
+      case "evaluate" -> mustExist(stage, "data.hidden-labels", s.data().hiddenLabels());
+      default -> { }
     }
+  }
+
+  private static void checkFashionMnist(String dir) {
+    Path local = Path.of(dir);
     for (String file : FASHION_MNIST_FILES) {
       if (!Files.isRegularFile(local.resolve(file))) {
         throw new UsageError("Cannot run stage import-fashion-mnist: " + local.resolve(file) + " is missing"
@@ -62,7 +81,7 @@ final class InputChecks {
     }
   }
 
-  private static void mustExist(String stage, String key, String value) {
+  private void mustExist(String stage, String key, String value) {
     Path local = local(value);
     if (local != null && !Files.exists(local)) {
       throw new UsageError("Cannot run stage " + stage + ": " + key + " = " + value + " does not exist."
@@ -71,7 +90,7 @@ final class InputChecks {
   }
 
   /** The local path a value names, or null when it is empty or on another file system. */
-  static Path local(String value) {
+  private Path local(String value) {
     if (value.isEmpty()) {
       return null;
     }
@@ -82,7 +101,7 @@ final class InputChecks {
       if (value.matches("^[A-Za-z][A-Za-z0-9+.-]*:.*")) {
         return null;
       }
-      return Path.of(value);
+      return schemelessIsLocal ? Path.of(value) : null;
     } catch (RuntimeException e) {
       return null;
     }

@@ -141,6 +141,10 @@ class SettingsTest {
     assertThatThrownBy(() -> onHdfs.validateFor(List.of("score")))
         .isInstanceOf(UsageError.class).hasMessageContaining("score.teacher-metadata");
 
+    // On a cluster a path without a scheme is on the cluster's file system: left to the stage.
+    SemisupConfig onYarn = SemisupConfig.load("local", null, List.of("data.train-dir=" + missing, "spark.master=yarn"));
+    onYarn.validateFor(List.of("shard"));
+
     // A stage shared from the base run does not run here: its inputs are not checked.
     SemisupConfig shared = SemisupConfig.load("local", null,
         List.of("data.fashion-mnist-dir=" + missing, "base-run=base", "run-id=cell"));
