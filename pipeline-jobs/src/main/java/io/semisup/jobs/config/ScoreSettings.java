@@ -37,8 +37,8 @@ public record ScoreSettings(
         r.stringOf("score.teacher-metadata"), r.intOf("score.fail-shard"));
     if (s.teacherOnnx.isEmpty() != s.teacherMetadata.isEmpty()) {
       String set = s.teacherOnnx.isEmpty() ? "score.teacher-metadata" : "score.teacher-onnx";
-      throw r.crossKey(set, "a teacher of your own needs both score.teacher-onnx (the .onnx file) and"
-          + " score.teacher-metadata (its classes and preprocessing). Set both, or neither to score with the run's teacher.");
+      throw r.crossKey(set, "a teacher of your own needs both files: set both score.teacher-onnx (the .onnx file)"
+          + " and score.teacher-metadata (its classes and preprocessing), or neither to score with the run's teacher.");
     }
     if (s.ownTeacher() && !s.backend.equals("onnx")) {
       throw r.crossKey("score.backend", "a teacher brought as ONNX runs on ONNX Runtime. Set score.backend=onnx.");

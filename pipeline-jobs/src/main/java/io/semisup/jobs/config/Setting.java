@@ -14,12 +14,18 @@ import java.util.List;
  * @param key dotted path under {@code semisup}, e.g. {@code select.k}
  * @param range accepted numbers (numeric types and numeric lists; {@link Range#ANY} otherwise)
  * @param values accepted values of {@link SettingType#ENUM} and {@link SettingType#ENUM_LIST}, else empty
+ * @param otherFix what else fixes a bad value besides correcting it (ends the error message), or empty
  */
 public record Setting(
-    String key, SettingType type, Range range, List<String> values, String doc, boolean affectsResult) {
+    String key, SettingType type, Range range, List<String> values, String doc, boolean affectsResult,
+    String otherFix) {
 
   public Setting {
     values = List.copyOf(values);
+  }
+
+  Setting(String key, SettingType type, Range range, List<String> values, String doc, boolean affectsResult) {
+    this(key, type, range, values, doc, affectsResult, "");
   }
 
   static Setting integer(String key, Range range, String doc) {
@@ -76,7 +82,12 @@ public record Setting(
 
   /** The same setting marked as unable to change a result (threads, logging, batching). */
   Setting noResult() {
-    return new Setting(key, type, range, values, doc, false);
+    return new Setting(key, type, range, values, doc, false, otherFix);
+  }
+
+  /** The same setting with another way out for the error message, e.g. "set x=false to ...". */
+  Setting orElse(String fix) {
+    return new Setting(key, type, range, values, doc, affectsResult, fix);
   }
 
   /** The accepted values or range as the reference table shows them; empty when anything goes. */

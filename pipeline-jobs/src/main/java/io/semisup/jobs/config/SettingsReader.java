@@ -214,7 +214,8 @@ final class SettingsReader {
 
   private UsageError bad(Setting s, ConfigValue v) {
     return new UsageError("Cannot use " + s.key() + " = " + shown(v) + origin(v) + ": " + s.key() + " takes "
-        + s.expectation() + ". Fix the value" + defaultHint(s) + ".");
+        + s.expectation() + ". Fix the value" + defaultHint(s)
+        + (s.otherFix().isEmpty() ? "." : ", or " + s.otherFix() + "."));
   }
 
   private String defaultHint(Setting s) {

@@ -1,6 +1,7 @@
 package io.semisup.jobs.config;
 
 import java.util.ArrayList;
+import java.util.Collection;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -91,6 +92,22 @@ public final class SettingsSchema {
     for (Setting s : ALL) {
       if (!s.affectsResult()) {
         keys.add(s.key());
+      }
+    }
+    return keys;
+  }
+
+  /**
+   * The {@link #nonResultKeys()} under the given sections or keys, e.g. a stage's {@code
+   * configKeys()} ({@code ["score", "seed"]} gives {@code score.batch-size}, ...).
+   */
+  public static SortedSet<String> nonResultKeys(Collection<String> sectionsOrKeys) {
+    SortedSet<String> keys = new TreeSet<>();
+    for (String key : nonResultKeys()) {
+      for (String prefix : sectionsOrKeys) {
+        if (key.equals(prefix) || key.startsWith(prefix + ".")) {
+          keys.add(key);
+        }
       }
     }
     return keys;

@@ -16,7 +16,8 @@ public record StudentSettings(TrainSettings train, String init, boolean withLabe
     List<Setting> all = new ArrayList<>(TrainSettings.schema("student"));
     all.add(choice("student.init", List.of("teacher", "scratch"), "Start from the teacher's weights (same architecture) or from scratch (the paper)."));
     all.add(flag("student.with-labelled", "Train on the labelled images too, not only on the pseudo-labelled ones."));
-    all.add(integer("student.labelled-repeat", Range.atLeast(1), "Copies of each labelled image per epoch (with-labelled only)."));
+    all.add(integer("student.labelled-repeat", Range.atLeast(1), "Copies of each labelled image per epoch (with-labelled only).")
+        .orElse("set student.with-labelled=false to train on the pseudo-labels alone"));
     return List.copyOf(all);
   }
 

@@ -79,6 +79,8 @@ class SettingsTest {
     assertThat(error("select.pool-fraction=0").getMessage()).contains("(0, 1]");
     assertThat(error("ablate.k-values=[500, 0]").getMessage()).contains("ablate.k-values").contains("each >= 1");
     assertThat(load("teacher.epochs=0").teacher().train().epochs()).isZero();
+    assertThat(error("student.labelled-repeat=0").getMessage())
+        .contains("student.labelled-repeat = 0").contains("or set student.with-labelled=false");
   }
 
   @Test
@@ -183,6 +185,9 @@ class SettingsTest {
             "score.commits-in-flight", "spark.master", "spark.conf")
         .doesNotContain("select.k", "score.top-p", "teacher.epochs", "report.images-per-class", "seed",
             "kernels.fast-batch-norm");
+    assertThat(SettingsSchema.nonResultKeys(List.of("select", "seed"))).isEmpty();
+    assertThat(SettingsSchema.nonResultKeys(List.of("score", "model"))).contains("score.batch-size")
+        .allMatch(k -> k.startsWith("score."));
   }
 
   @Test
