@@ -4,7 +4,6 @@ import static org.apache.spark.sql.functions.col;
 
 import io.semisup.core.model.ModelBundle;
 import io.semisup.jobs.cli.SemisupCli;
-import io.semisup.jobs.config.ScoreSettings;
 import io.semisup.jobs.config.SemisupConfig;
 import io.semisup.jobs.spark.ScorePartition;
 import io.semisup.jobs.spark.ScoringEngine;
@@ -255,10 +254,9 @@ public final class ScoreStage extends Stage {
   }
 
   static ScorePartition.Settings settings(SemisupConfig c) {
-    ScoreSettings s = c.settings().score();
-    return new ScorePartition.Settings(s.batchSize(), s.topP(),
-        s.decodeThreads(), s.prefetchBatches(),
-        s.progressLogSeconds(), false);
+    return new ScorePartition.Settings(c.settings().score().batchSize(), c.settings().score().topP(),
+        c.settings().score().decodeThreads(), c.settings().score().prefetchBatches(),
+        c.settings().score().progressLogSeconds(), false);
   }
 
   /** The data files of the unlabelled split, in name order (their index is the shard number). */
