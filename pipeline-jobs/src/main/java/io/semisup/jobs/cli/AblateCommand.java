@@ -78,6 +78,7 @@ final class AblateCommand implements Callable<Integer> {
   public Integer call() throws Exception {
     options.requireNoRound("ablate");
     SemisupConfig config = options.load();
+    config.validateFor(StageGraph.standard().all().stream().map(Stage::name).toList());
     AblateSettings ablate = config.settings().ablate();
     List<String> axisList = axes != null ? axes : ablate.axes();
     List<Long> seedList = seeds != null ? seeds : ablate.seeds();
