@@ -1,6 +1,6 @@
 package io.semisup.jobs.ablate;
 
-import com.typesafe.config.Config;
+import io.semisup.jobs.config.AblateSettings;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
@@ -20,32 +20,32 @@ public final class AblationGrid {
   private AblationGrid() {}
 
   /** The cells of the named axes; the demo's default configuration appears on every axis. */
-  public static List<Variant> cells(Config ablate, List<String> axes) {
+  public static List<Variant> cells(AblateSettings ablate, List<String> axes) {
     List<Variant> out = new ArrayList<>();
     for (String axis : axes) {
       switch (axis) {
         case "k" -> {
-          for (int k : ablate.getIntList("k-values")) {
+          for (int k : ablate.kValues()) {
             out.add(new Variant("k", "K=" + k, List.of("select.k=" + k), "finetuned", k));
           }
         }
         case "p" -> {
           // P can only matter once a class runs short of images that have it first, so it is
           // measured at the base K and again at the largest K of the K axis.
-          List<Integer> ks = ablate.getIntList("k-values");
+          List<Integer> ks = ablate.kValues();
           int kMax = ks.isEmpty() ? 0 : java.util.Collections.max(ks);
-          for (int p : ablate.getIntList("p-values")) {
+          for (int p : ablate.pValues()) {
             out.add(new Variant("p", "P=" + p, List.of("select.p=" + p), "finetuned", Double.NaN));
           }
           if (kMax > 0) {
-            for (int p : ablate.getIntList("p-values")) {
+            for (int p : ablate.pValues()) {
               out.add(new Variant("p", "P=" + p + ", K=" + kMax,
                   List.of("select.k=" + kMax, "select.p=" + p), "finetuned", Double.NaN));
             }
           }
         }
         case "pool" -> {
-          for (double f : ablate.getDoubleList("pool-fractions")) {
+          for (double f : ablate.poolFractions()) {
             String label = String.format(Locale.ROOT, "%.0f%% of pool", 100 * f);
             List<String> o = f == 1.0 ? List.of() : List.of("select.pool-fraction=" + f);
             out.add(new Variant("pool", label, o, "finetuned", f));
@@ -54,7 +54,7 @@ public final class AblationGrid {
         case "recipe" -> {
           // One run per student recipe, fine-tuned (the pipeline's default is no fine-tune): the
           // "not fine-tuned" cell reports the same run's student, so each student trains once.
-          String finetune = "finetune.epochs=" + ablate.getInt("finetune-epochs");
+          String finetune = "finetune.epochs=" + ablate.finetuneEpochs();
           List<String> pseudoOnly = List.of("student.with-labelled=false", finetune);
           List<String> together = List.of(finetune);
           out.add(new Variant("recipe", "pseudo-labels, then fine-tuned", pseudoOnly, "finetuned", Double.NaN));
@@ -66,8 +66,8 @@ public final class AblationGrid {
           out.add(new Variant("arch", "student = teacher (warm start)", List.of(), "finetuned", Double.NaN));
           out.add(new Variant("arch", "student = teacher arch, from scratch",
               List.of("student.init=scratch"), "finetuned", Double.NaN));
-          out.add(new Variant("arch", "smaller student (" + ablate.getString("small-student") + ", scratch)",
-              List.of("student.init=scratch", "model.student-architecture=" + ablate.getString("small-student")),
+          out.add(new Variant("arch", "smaller student (" + ablate.smallStudent() + ", scratch)",
+              List.of("student.init=scratch", "model.student-architecture=" + ablate.smallStudent()),
               "finetuned", Double.NaN));
         }
         case "mode" -> {

@@ -83,10 +83,10 @@ public final class BenchSelect implements Callable<Integer> {
   @Override
   public Integer call() throws Exception {
     SemisupConfig config = SemisupConfig.load("local", null, overrides);
-    String root = new Path(config.getString("root"), "_bench/select").toString();
+    String root = new Path(config.settings().run().root(), "_bench/select").toString();
     SelectBenchmark.Options o =
         new SelectBenchmark.Options(
-            images, classes, p, k, kPerMillion, bins > 0 ? bins : config.getInt("select.histogram-bins"), seed,
+            images, classes, p, k, kPerMillion, bins > 0 ? bins : config.settings().select().histogramBins(), seed,
             tieLevels, !noBaseline, dataDir != null ? dataDir : root + "/data", workDir != null ? workDir : root + "/out");
     SparkSession spark = SparkSessions.create(config);
     SelectBenchmark.Outcome out = SelectBenchmark.run(spark, o);

@@ -106,16 +106,16 @@ public final class BenchTrain implements Callable<Integer> {
       }
     }
     SemisupConfig config = run.load();
-    Path dir = idxDir != null ? idxDir : Path.of(config.getString("data.fashion-mnist-dir"));
+    Path dir = idxDir != null ? idxDir : Path.of(config.settings().data().fashionMnistDir());
     if (!Files.isDirectory(dir)) {
       System.err.println("bench train: Cannot read Fashion-MNIST from " + dir
           + ": not a directory. Install it: apt-get install -y dataset-fashion-mnist");
       return 2;
     }
-    TrainingConfig student = TrainingConfigs.from(config.getConfig("student"), config.getLong("seed"));
+    TrainingConfig student = TrainingConfigs.from(config.settings().student().train(), config.settings().run().seed());
     int batch = student.batchSize();
-    int averaging = config.getInt("student.averaging-frequency");
-    String arch = config.getString("model.student-architecture");
+    int averaging = config.settings().student().train().averagingFrequency();
+    String arch = config.settings().model().studentArchitecture();
     ResNetShape shape = Architectures.shape(arch);
     InputSpec spec = FashionMnist.INPUT_SPEC;
     FashionMnist train = FashionMnist.load(dir, true);

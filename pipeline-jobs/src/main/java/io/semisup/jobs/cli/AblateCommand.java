@@ -2,12 +2,12 @@ package io.semisup.jobs.cli;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import com.typesafe.config.Config;
 import io.semisup.jobs.ablate.AblationGrid;
 import io.semisup.jobs.ablate.AblationPlots;
 import io.semisup.jobs.ablate.AblationTable;
 import io.semisup.jobs.ablate.CellResult;
 import io.semisup.jobs.ablate.Variant;
+import io.semisup.jobs.config.AblateSettings;
 import io.semisup.jobs.config.SemisupConfig;
 import io.semisup.jobs.spark.SparkSessions;
 import io.semisup.jobs.stages.EvaluateStage;
@@ -78,12 +78,13 @@ final class AblateCommand implements Callable<Integer> {
   public Integer call() throws Exception {
     options.requireNoRound("ablate");
     SemisupConfig config = options.load();
-    Config ablate = config.getConfig("ablate");
-    List<String> axisList = axes != null ? axes : ablate.getStringList("axes");
-    List<Long> seedList = seeds != null ? seeds : ablate.getLongList("seeds");
+    config.validateFor(StageGraph.standard().all().stream().map(Stage::name).toList());
+    AblateSettings ablate = config.settings().ablate();
+    List<String> axisList = axes != null ? axes : ablate.axes();
+    List<Long> seedList = seeds != null ? seeds : ablate.seeds();
     List<Variant> cells = AblationGrid.cells(ablate, axisList);
-    boolean ceiling = !noCeiling && ablate.getBoolean("ceiling");
-    String id = config.getString("run-id");
+    boolean ceiling = !noCeiling && ablate.ceiling();
+    String id = config.settings().run().runId();
     // Every cell's configuration is loaded (and so validated) before any Spark work.
     for (long seed : seedList) {
       for (Variant cell : cells) {
@@ -99,7 +100,7 @@ final class AblateCommand implements Callable<Integer> {
       for (long seed : seedList) {
         results.addAll(runSeed(spark, id, seed, cells));
         if (ceiling) {
-          ceilings.add(ceiling(spark, id, seed, ablate.getStringList("ceiling-set")));
+          ceilings.add(ceiling(spark, id, seed, ablate.ceilingSet()));
         }
       }
       AblationTable table = new AblationTable(results, ceilings);

@@ -33,10 +33,11 @@ final class DemoCommand implements Callable<Integer> {
   public Integer call() throws Exception {
     options.requireNoRound("demo");
     SemisupConfig config = options.load();
+    config.validateFor(StageGraph.standard().all().stream().map(Stage::name).toList());
     long t0 = System.nanoTime();
     SparkSession spark = SparkSessions.create(config);
     try {
-      int rounds = config.getInt("rounds");
+      int rounds = config.settings().run().rounds();
       if (rounds < 1) {
         throw new IllegalArgumentException("Cannot run rounds=" + rounds + " rounds of self-training: use 1 or more.");
       }

@@ -93,7 +93,7 @@ final class ExportCommand implements Callable<Integer> {
     FileSystem fs = dir.getFileSystem(ctx.spark().sparkContext().hadoopConfiguration());
     dir = fs.makeQualified(dir);
     if (fs.exists(dir)) {
-      if (!ctx.config().getBoolean("force")) {
+      if (!ctx.settings().run().force()) {
         throw new IllegalStateException(
             "Cannot export to " + dir + ": it already exists. Pass --force to replace it, or --out another folder.");
       }
@@ -104,7 +104,7 @@ final class ExportCommand implements Callable<Integer> {
     tables.put("class_counts", ctx.spark().read().parquet(ctx.stagePath(SelectStage.NAME, SelectStage.CLASS_COUNTS)).orderBy("class"));
     Dataset<Row> scores = ctx.spark().read().parquet(ctx.stagePath(ScoreStage.NAME, ScoreStage.SCORES));
     if (scoresFraction < 1) {
-      scores = scores.sample(scoresFraction, ctx.config().getLong("seed"));
+      scores = scores.sample(scoresFraction, ctx.settings().run().seed());
     }
     scores = scores.withColumn("top1_class", functions.element_at(col("classes"), 1))
         .withColumn("top1_prob", functions.element_at(col("probs"), 1));

@@ -70,7 +70,7 @@ public final class RunOptions {
     }
     all.addAll(overrides);
     SemisupConfig config = SemisupConfig.load(env, preset, configFile, all);
-    String id = runId != null ? runId : config.getString("run-id");
+    String id = runId != null ? runId : config.settings().run().runId();
     if (id.isEmpty()) {
       id = "run-" + LocalDateTime.now().format(DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss"));
     }

@@ -81,6 +81,7 @@ public final class SemisupCli implements Runnable {
     @Override
     public Integer call() {
       SemisupConfig config = options.load();
+      config.validateFor(java.util.List.of(stage.name()));
       SparkSession spark = SparkSessions.create(config);
       try {
         RunContext ctx = new RunContext(spark, config)

@@ -1,6 +1,6 @@
 package io.semisup.jobs.spark;
 
-import com.typesafe.config.Config;
+import io.semisup.jobs.config.ScoreSettings;
 import java.io.Serializable;
 import java.util.List;
 
@@ -40,19 +40,19 @@ public record ScoringEngine(boolean cuda, int threads, boolean concurrent)
   /**
    * The engine the {@code score} keys ask for.
    *
-   * @param score the {@code score} subtree of the configuration
+   * @param score the {@code score} settings
    * @param taskCpus Spark's {@code spark.task.cpus}: the cores each concurrent run gets when
    *     {@code intra-op-threads} is 0
    */
-  public static ScoringEngine from(Config score, int taskCpus) {
-    String sharing = score.getString("engine-sharing");
+  public static ScoringEngine from(ScoreSettings score, int taskCpus) {
+    String sharing = score.engineSharing();
     if (!SHARING.contains(sharing)) {
       throw new IllegalArgumentException("Cannot share the scoring engine as '" + sharing
           + "': valid are " + SHARING + " (score.engine-sharing)");
     }
-    boolean cuda = score.getBoolean("cuda");
+    boolean cuda = score.cuda();
     boolean concurrent = sharing.equals("concurrent") || (sharing.equals("auto") && !cuda);
-    int threads = score.getInt("intra-op-threads");
+    int threads = score.intraOpThreads();
     if (threads == 0 && concurrent) {
       threads = Math.max(1, taskCpus);
     }

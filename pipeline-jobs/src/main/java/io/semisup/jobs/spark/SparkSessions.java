@@ -1,6 +1,6 @@
 package io.semisup.jobs.spark;
 
-import com.typesafe.config.ConfigValue;
+import io.semisup.core.dl4j.Dl4jPatches;
 import io.semisup.jobs.config.SemisupConfig;
 import java.util.Map;
 import org.apache.spark.SparkConf;
@@ -14,16 +14,19 @@ public final class SparkSessions {
 
   private SparkSessions() {}
 
+  /**
+   * The session of a command, after installing the DL4J patches its {@code kernels.*} settings
+   * ask for (executors receive the same options with each training task).
+   */
   public static SparkSession create(SemisupConfig config) {
+    Dl4jPatches.install(config.settings().kernels().patches());
     SparkConf conf = new SparkConf();
     if (!conf.contains("spark.master")) {
-      conf.setMaster(config.getString("spark.master"));
+      conf.setMaster(config.settings().spark().master());
     }
-    conf.setIfMissing("spark.app.name", config.getString("spark.app-name"));
-    for (Map.Entry<String, ConfigValue> e : config.getConfig("spark.conf").entrySet()) {
-      // Keys like "spark.ui.enabled" are quoted in HOCON; entrySet gives them quoted.
-      String key = e.getKey().replace("\"", "");
-      conf.setIfMissing(key, String.valueOf(e.getValue().unwrapped()));
+    conf.setIfMissing("spark.app.name", config.settings().spark().appName());
+    for (Map.Entry<String, String> e : config.settings().spark().conf().entrySet()) {
+      conf.setIfMissing(e.getKey(), e.getValue());
     }
     return SparkSession.builder().config(conf).getOrCreate();
   }

@@ -1,27 +1,27 @@
 package io.semisup.jobs.spark;
 
-import com.typesafe.config.Config;
 import io.semisup.core.train.TrainingConfig;
+import io.semisup.jobs.config.TrainSettings;
 
-/** Reads a training section ({@code teacher}, {@code student}, {@code finetune}) of the HOCON config. */
+/** Turns a training section ({@code teacher}, {@code student}, {@code finetune}) into the trainer's config. */
 public final class TrainingConfigs {
 
   private TrainingConfigs() {}
 
-  public static TrainingConfig from(Config c, long seed) {
+  public static TrainingConfig from(TrainSettings c, long seed) {
     return new TrainingConfig(
-        c.getInt("epochs"),
-        c.getInt("batch-size"),
-        c.getDouble("learning-rate"),
-        c.getString("schedule"),
-        c.getDouble("warmup-fraction"),
-        c.getDouble("momentum"),
-        c.getDouble("weight-decay"),
-        c.getBoolean("augment-flip"),
-        c.getInt("augment-shift"),
-        c.getDouble("augment-erase"),
-        c.getDouble("label-smoothing"),
-        c.getDouble("mixup-alpha"),
+        c.epochs(),
+        c.batchSize(),
+        c.learningRate(),
+        c.schedule(),
+        c.warmupFraction(),
+        c.momentum(),
+        c.weightDecay(),
+        c.augmentFlip(),
+        c.augmentShift(),
+        c.augmentErase(),
+        c.labelSmoothing(),
+        c.mixupAlpha(),
         seed);
   }
 }

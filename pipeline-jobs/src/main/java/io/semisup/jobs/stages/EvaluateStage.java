@@ -76,7 +76,7 @@ public final class EvaluateStage extends Stage {
       throw new IllegalStateException(
           "Cannot evaluate run " + ctx.runId() + ": the val split is empty. Set data.val-dir to labelled held-out images.");
     }
-    int batch = ctx.config().getInt("score.batch-size");
+    int batch = ctx.settings().score().batchSize();
     for (Map.Entry<String, String> m : MODELS.entrySet()) {
       // A teacher brought as ONNX (score.teacher-onnx) is evaluated as scored: no teacher stage.
       ScoringModel model = m.getValue().equals(TeacherStage.NAME) && OnnxTeacher.configured(ctx)
@@ -110,7 +110,7 @@ public final class EvaluateStage extends Stage {
   public static double[] accuracyOf(RunContext ctx, String modelStage) {
     Dataset<Row> val = Images.split(ctx, Tables.VAL);
     ScoringModel model = ScoreStage.scoringModel(ctx, modelStage);
-    return accuracy(ScoreStage.score(ctx, val, model, ctx.config().getInt("score.batch-size"), 5));
+    return accuracy(ScoreStage.score(ctx, val, model, ctx.settings().score().batchSize(), 5));
   }
 
   /** {top-1, top-5} over scored rows with labels. */
@@ -126,7 +126,7 @@ public final class EvaluateStage extends Stage {
 
   /** Overall precision of the pseudo-labels, and the per-class table; null without hidden labels. */
   private Double precision(RunContext ctx, Path out, StageReport report) throws Exception {
-    String configured = ctx.config().getString("data.hidden-labels");
+    String configured = ctx.settings().data().hiddenLabels();
     Path file =
         configured.isEmpty()
             ? new Path(ctx.stageDir(ImportFashionMnistStage.NAME), ImportFashionMnistStage.HIDDEN_LABELS)

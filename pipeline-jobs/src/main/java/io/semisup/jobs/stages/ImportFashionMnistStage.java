@@ -60,11 +60,11 @@ public final class ImportFashionMnistStage extends Stage {
   @Override
   protected void run(RunContext ctx, Path out, StageReport report) throws Exception {
     SemisupConfig c = ctx.config();
-    java.nio.file.Path dir = Paths.get(c.getString("data.fashion-mnist-dir"));
+    java.nio.file.Path dir = Paths.get(c.settings().data().fashionMnistDir());
     FashionMnist train = FashionMnist.load(dir, true);
     FashionMnist test = FashionMnist.load(dir, false);
-    int perClass = c.getInt("data.labelled-per-class");
-    long seed = c.getLong("seed");
+    int perClass = c.settings().data().labelledPerClass();
+    long seed = c.settings().run().seed();
     int numClasses = FashionMnist.CLASS_NAMES.size();
 
     // Seeded choice of the labelled subset: perClass images of each class.
@@ -94,13 +94,13 @@ public final class ImportFashionMnistStage extends Stage {
         unlabelled.add(i);
       }
     }
-    int unlabelledLimit = c.getInt("data.unlabelled-limit");
+    int unlabelledLimit = c.settings().data().unlabelledLimit();
     if (unlabelledLimit > 0 && unlabelledLimit < unlabelled.size()) {
       Collections.shuffle(unlabelled, new Random(seed + 1));
       unlabelled = new ArrayList<>(unlabelled.subList(0, unlabelledLimit));
       Collections.sort(unlabelled);
     }
-    int valLimit = c.getInt("data.val-limit");
+    int valLimit = c.settings().data().valLimit();
     int valCount = valLimit > 0 ? Math.min(valLimit, test.size()) : test.size();
 
     List<GreyImage> files = new ArrayList<>();

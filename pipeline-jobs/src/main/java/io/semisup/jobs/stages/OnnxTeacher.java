@@ -30,8 +30,8 @@ final class OnnxTeacher {
 
   /** Whether the run brings its own teacher (both keys set; one alone is an error). */
   static boolean configured(RunContext ctx) {
-    String onnx = ctx.config().getString(ONNX_KEY);
-    String meta = ctx.config().getString(METADATA_KEY);
+    String onnx = ctx.settings().score().teacherOnnx();
+    String meta = ctx.settings().score().teacherMetadata();
     if (onnx.isEmpty() != meta.isEmpty()) {
       throw new IllegalArgumentException("Cannot use a teacher of your own with only "
           + (onnx.isEmpty() ? METADATA_KEY : ONNX_KEY) + " set: set both " + ONNX_KEY
@@ -43,9 +43,9 @@ final class OnnxTeacher {
 
   /** The configured teacher, checked against the run and loaded once here (see class doc). */
   static ScoreStage.Teacher load(RunContext ctx) {
-    Path onnxFile = new Path(ctx.config().getString(ONNX_KEY));
-    Path metaFile = new Path(ctx.config().getString(METADATA_KEY));
-    String backend = ctx.config().getString("score.backend");
+    Path onnxFile = new Path(ctx.settings().score().teacherOnnx());
+    Path metaFile = new Path(ctx.settings().score().teacherMetadata());
+    String backend = ctx.settings().score().backend();
     if (!backend.equals("onnx")) {
       throw new IllegalArgumentException("Cannot score with the ONNX teacher " + onnxFile
           + " on backend '" + backend + "': a teacher brought as ONNX runs on ONNX Runtime. Set"

@@ -81,9 +81,9 @@ public final class ReportStage extends Stage {
 
   @Override
   protected void run(RunContext ctx, Path out, StageReport report) throws Exception {
-    int perClass = ctx.config().getInt("report.images-per-class");
-    int size = ctx.config().getInt("report.thumbnail-size");
-    int bins = ctx.config().getInt("report.histogram-bins");
+    int perClass = ctx.settings().report().imagesPerClass();
+    int size = ctx.settings().report().thumbnailSize();
+    int bins = ctx.settings().report().histogramBins();
     if (perClass < 0 || size < 8 || bins < 2) {
       throw new IllegalArgumentException(
           "Cannot build the report with report.images-per-class=" + perClass + ", report.thumbnail-size=" + size

@@ -32,11 +32,11 @@ public final class Rounds {
     if (r == 1) {
       return firstRound;
     }
-    String first = firstRound.getString("run-id");
+    String first = firstRound.settings().run().runId();
     if (first.isEmpty()) {
       throw new IllegalArgumentException("Cannot name round " + r + " of a run without a run id: pass --run-id.");
     }
-    Path previous = new Path(new Path(firstRound.getString("root"), runId(first, r - 1)), FinetuneStage.NAME);
+    Path previous = new Path(new Path(firstRound.settings().run().root(), runId(first, r - 1)), FinetuneStage.NAME);
     return firstRound.with("run-id", runId(first, r))
         .with("base-run", first)
         .with("shared-stages", List.of(ImportFashionMnistStage.NAME, ShardStage.NAME))

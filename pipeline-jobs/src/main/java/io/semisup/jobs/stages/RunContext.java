@@ -3,6 +3,7 @@ package io.semisup.jobs.stages;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.semisup.jobs.config.SemisupConfig;
+import io.semisup.jobs.config.Settings;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
@@ -40,18 +41,18 @@ public final class RunContext {
   public RunContext(SparkSession spark, SemisupConfig config) {
     this.spark = spark;
     this.config = config;
-    this.runId = config.getString("run-id");
+    this.runId = config.settings().run().runId();
     if (runId.isEmpty() || runId.contains("/")) {
       throw new IllegalArgumentException(
           "Cannot use run id '" + runId + "': it must be non-empty and contain no '/'.");
     }
-    this.baseRun = config.getString("base-run");
+    this.baseRun = config.settings().run().baseRun();
     if (!baseRun.isEmpty() && (baseRun.contains("/") || baseRun.equals(runId))) {
       throw new IllegalArgumentException("Cannot use base-run '" + baseRun + "' for run '" + runId
           + "': it must be another run id of the same root, without '/'.");
     }
-    this.sharedStages = Set.copyOf(config.raw().getStringList("shared-stages"));
-    Path root = new Path(config.getString("root"));
+    this.sharedStages = Set.copyOf(config.settings().run().sharedStages());
+    Path root = new Path(config.settings().run().root());
     try {
       this.fs = root.getFileSystem(spark.sparkContext().hadoopConfiguration());
       this.runDir = fs.makeQualified(new Path(root, runId));
@@ -66,6 +67,11 @@ public final class RunContext {
 
   public SemisupConfig config() {
     return config;
+  }
+
+  /** The typed, validated settings of this run's configuration. */
+  public Settings settings() {
+    return config.settings();
   }
 
   public String runId() {

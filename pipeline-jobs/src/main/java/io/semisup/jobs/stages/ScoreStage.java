@@ -104,7 +104,7 @@ public final class ScoreStage extends Stage {
     ScorePartition.Settings settings = settings(c);
     List<Shard> shards = unlabelledShards(ctx);
     ScoreProgress progress =
-        ScoreProgress.open(ctx, fingerprint(teacher.model(), settings, shards), c.getBoolean("force"));
+        ScoreProgress.open(ctx, fingerprint(teacher.model(), settings, shards), c.settings().run().force());
     Set<String> done = progress.doneShards();
     List<Shard> pending = new ArrayList<>();
     for (Shard s : shards) {
@@ -116,7 +116,7 @@ public final class ScoreStage extends Stage {
       log.info("[score] resuming: {} of {} shards already scored under {}; scoring the other {}",
           done.size(), shards.size(), progress.dir(), pending.size());
     }
-    int perCommit = c.getInt("score.shards-per-commit");
+    int perCommit = c.settings().score().shardsPerCommit();
     if (perCommit <= 0) {
       perCommit = Math.max(1, 2 * ctx.spark().sparkContext().defaultParallelism());
     }
@@ -124,8 +124,8 @@ public final class ScoreStage extends Stage {
     for (int i = 0; i < pending.size(); i += perCommit) {
       groups.add(pending.subList(i, Math.min(pending.size(), i + perCommit)));
     }
-    scoreGroups(ctx, teacher, settings, groups, progress, c.getInt("score.fail-shard"),
-        Math.max(1, c.getInt("score.commits-in-flight")));
+    scoreGroups(ctx, teacher, settings, groups, progress, c.settings().score().failShard(),
+        Math.max(1, c.settings().score().commitsInFlight()));
 
     ScoreProgress.Totals t = progress.assemble(out, SCORES, REJECTS);
     if (!ScoreProgress.hasDataFiles(ctx.fs(), new Path(out, SCORES))) {
@@ -254,9 +254,9 @@ public final class ScoreStage extends Stage {
   }
 
   static ScorePartition.Settings settings(SemisupConfig c) {
-    return new ScorePartition.Settings(c.getInt("score.batch-size"), c.getInt("score.top-p"),
-        c.getInt("score.decode-threads"), c.getInt("score.prefetch-batches"),
-        c.getInt("score.progress-log-seconds"), false);
+    return new ScorePartition.Settings(c.settings().score().batchSize(), c.settings().score().topP(),
+        c.settings().score().decodeThreads(), c.settings().score().prefetchBatches(),
+        c.settings().score().progressLogSeconds(), false);
   }
 
   /** The data files of the unlabelled split, in name order (their index is the shard number). */
@@ -314,13 +314,13 @@ public final class ScoreStage extends Stage {
   static ScoringModel scoringModel(RunContext ctx, String stage) {
     byte[] bytes = Models.bytes(ctx, stage);
     return ScoringModel.of(
-        ModelBundle.fromBytes(bytes), bytes, ctx.config().getString("score.backend"),
+        ModelBundle.fromBytes(bytes), bytes, ctx.settings().score().backend(),
         engine(ctx));
   }
 
   /** The scoring engine the configuration asks for, on this cluster's cores per task. */
   public static ScoringEngine engine(RunContext ctx) {
-    return ScoringEngine.from(ctx.config().getConfig("score"),
+    return ScoringEngine.from(ctx.settings().score(),
         ctx.spark().sparkContext().getConf().getInt("spark.task.cpus", 1));
   }
 

@@ -77,10 +77,10 @@ public final class SelectStage extends Stage {
 
   @Override
   protected void run(RunContext ctx, Path out, StageReport report) throws Exception {
-    int k = ctx.config().getInt("select.k");
-    int p = ctx.config().getInt("select.p");
-    int bins = ctx.config().getInt("select.histogram-bins");
-    int topP = ctx.config().getInt("score.top-p");
+    int k = ctx.settings().select().k();
+    int p = ctx.settings().select().p();
+    int bins = ctx.settings().select().histogramBins();
+    int topP = ctx.settings().score().topP();
     if (k <= 0 || p <= 0 || bins < 2) {
       throw new IllegalArgumentException(
           "Cannot select with select.k=" + k + ", select.p=" + p + ", select.histogram-bins=" + bins
@@ -93,7 +93,7 @@ public final class SelectStage extends Stage {
     }
     List<String> classes = Classes.of(ctx);
     Dataset<Row> scores = ctx.spark().read().parquet(ctx.stagePath(ScoreStage.NAME, ScoreStage.SCORES));
-    double fraction = ctx.config().getDouble("select.pool-fraction");
+    double fraction = ctx.settings().select().poolFraction();
     if (!(fraction > 0 && fraction <= 1)) {
       throw new IllegalArgumentException("Cannot select from select.pool-fraction=" + fraction
           + " of the pool: it must be in (0, 1].");
@@ -102,12 +102,12 @@ public final class SelectStage extends Stage {
       // The ablation over the pool's size: a seeded, deterministic subset by hash of the image id.
       long buckets = 1_000_000L;
       scores = scores.filter(functions.pmod(functions.xxhash64(col("image_id"),
-              functions.lit(ctx.config().getLong("seed"))), functions.lit(buckets))
+              functions.lit(ctx.settings().run().seed())), functions.lit(buckets))
           .lt(functions.lit(Math.round(fraction * buckets))));
       report.detail("pool_fraction", fraction);
     }
-    String mode = ctx.config().getString("select.mode");
-    double threshold = ctx.config().getDouble("select.threshold");
+    String mode = ctx.settings().select().mode();
+    double threshold = ctx.settings().select().threshold();
     if (!mode.equals(BALANCED) && !mode.equals(THRESHOLD)) {
       throw new IllegalArgumentException("Cannot select with select.mode=" + mode + ": use "
           + BALANCED + " (top-K per class, the paper's) or " + THRESHOLD + " (one confidence threshold).");

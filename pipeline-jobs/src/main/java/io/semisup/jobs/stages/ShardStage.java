@@ -90,28 +90,27 @@ public final class ShardStage extends Stage {
   }
 
   private static boolean usesImport(SemisupConfig c) {
-    return c.getString("data.train-dir").isEmpty()
-        || c.getString("data.val-dir").isEmpty()
-        || (c.getString("data.unlabelled-dir").isEmpty()
-            && c.getString("data.unlabelled-listing").isEmpty());
+    return c.settings().data().trainDir().isEmpty()
+        || c.settings().data().valDir().isEmpty()
+        || (c.settings().data().unlabelledDir().isEmpty()
+            && c.settings().data().unlabelledListing().isEmpty());
   }
 
-  private static String orImport(RunContext ctx, String key, String child) {
-    String v = ctx.config().getString(key);
+  private static String orImport(RunContext ctx, String v, String child) {
     return v.isEmpty() ? ctx.stagePath(ImportFashionMnistStage.NAME, child) : v;
   }
 
   /** The three inputs of this run. */
   static List<ImageSource> sources(RunContext ctx) {
     SemisupConfig c = ctx.config();
-    String listing = c.getString("data.unlabelled-listing");
+    String listing = c.settings().data().unlabelledListing();
     ImageSource unlabelled =
         listing.isEmpty()
-            ? new ImageSource(Tables.UNLABELLED, orImport(ctx, "data.unlabelled-dir", "unlabelled"), false, false)
+            ? new ImageSource(Tables.UNLABELLED, orImport(ctx, c.settings().data().unlabelledDir(), "unlabelled"), false, false)
             : new ImageSource(Tables.UNLABELLED, listing, true, false);
     return List.of(
-        new ImageSource(Tables.TRAIN, orImport(ctx, "data.train-dir", "train"), false, true),
-        new ImageSource(Tables.VAL, orImport(ctx, "data.val-dir", "val"), false, true),
+        new ImageSource(Tables.TRAIN, orImport(ctx, c.settings().data().trainDir(), "train"), false, true),
+        new ImageSource(Tables.VAL, orImport(ctx, c.settings().data().valDir(), "val"), false, true),
         unlabelled);
   }
 
@@ -132,7 +131,7 @@ public final class ShardStage extends Stage {
             new SerializableConfiguration(ctx.spark().sparkContext().hadoopConfiguration()),
             scala.reflect.ClassTag$.MODULE$.apply(SerializableConfiguration.class));
     ImageDecoder decoder =
-        new ImageDecoder(c.getLong("shard.max-image-bytes"), c.getLong("shard.max-image-pixels"));
+        new ImageDecoder(c.settings().shard().maxImageBytes(), c.settings().shard().maxImagePixels());
     Dataset<Row> decoded =
         listed
             .select("uri", "length", "split", "label_name")
@@ -190,7 +189,7 @@ public final class ShardStage extends Stage {
                 col("format"), col("split"), col("label"), col("label_name"));
 
     rejects.coalesce(1).write().parquet(new Path(out, REJECTS).toString());
-    long targetBytes = c.getLong("shard.target-shard-bytes");
+    long targetBytes = c.settings().shard().targetShardBytes();
     for (ImageSource s : sources) {
       Dataset<Row> split = images.filter(col("split").equalTo(s.split())).drop("split").persist(StorageLevel.MEMORY_AND_DISK());
       Row agg =

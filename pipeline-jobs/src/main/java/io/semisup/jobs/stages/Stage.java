@@ -100,7 +100,7 @@ public abstract class Stage {
     if (!ctx.isCommitted(name())) {
       return new Decision(name(), Action.RUN, "not committed yet");
     }
-    if (ctx.config().getBoolean("force")) {
+    if (ctx.settings().run().force()) {
       return new Decision(name(), Action.RERUN, "forced");
     }
     JsonNode manifest = ctx.manifest(name());

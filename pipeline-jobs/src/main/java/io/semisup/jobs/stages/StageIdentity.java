@@ -6,6 +6,7 @@ import com.typesafe.config.Config;
 import com.typesafe.config.ConfigRenderOptions;
 import com.typesafe.config.ConfigValue;
 import io.semisup.jobs.config.SemisupConfig;
+import io.semisup.jobs.config.SettingsSchema;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -24,29 +25,22 @@ import java.util.TreeMap;
  * stage that read the old output becomes stale and is recomputed by the next command that runs it.
  *
  * <p>Settings that cannot change a result (threads, progress logging, how inference is batched
- * and grouped) are left out of the identity and listed as excluded in the manifest.
+ * and grouped: those declared with {@code affectsResult = false} in the settings schema) are left
+ * out of the identity and listed as excluded in the manifest.
  */
 public record StageIdentity(SortedMap<String, String> settings, List<String> excluded) {
-
-  /**
-   * Keys that never change what a stage computes: how work is spread over threads and Spark jobs,
-   * progress logging, test-only fault injection, and the batch size of pure inference.
-   */
-  static final Set<String> NON_RESULT_KEYS = Set.of(
-      "score.batch-size", "score.decode-threads", "score.prefetch-batches",
-      "score.progress-log-seconds", "score.intra-op-threads", "score.engine-sharing",
-      "score.shards-per-commit", "score.commits-in-flight", "score.fail-shard");
 
   /** The identity of a stage reading the given configuration paths (subtrees or single keys). */
   static StageIdentity of(SemisupConfig config, List<String> paths) {
     SortedMap<String, String> settings = new TreeMap<>();
     List<String> excluded = new ArrayList<>();
+    Set<String> nonResult = SettingsSchema.nonResultKeys(paths);
     for (String path : paths) {
       Config sub = config.raw().hasPathOrNull(path)
           ? config.raw().withOnlyPath(path) : com.typesafe.config.ConfigFactory.empty();
       for (Map.Entry<String, ConfigValue> e : sub.entrySet()) {
         String key = e.getKey();
-        if (NON_RESULT_KEYS.contains(key)) {
+        if (nonResult.contains(key)) {
           excluded.add(key);
         } else {
           settings.put(key, e.getValue().render(ConfigRenderOptions.concise()));

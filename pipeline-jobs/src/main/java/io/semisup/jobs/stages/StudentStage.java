@@ -52,7 +52,7 @@ public final class StudentStage extends TrainingStage {
             .select(col("image_id"), col("class").as("label"));
     Dataset<Row> bytes = Images.split(ctx, Tables.UNLABELLED).select("image_id", "bytes");
     Dataset<Row> selected = pseudo.join(bytes, "image_id").select("image_id", "bytes", "label");
-    if (!ctx.config().getBoolean("student.with-labelled")) {
+    if (!ctx.settings().student().withLabelled()) {
       return selected;
     }
     // Pseudo-labelled and labelled images together (the paper trains on pseudo-labels only and
@@ -68,7 +68,7 @@ public final class StudentStage extends TrainingStage {
 
   /** {@code student.labelled-repeat}, checked. */
   static int labelledRepeat(RunContext ctx) {
-    int n = ctx.config().getInt("student.labelled-repeat");
+    int n = ctx.settings().student().labelledRepeat();
     if (n < 1) {
       throw new IllegalArgumentException("Cannot repeat the labelled images " + n
           + " times in the student's training set (student.labelled-repeat): use 1 or more, or"
@@ -79,12 +79,12 @@ public final class StudentStage extends TrainingStage {
 
   @Override
   protected String architecture(RunContext ctx) {
-    return ctx.config().getString("model.student-architecture");
+    return ctx.settings().model().studentArchitecture();
   }
 
   @Override
   protected ComputationGraph initialModel(RunContext ctx, TrainingConfig cfg, InputSpec spec, List<String> classes) {
-    String init = ctx.config().getString("student.init");
+    String init = ctx.settings().student().init();
     switch (init) {
       case "scratch":
         return Architectures.build(architecture(ctx), spec, classes.size(), cfg);
@@ -107,7 +107,7 @@ public final class StudentStage extends TrainingStage {
 
   @Override
   protected List<String> requires(RunContext ctx) {
-    return ctx.config().getString("student.init").equals("teacher")
+    return ctx.settings().student().init().equals("teacher")
         ? List.of(ShardStage.NAME, SelectStage.NAME, TeacherStage.NAME)
         : dependsOn();
   }

@@ -69,12 +69,12 @@ public final class TeacherStage extends TrainingStage {
 
   @Override
   protected String architecture(RunContext ctx) {
-    return ctx.config().getString("model.teacher-architecture");
+    return ctx.settings().model().teacherArchitecture();
   }
 
   @Override
   protected ComputationGraph initialModel(RunContext ctx, TrainingConfig cfg, InputSpec spec, List<String> classes) {
-    String from = ctx.config().getString("teacher.init-from");
+    String from = ctx.settings().teacher().initFrom();
     if (from.isEmpty()) {
       return Architectures.build(architecture(ctx), spec, classes.size(), cfg);
     }

@@ -42,14 +42,14 @@ abstract class TrainingStage extends Stage {
   @Override
   protected final void run(RunContext ctx, Path out, StageReport report) throws Exception {
     SemisupConfig c = ctx.config();
-    TrainingConfig cfg = TrainingConfigs.from(c.getConfig(section()), c.getLong("seed"));
+    TrainingConfig cfg = TrainingConfigs.from(c.settings().train(section()), c.settings().run().seed());
     InputSpec spec = inputSpec(c);
     List<String> classes = Classes.of(ctx);
     SparkTrainer trainer =
         new SparkTrainer(
             JavaSparkContext.fromSparkContext(ctx.spark().sparkContext()),
-            c.getInt(section() + ".workers"),
-            c.getInt(section() + ".averaging-frequency"));
+            c.settings().train(section()).workers(),
+            c.settings().train(section()).averagingFrequency());
     Dataset<Row> rows = examples(ctx);
     ComputationGraph initial = initialModel(ctx, cfg, spec, classes);
     if (cfg.epochs() == 0) {
@@ -77,11 +77,11 @@ abstract class TrainingStage extends Stage {
 
   static InputSpec inputSpec(SemisupConfig c) {
     return new InputSpec(
-        c.getInt("model.input.height"),
-        c.getInt("model.input.width"),
-        c.getInt("model.input.channels"),
-        floats(c.raw().getDoubleList("model.input.mean")),
-        floats(c.raw().getDoubleList("model.input.std")));
+        c.settings().model().inputHeight(),
+        c.settings().model().inputWidth(),
+        c.settings().model().inputChannels(),
+        floats(c.settings().model().inputMean()),
+        floats(c.settings().model().inputStd()));
   }
 
   private static float[] floats(List<Double> values) {

@@ -44,8 +44,9 @@ class SemisupConfigTest {
   @Test
   void unknownKeyIsRejectedBeforeAnyWork() {
     assertThatThrownBy(() -> SemisupConfig.load("local", null, List.of("select.kk=3")))
-        .isInstanceOf(IllegalArgumentException.class)
-        .hasMessageContaining("semisup.select.kk")
+        .isInstanceOf(io.semisup.core.UsageError.class)
+        .hasMessageContaining("unknown key select.kk")
+        .hasMessageContaining("did you mean select.k?")
         .hasMessageContaining("defaults.conf");
   }
 

@@ -12,7 +12,7 @@ class ScoringEngineTest {
 
   private static ScoringEngine engine(int taskCpus, String... overrides) {
     return ScoringEngine.from(
-        SemisupConfig.load(null, null, List.of(overrides)).getConfig("score"), taskCpus);
+        SemisupConfig.load(null, null, List.of(overrides)).settings().score(), taskCpus);
   }
 
   @Test

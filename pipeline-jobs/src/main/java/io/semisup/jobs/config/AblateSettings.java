@@ -1,0 +1,58 @@
+package io.semisup.jobs.config;
+
+import static io.semisup.jobs.config.Setting.choice;
+import static io.semisup.jobs.config.Setting.choiceList;
+import static io.semisup.jobs.config.Setting.flag;
+import static io.semisup.jobs.config.Setting.intList;
+import static io.semisup.jobs.config.Setting.integer;
+import static io.semisup.jobs.config.Setting.longList;
+import static io.semisup.jobs.config.Setting.realList;
+import static io.semisup.jobs.config.Setting.textList;
+
+import io.semisup.core.model.Architectures;
+import java.util.List;
+
+/** The grid of {@code bin/semisup ablate}: seeds, axes and the values along each axis. */
+public record AblateSettings(
+    List<Long> seeds, List<String> axes, List<Integer> kValues, List<Integer> pValues, List<Double> poolFractions,
+    int finetuneEpochs, String smallStudent, boolean ceiling, List<String> ceilingSet) {
+
+  /** The axes {@code io.semisup.jobs.ablate.AblationGrid} knows. */
+  static final List<String> AXES = List.of("k", "p", "pool", "recipe", "arch", "mode");
+
+  static final List<Setting> SCHEMA = List.of(
+      longList("ablate.seeds", Range.ANY, "Seeds; each gets its own base run, cells and ceiling."),
+      choiceList("ablate.axes", AXES, "Axes of the grid (mode: balanced top-K against one global threshold)."),
+      intList("ablate.k-values", Range.atLeast(1), "select.k along the k axis."),
+      intList("ablate.p-values", Range.atLeast(1), "select.p along the p axis."),
+      realList("ablate.pool-fractions", Range.openClosed(0, 1), "select.pool-fraction along the pool axis."),
+      integer("ablate.finetune-epochs", Range.atLeast(0), "Fine-tune epochs of the recipe axis's fine-tuned cells."),
+      choice("ablate.small-student", Architectures.names(), "The smaller student of the arch axis (trained from scratch)."),
+      flag("ablate.ceiling", "Also train the reference ceiling: the teacher's architecture on all labels."),
+      textList("ablate.ceiling-set", "key=value overrides that make the ceiling run."));
+
+  public AblateSettings {
+    seeds = List.copyOf(seeds);
+    axes = List.copyOf(axes);
+    kValues = List.copyOf(kValues);
+    pValues = List.copyOf(pValues);
+    poolFractions = List.copyOf(poolFractions);
+    ceilingSet = List.copyOf(ceilingSet);
+  }
+
+  static AblateSettings from(SettingsReader r) {
+    AblateSettings s = new AblateSettings(r.longListOf("ablate.seeds"), r.stringListOf("ablate.axes"),
+        r.intListOf("ablate.k-values"), r.intListOf("ablate.p-values"), r.doubleListOf("ablate.pool-fractions"),
+        r.intOf("ablate.finetune-epochs"), r.stringOf("ablate.small-student"), r.booleanOf("ablate.ceiling"),
+        r.stringListOf("ablate.ceiling-set"));
+    for (String override : s.ceilingSet) {
+      int eq = override.indexOf('=');
+      String key = eq > 0 ? override.substring(0, eq).trim().replaceFirst("^semisup\\.", "") : "";
+      if (eq <= 0 || !SettingsSchema.isKnown(key)) {
+        throw r.crossKey("ablate.ceiling-set", "'" + override + "' is not key=value with a known key."
+            + " Give overrides like teacher.epochs=30.");
+      }
+    }
+    return s;
+  }
+}

@@ -1,0 +1,64 @@
+package io.semisup.jobs.config;
+
+import com.typesafe.config.Config;
+
+/**
+ * The whole configuration as typed, validated values: one record per section of {@code
+ * conf/defaults.conf}. Built once per resolved configuration ({@link SemisupConfig#settings()}),
+ * so a bad value fails the command before any Spark work, and stages read {@code
+ * settings.select().k()} instead of a string key.
+ */
+public record Settings(
+    RunSettings run, SparkSettings spark, DataSettings data, ShardSettings shard, ModelSettings model,
+    TrainSettings trainDefaults, TeacherSettings teacher, StudentSettings student, TrainSettings finetune,
+    ScoreSettings score, SelectSettings select, ReportSettings report, AblateSettings ablate,
+    KernelSettings kernels) {
+
+  /**
+   * Reads and validates every section, then the rules between keys.
+   *
+   * @param config the resolved {@code semisup} subtree
+   * @param defaults the {@code semisup} subtree of {@code conf/defaults.conf} (error hints)
+   * @throws io.semisup.core.UsageError naming the first bad key, its value and what it accepts
+   */
+  static Settings from(Config config, Config defaults) {
+    SettingsReader r = new SettingsReader(config, defaults);
+    Settings s = new Settings(RunSettings.from(r), SparkSettings.from(r), DataSettings.from(r),
+        ShardSettings.from(r), ModelSettings.from(r), TrainSettings.from(r, "train-defaults"),
+        TeacherSettings.from(r), StudentSettings.from(r), TrainSettings.from(r, "finetune"), ScoreSettings.from(r),
+        SelectSettings.from(r), ReportSettings.from(r), AblateSettings.from(r), KernelSettings.from(r));
+    s.checkRulesBetweenKeys(r);
+    return s;
+  }
+
+  private void checkRulesBetweenKeys(SettingsReader r) {
+    if (select.p() > score.topP()) {
+      throw r.crossKey("select.p", "selection can only use the " + score.topP() + " classes score keeps per image"
+          + " (score.top-p). Lower select.p or raise score.top-p to at least " + select.p() + ".");
+    }
+    int channels = model.inputChannels();
+    if (model.inputMean().size() != channels || model.inputStd().size() != channels) {
+      throw r.crossKey("model.input.channels", "model.input.mean and model.input.std need one value per channel"
+          + " (they have " + model.inputMean().size() + " and " + model.inputStd().size() + "). Give "
+          + channels + " values to each.");
+    }
+    if (student.init().equals("teacher") && !model.studentArchitecture().equals(model.teacherArchitecture())
+        && !score.ownTeacher() && teacher.initFrom().isEmpty()) {
+      throw r.crossKey("student.init", "a warm start copies the teacher's weights, so the student needs the teacher's"
+          + " architecture (model.student-architecture = " + model.studentArchitecture() + ", model.teacher-architecture = "
+          + model.teacherArchitecture() + "). Use the same architecture, or student.init=scratch.");
+    }
+  }
+
+  /** The training recipe of a training stage's section: {@code teacher}, {@code student} or {@code finetune}. */
+  public TrainSettings train(String section) {
+    return switch (section) {
+      case "teacher" -> teacher.train();
+      case "student" -> student.train();
+      case "finetune" -> finetune;
+      case "train-defaults" -> trainDefaults;
+      default -> throw new IllegalArgumentException("Cannot find training section '" + section
+          + "': known are teacher, student, finetune, train-defaults");
+    };
+  }
+}

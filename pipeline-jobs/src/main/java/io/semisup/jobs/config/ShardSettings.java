@@ -1,0 +1,19 @@
+package io.semisup.jobs.config;
+
+import static io.semisup.jobs.config.Setting.whole;
+
+import java.util.List;
+
+/** Shard sizes and the limits that reject decompression bombs. */
+public record ShardSettings(long targetShardBytes, long maxImageBytes, long maxImagePixels) {
+
+  static final List<Setting> SCHEMA = List.of(
+      whole("shard.target-shard-bytes", Range.atLeast(1), "Target size in bytes of one Parquet shard of image bytes."),
+      whole("shard.max-image-bytes", Range.atLeast(1), "Images larger than this many bytes are rejected."),
+      whole("shard.max-image-pixels", Range.atLeast(1), "Images with more pixels than this are rejected (decompression bombs)."));
+
+  static ShardSettings from(SettingsReader r) {
+    return new ShardSettings(r.longOf("shard.target-shard-bytes"), r.longOf("shard.max-image-bytes"),
+        r.longOf("shard.max-image-pixels"));
+  }
+}
