@@ -36,7 +36,7 @@ abstract class TrainingStage extends Stage {
 
   @Override
   protected List<String> configKeys() {
-    return List.of(section(), "model", "seed");
+    return List.of(section(), "model", "seed", "kernels");
   }
 
   @Override
