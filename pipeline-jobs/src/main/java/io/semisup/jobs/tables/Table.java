@@ -33,6 +33,8 @@ import org.apache.spark.sql.types.StructType;
  */
 public final class Table {
 
+  private static final String NULL_FIX = "Fix the stage that computes it.";
+
   private final String stage;
   private final String name;
   private final StructType schema;
@@ -135,10 +137,14 @@ public final class Table {
   public void write(Dataset<Row> ds, Path stageOut) {
     Dataset<Row> checked = conform(ds, schema);
     String target = new Path(stageOut, name).toString();
-    if (partitionColumn == null) {
-      checked.write().parquet(target);
-    } else {
-      checked.write().partitionBy(partitionColumn).parquet(target);
+    try {
+      if (partitionColumn == null) {
+        checked.write().parquet(target);
+      } else {
+        checked.write().partitionBy(partitionColumn).parquet(target);
+      }
+    } catch (RuntimeException e) {
+      throw explained(e);
     }
   }
 
@@ -153,8 +159,13 @@ public final class Table {
     }
     StructType withoutPartition =
         new StructType(Arrays.copyOf(schema.fields(), schema.fields().length - 1));
-    conform(ds, withoutPartition).write().mode(mode)
-        .parquet(new Path(new Path(stageOut, name), partitionPart(value)).toString());
+    Dataset<Row> checked = conform(ds, withoutPartition);
+    try {
+      checked.write().mode(mode)
+          .parquet(new Path(new Path(stageOut, name), partitionPart(value)).toString());
+    } catch (RuntimeException e) {
+      throw explained(e);
+    }
   }
 
   /**
@@ -192,15 +203,37 @@ public final class Table {
     for (int i = 0; i < want.length; i++) {
       Column c = col(want[i].name());
       if (!want[i].nullable() && got[i].nullable()) {
-        c = functions.when(c.isNull(), functions.raise_error(functions.lit("Cannot write table "
-                + this + ": field " + want[i].name() + " is null in a row, but the table declares"
-                + " it non-null. Fix the stage that computes it.")))
+        c = functions.when(c.isNull(), functions.raise_error(functions.lit(nullMarker()
+                + want[i].name() + " is null in a row, but the table declares it non-null. "
+                + NULL_FIX)))
             .otherwise(c).as(want[i].name());
         guarded = true;
       }
       columns.add(c);
     }
     return guarded ? ds.select(columns.toArray(new Column[0])) : ds;
+  }
+
+  /**
+   * A write that failed on a null the guard of {@link #conform} caught, as the one-line
+   * IllegalStateException that guard says (Spark wraps it in task and job failures); any other
+   * failure as it is.
+   */
+  private RuntimeException explained(RuntimeException e) {
+    for (Throwable t = e; t != null; t = t.getCause()) {
+      String m = t.getMessage();
+      int from = m == null ? -1 : m.indexOf(nullMarker());
+      if (from >= 0) {
+        int to = m.indexOf(NULL_FIX, from);
+        return new IllegalStateException(
+            to < 0 ? m.substring(from) : m.substring(from, to + NULL_FIX.length()), e);
+      }
+    }
+    return e;
+  }
+
+  private String nullMarker() {
+    return "Cannot write table " + this + ": field ";
   }
 
   /** Equal types, ignoring the nullability of array elements, map values and nested fields. */
