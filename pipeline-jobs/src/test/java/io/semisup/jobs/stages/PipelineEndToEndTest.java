@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import io.semisup.jobs.SparkTestBase;
+import io.semisup.jobs.tables.Table;
 import io.semisup.jobs.tables.Tables;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -149,5 +150,38 @@ class PipelineEndToEndTest extends SparkTestBase {
             () -> new StudentStage().execute(context(root, RUN, none.toArray(new String[0]))))
         .hasMessageContaining("student.labelled-repeat")
         .hasMessageContaining("student.with-labelled=false");
+  }
+
+  @Test
+  @Order(6)
+  void everyParquetTableOfTheRunIsDeclaredByItsStageWithTheSchemaItWasWrittenWith() throws Exception {
+    RunContext ctx = ctx();
+    for (Stage s : StageGraph.standard().all()) {
+      Path dir = Paths.get(ctx.stageDir(s.name()).toUri());
+      java.util.Set<String> found = new java.util.TreeSet<>();
+      try (Stream<Path> files = Files.walk(dir)) {
+        files.filter(f -> f.getFileName().toString().endsWith(".parquet")).forEach(f -> {
+          // <stage>/<table>/[<column>=<value>/]part-*.parquet
+          Path table = f.getParent();
+          while (table.getFileName().toString().contains("=")) {
+            table = table.getParent();
+          }
+          found.add(dir.relativize(table).toString());
+        });
+      }
+      assertThat(found).as("Parquet tables stage %s wrote", s.name())
+          .containsExactlyInAnyOrderElementsOf(s.outputs().stream().map(Table::name).toList());
+      for (Table t : s.outputs()) {
+        // What the files hold, schema inferred (Spark reads every column back as nullable).
+        org.apache.spark.sql.types.StructType written =
+            spark.read().parquet(t.dir(ctx).toString()).schema();
+        assertThat(columns(written)).as("schema of %s", t).isEqualTo(columns(t.schema()));
+      }
+    }
+  }
+
+  private static List<String> columns(org.apache.spark.sql.types.StructType schema) {
+    return java.util.Arrays.stream(schema.fields())
+        .map(f -> f.name() + " " + f.dataType().simpleString()).toList();
   }
 }
