@@ -309,5 +309,4 @@ public final class ScoreStage extends Stage {
       throw new IllegalStateException(e);
     }
   }
-
 }
