@@ -21,6 +21,7 @@ import io.semisup.jobs.spark.ScoringEngine;
 import io.semisup.jobs.spark.SparkSessions;
 import io.semisup.jobs.stages.RunContext;
 import io.semisup.jobs.stages.ScoreStage;
+import io.semisup.jobs.stages.Scoring;
 import io.semisup.jobs.stages.ShardStage;
 import io.semisup.jobs.stages.Stage;
 import io.semisup.jobs.tables.Tables;
@@ -41,8 +42,8 @@ import java.util.concurrent.atomic.AtomicInteger;
 import java.util.stream.IntStream;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.RowFactory;
+import org.apache.spark.sql.SaveMode;
 import org.apache.spark.sql.SparkSession;
-import org.apache.spark.sql.types.StructField;
 import org.apache.spark.sql.types.StructType;
 import org.deeplearning4j.nn.graph.ComputationGraph;
 import org.nd4j.linalg.factory.Nd4j;
@@ -241,7 +242,7 @@ public final class BenchScore implements Callable<Integer> {
           throw new IllegalStateException("Scored " + scored + " of " + images + " images");
         }
         endToEnd = images / wall;
-        ScoringEngine engine = ScoreStage.engine(ctx);
+        ScoringEngine engine = Scoring.engine(ctx);
         sharing = engine.concurrent() ? "concurrent" : "turns";
         say("end to end (score stage, engine %s with %s threads per batch, %d decode threads,"
             + " %d batches ahead): %d images in %.1f s = %.1f img/s", sharing,
@@ -307,10 +308,9 @@ public final class BenchScore implements Callable<Integer> {
   private long writeShards(RunContext ctx, List<String> classes, int n, int count, String uriPrefix)
       throws IOException {
     SyntheticPhotos photos = new SyntheticPhotos(seed);
-    StructType schema = new StructType(Arrays.stream(Tables.IMAGES.fields())
-        .filter(f -> !f.name().equals("split")).toArray(StructField[]::new));
-    org.apache.hadoop.fs.Path dir = new org.apache.hadoop.fs.Path(
-        ctx.stagePath(ShardStage.NAME, ShardStage.IMAGES), "split=" + Tables.UNLABELLED);
+    StructType schema = Tables.IMAGES.columns("image_id", "uri", "bytes", "width", "height",
+        "format", "label", "label_name");
+    org.apache.hadoop.fs.Path stage = ctx.stageDir(ShardStage.NAME);
     long bytes = 0;
     for (int s = 0; s < count; s++) {
       int from = (int) ((long) n * s / count);
@@ -323,10 +323,9 @@ public final class BenchScore implements Callable<Integer> {
       for (Row r : rows) {
         bytes += ((byte[]) r.get(2)).length;
       }
-      ctx.spark().createDataFrame(rows, schema).coalesce(1).write().mode("append")
-          .parquet(dir.toString());
+      Tables.IMAGES.writePartition(ctx.spark().createDataFrame(rows, schema).coalesce(1), stage,
+          Tables.UNLABELLED, SaveMode.Append);
     }
-    org.apache.hadoop.fs.Path stage = ctx.stageDir(ShardStage.NAME);
     ctx.writeString(new org.apache.hadoop.fs.Path(stage, ShardStage.CLASSES),
         RunContext.json().writeValueAsString(Map.of("classes", classes)));
     ctx.writeString(new org.apache.hadoop.fs.Path(stage, Stage.MANIFEST), "{\"stage\":\"shard\"}");

@@ -14,6 +14,7 @@ import io.semisup.jobs.spark.SparkSessions;
 import io.semisup.jobs.spark.SparkTrainer;
 import io.semisup.jobs.spark.TrainingConfigs;
 import io.semisup.jobs.stages.RunContext;
+import io.semisup.jobs.tables.Tables;
 import java.awt.image.BufferedImage;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
@@ -35,8 +36,6 @@ import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.RowFactory;
 import org.apache.spark.sql.SparkSession;
-import org.apache.spark.sql.types.DataTypes;
-import org.apache.spark.sql.types.StructType;
 import org.deeplearning4j.nn.conf.WorkspaceMode;
 import org.deeplearning4j.nn.graph.ComputationGraph;
 import org.nd4j.nativeblas.NativeOpsHolder;
@@ -304,11 +303,7 @@ public final class BenchTrain implements Callable<Integer> {
       ImageIO.write(img, "png", out);
       rows.add(RowFactory.create(String.format("img%06d", i), out.toByteArray(), data.label(i)));
     }
-    StructType schema = new StructType()
-        .add("image_id", DataTypes.StringType, false)
-        .add("bytes", DataTypes.BinaryType, false)
-        .add("label", DataTypes.IntegerType, false);
-    return spark.createDataFrame(rows, schema);
+    return spark.createDataFrame(rows, Tables.IMAGES.columns("image_id", "bytes", "label"));
   }
 
   private static long cpuNanos() {

@@ -14,7 +14,7 @@ import org.apache.spark.sql.expressions.Window;
  * The straightforward Spark SQL top-K per class that {@code bench select} measures the product's
  * selection against: explode every image's top-P (class, score) pairs, rank each class's
  * candidates with {@code row_number()} over a window ordered by (score desc, image_id asc), keep
- * rank <= K. Same output columns and order of ties as {@code SelectStage.selectTopK}.
+ * rank <= K. Same output columns and order of ties as {@code TopKPerClass.selectTopK}.
  *
  * <p>Left as a user would write it, with Spark's defaults: Spark 3.5 plans a partial
  * {@code WindowGroupLimit} before the shuffle when K <= spark.sql.optimizer.windowGroupLimitThreshold

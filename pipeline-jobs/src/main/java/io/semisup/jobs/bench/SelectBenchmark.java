@@ -1,6 +1,6 @@
 package io.semisup.jobs.bench;
 
-import io.semisup.jobs.stages.SelectStage;
+import io.semisup.jobs.spark.TopKPerClass;
 import java.io.IOException;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -15,7 +15,7 @@ import org.slf4j.LoggerFactory;
 
 /**
  * {@code bench select}'s measurement, separate from the command line so tests can run it on their
- * own Spark session: the product's selection ({@link SelectStage#selectTopK}) and the Spark SQL
+ * own Spark session: the product's selection ({@link TopKPerClass#selectTopK}) and the Spark SQL
  * baseline ({@link SelectBaseline}) on the same materialised synthetic scores, each timed up to
  * its written output, then both outputs compared row for row.
  */
@@ -66,10 +66,10 @@ public final class SelectBenchmark {
       sc.setJobGroup(product, "bench select: product", false);
       long t0 = System.nanoTime();
       long cpu0 = processCpuNanos();
-      SelectStage.Selection sel;
+      TopKPerClass.Selection sel;
       long pass1;
       try (AutoCloseable ticker = meter.progress(sc, product, PROGRESS_SECONDS)) {
-        sel = SelectStage.selectTopK(spark, scores, o.classes(), k, o.p(), o.bins());
+        sel = TopKPerClass.selectTopK(spark, scores, o.classes(), k, o.p(), o.bins());
         pass1 = System.nanoTime();
         sel.ranked().write().mode("overwrite").parquet(productOut);
       }
@@ -184,7 +184,7 @@ public final class SelectBenchmark {
     SyntheticScores.Spec spec = new SyntheticScores.Spec(n, o.classes(), o.p(), o.seed() + 1, o.tieLevels());
     Dataset<Row> small = spark.read().parquet(SyntheticScores.materialize(spark, spec, o.dataDir()));
     log.info("[bench select] warming up both methods on {} images (untimed)", n);
-    SelectStage.selectTopK(spark, small, o.classes(), k, o.p(), o.bins()).ranked()
+    TopKPerClass.selectTopK(spark, small, o.classes(), k, o.p(), o.bins()).ranked()
         .write().mode("overwrite").parquet(new Path(o.workDir(), "warmup-product").toString());
     if (o.baseline()) {
       SelectBaseline.select(small, k, o.p()).write().mode("overwrite")

@@ -66,7 +66,7 @@ public final class SyntheticScores {
   /** The table, generated on the fly in {@code partitions} partitions. */
   public static Dataset<Row> generate(SparkSession spark, Spec spec, int partitions) {
     return spark.range(0, spec.images(), 1, partitions)
-        .mapPartitions(new Rows(spec), Encoders.row(Tables.SCORES));
+        .mapPartitions(new Rows(spec), Encoders.row(Tables.SCORES.schema()));
   }
 
   /**

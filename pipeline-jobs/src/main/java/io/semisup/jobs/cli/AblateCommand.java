@@ -10,6 +10,7 @@ import io.semisup.jobs.ablate.Variant;
 import io.semisup.jobs.config.AblateSettings;
 import io.semisup.jobs.config.SemisupConfig;
 import io.semisup.jobs.spark.SparkSessions;
+import io.semisup.jobs.stages.Accuracy;
 import io.semisup.jobs.stages.EvaluateStage;
 import io.semisup.jobs.stages.FinetuneStage;
 import io.semisup.jobs.stages.SelectStage;
@@ -158,7 +159,7 @@ final class AblateCommand implements Callable<Integer> {
     if (ctx.fs().exists(file)) {
       return RunContext.json().readTree(ctx.readBytes(file)).get("top1").asDouble();
     }
-    double[] acc = EvaluateStage.accuracyOf(ctx, TeacherStage.NAME);
+    double[] acc = Accuracy.ofStage(ctx, TeacherStage.NAME);
     ObjectNode n = RunContext.json().createObjectNode().put("top1", acc[0]).put("top5", acc[1]);
     ctx.writeString(file, n.toString());
     System.out.printf("[ablate] seed %d ceiling (all labels) top-1 %.2f%%%n", seed, 100 * acc[0]);

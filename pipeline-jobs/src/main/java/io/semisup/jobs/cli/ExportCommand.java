@@ -5,10 +5,9 @@ import static org.apache.spark.sql.functions.col;
 import io.semisup.jobs.config.SemisupConfig;
 import io.semisup.jobs.spark.SparkSessions;
 import io.semisup.jobs.stages.EvaluateStage;
-import io.semisup.jobs.stages.ReportStage;
 import io.semisup.jobs.stages.RunContext;
-import io.semisup.jobs.stages.ScoreStage;
-import io.semisup.jobs.stages.SelectStage;
+import io.semisup.jobs.stages.Thumbnails;
+import io.semisup.jobs.tables.Tables;
 import java.io.IOException;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -83,7 +82,7 @@ final class ExportCommand implements Callable<Integer> {
   }
 
   private Path export(RunContext ctx, Path dir) throws IOException {
-    for (String stage : List.of(ScoreStage.NAME, SelectStage.NAME)) {
+    for (String stage : List.of(Tables.SCORES.stage(), Tables.PSEUDO_LABELS.stage())) {
       if (!ctx.isCommitted(stage)) {
         throw new IllegalStateException(
             "Cannot export run " + ctx.runId() + ": stage " + stage + " is not committed under " + ctx.stageDir(stage)
@@ -100,22 +99,21 @@ final class ExportCommand implements Callable<Integer> {
       fs.delete(dir, true);
     }
     Map<String, Dataset<Row>> tables = new LinkedHashMap<>();
-    tables.put("pseudo_labels", ctx.spark().read().parquet(ctx.stagePath(SelectStage.NAME, SelectStage.PSEUDO_LABELS)).orderBy("class", "rank"));
-    tables.put("class_counts", ctx.spark().read().parquet(ctx.stagePath(SelectStage.NAME, SelectStage.CLASS_COUNTS)).orderBy("class"));
-    Dataset<Row> scores = ctx.spark().read().parquet(ctx.stagePath(ScoreStage.NAME, ScoreStage.SCORES));
+    tables.put(Tables.PSEUDO_LABELS.name(), Tables.PSEUDO_LABELS.read(ctx).orderBy("class", "rank"));
+    tables.put(Tables.CLASS_COUNTS.name(), Tables.CLASS_COUNTS.read(ctx).orderBy("class"));
+    Dataset<Row> scores = Tables.SCORES.read(ctx);
     if (scoresFraction < 1) {
       scores = scores.sample(scoresFraction, ctx.settings().run().seed());
     }
     scores = scores.withColumn("top1_class", functions.element_at(col("classes"), 1))
         .withColumn("top1_prob", functions.element_at(col("probs"), 1));
-    tables.put("scores", scores);
+    tables.put(Tables.SCORES.name(), scores);
     boolean evaluated = ctx.isCommitted(EvaluateStage.NAME);
-    Path precision = new Path(ctx.stageDir(EvaluateStage.NAME), EvaluateStage.PRECISION);
-    if (evaluated && ctx.fs().exists(precision)) {
-      tables.put("precision", ctx.spark().read().parquet(precision.toString()).orderBy("class"));
+    if (evaluated && Tables.PRECISION.exists(ctx)) {
+      tables.put(Tables.PRECISION.name(), Tables.PRECISION.read(ctx).orderBy("class"));
     }
     for (Map.Entry<String, Dataset<Row>> t : tables.entrySet()) {
-      Dataset<Row> df = t.getKey().equals("scores") ? t.getValue() : t.getValue().coalesce(1);
+      Dataset<Row> df = t.getKey().equals(Tables.SCORES.name()) ? t.getValue() : t.getValue().coalesce(1);
       String target = new Path(dir, t.getKey()).toString();
       if (format.equals("csv")) {
         flattenArrays(df).write().option("header", "true").csv(target);
@@ -129,7 +127,7 @@ final class ExportCommand implements Callable<Integer> {
     }
     // One file per image: an image selected for several classes (P > 1) is written once.
     java.util.Set<String> written = new java.util.HashSet<>();
-    for (List<Row> rows : ReportStage.thumbnails(ctx, thumbnailsPerClass, thumbnailSize).values()) {
+    for (List<Row> rows : Thumbnails.topPerClass(ctx, thumbnailsPerClass, thumbnailSize).values()) {
       for (Row r : rows) {
         if (!r.isNullAt(4) && written.add(r.getString(2))) {
           try (var os = fs.create(new Path(dir, "thumbnails/" + r.getString(2) + ".png"), true)) {

@@ -5,6 +5,7 @@ import static org.apache.spark.sql.functions.col;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.semisup.jobs.spark.ScoringModel;
 import io.semisup.jobs.cli.SemisupCli;
+import io.semisup.jobs.tables.Table;
 import io.semisup.jobs.tables.Tables;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -24,7 +25,6 @@ public final class EvaluateStage extends Stage {
 
   public static final String NAME = "evaluate";
   public static final String METRICS_JSON = "metrics.json";
-  public static final String PRECISION = "precision";
 
   /** Model stages evaluated, with their key in metrics.json. */
   static final Map<String, String> MODELS = new LinkedHashMap<>();
@@ -48,6 +48,17 @@ public final class EvaluateStage extends Stage {
   @Override
   public List<String> dependsOn() {
     return List.of(SelectStage.NAME, TeacherStage.NAME, StudentStage.NAME, FinetuneStage.NAME);
+  }
+
+  @Override
+  public List<Table> inputs() {
+    return List.of(Tables.IMAGES, Tables.PSEUDO_LABELS);
+  }
+
+  /** {@link Tables#PRECISION} only where hidden labels exist; also writes {@link #METRICS_JSON}. */
+  @Override
+  public List<Table> outputs() {
+    return List.of(Tables.PRECISION);
   }
 
   public static void main(String[] args) {
@@ -81,8 +92,8 @@ public final class EvaluateStage extends Stage {
       // A teacher brought as ONNX (score.teacher-onnx) is evaluated as scored: no teacher stage.
       ScoringModel model = m.getValue().equals(TeacherStage.NAME) && OnnxTeacher.configured(ctx)
           ? OnnxTeacher.load(ctx).model()
-          : ScoreStage.scoringModel(ctx, m.getValue());
-      double[] acc = accuracy(ScoreStage.score(ctx, val, model, batch, 5));
+          : Scoring.model(ctx, m.getValue());
+      double[] acc = Accuracy.of(Scoring.score(ctx, val, model, batch, 5));
       ObjectNode n = metrics.putObject(m.getKey());
       n.put("top1", acc[0]);
       n.put("top5", acc[1]);
@@ -103,27 +114,6 @@ public final class EvaluateStage extends Stage {
     ctx.writeString(new Path(out, METRICS_JSON), RunContext.json().writerWithDefaultPrettyPrinter().writeValueAsString(metrics));
   }
 
-  /**
-   * {top-1, top-5} of one model stage's model on the run's evaluation split (the ablation's
-   * all-labels ceiling is a teacher evaluated alone).
-   */
-  public static double[] accuracyOf(RunContext ctx, String modelStage) {
-    Dataset<Row> val = Images.split(ctx, Tables.VAL);
-    ScoringModel model = ScoreStage.scoringModel(ctx, modelStage);
-    return accuracy(ScoreStage.score(ctx, val, model, ctx.settings().score().batchSize(), 5));
-  }
-
-  /** {top-1, top-5} over scored rows with labels. */
-  private static double[] accuracy(Dataset<Row> scored) {
-    Row r =
-        scored.filter(col("reason").isNull())
-            .agg(
-                functions.avg(functions.when(functions.element_at(col("classes"), 1).equalTo(col("label")), 1.0).otherwise(0.0)),
-                functions.avg(functions.when(functions.array_contains(functions.slice(col("classes"), 1, 5), col("label")), 1.0).otherwise(0.0)))
-            .first();
-    return new double[] {r.getDouble(0), r.getDouble(1)};
-  }
-
   /** Overall precision of the pseudo-labels, and the per-class table; null without hidden labels. */
   private Double precision(RunContext ctx, Path out, StageReport report) throws Exception {
     String configured = ctx.settings().data().hiddenLabels();
@@ -139,7 +129,7 @@ public final class EvaluateStage extends Stage {
         ctx.spark().read().option("header", "true").csv(file.toString())
             .select(col("file"), col("label_name").as("true_name"));
     Dataset<Row> pseudo =
-        ctx.spark().read().parquet(ctx.stagePath(SelectStage.NAME, SelectStage.PSEUDO_LABELS))
+        Tables.PSEUDO_LABELS.read(ctx)
             .withColumn("file", functions.element_at(functions.split(col("uri"), "/"), -1));
     Dataset<Row> joined = pseudo.join(hidden, "file");
     Dataset<Row> perClass =
@@ -149,7 +139,7 @@ public final class EvaluateStage extends Stage {
                 functions.sum(functions.when(col("class_name").equalTo(col("true_name")), 1L).otherwise(0L)).as("correct"))
             .withColumn("precision", col("correct").cast("double").divide(col("selected")))
             .orderBy("class");
-    perClass.coalesce(1).write().parquet(new Path(out, PRECISION).toString());
+    Tables.PRECISION.write(perClass.coalesce(1), out);
     Row total = perClass.agg(functions.sum("selected"), functions.sum("correct")).first();
     long selected = total.isNullAt(0) ? 0 : total.getLong(0);
     long correct = total.isNullAt(1) ? 0 : total.getLong(1);

@@ -4,6 +4,7 @@ import io.semisup.core.image.InputSpec;
 import io.semisup.core.model.ModelBundle;
 import io.semisup.core.train.TrainingConfig;
 import io.semisup.jobs.cli.SemisupCli;
+import io.semisup.jobs.tables.Table;
 import io.semisup.jobs.tables.Tables;
 import java.util.List;
 import org.apache.spark.sql.Dataset;
@@ -28,6 +29,17 @@ public final class FinetuneStage extends TrainingStage {
   @Override
   public List<String> dependsOn() {
     return List.of(ShardStage.NAME, StudentStage.NAME);
+  }
+
+  @Override
+  public List<Table> inputs() {
+    return List.of(Tables.IMAGES);
+  }
+
+  /** Writes its model ({@code model.zip}), not tables. */
+  @Override
+  public List<Table> outputs() {
+    return List.of();
   }
 
   @Override

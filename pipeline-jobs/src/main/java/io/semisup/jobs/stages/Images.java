@@ -2,6 +2,7 @@ package io.semisup.jobs.stages;
 
 import static org.apache.spark.sql.functions.col;
 
+import io.semisup.jobs.tables.Tables;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
 
@@ -11,7 +12,6 @@ final class Images {
   private Images() {}
 
   static Dataset<Row> split(RunContext ctx, String split) {
-    return ctx.spark().read().parquet(ctx.stagePath(ShardStage.NAME, ShardStage.IMAGES))
-        .filter(col("split").equalTo(split));
+    return Tables.IMAGES.read(ctx).filter(col("split").equalTo(split));
   }
 }

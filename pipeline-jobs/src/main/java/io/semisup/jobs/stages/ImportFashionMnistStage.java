@@ -3,6 +3,7 @@ package io.semisup.jobs.stages;
 import io.semisup.core.data.FashionMnist;
 import io.semisup.jobs.cli.SemisupCli;
 import io.semisup.jobs.config.SemisupConfig;
+import io.semisup.jobs.tables.Table;
 import java.awt.image.BufferedImage;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
@@ -44,6 +45,18 @@ public final class ImportFashionMnistStage extends Stage {
 
   @Override
   public List<String> dependsOn() {
+    return List.of();
+  }
+
+  /** Reads IDX files, not tables. */
+  @Override
+  public List<Table> inputs() {
+    return List.of();
+  }
+
+  /** Writes image folders and {@link #HIDDEN_LABELS}, not tables. */
+  @Override
+  public List<Table> outputs() {
     return List.of();
   }
 

@@ -42,7 +42,7 @@ final class OnnxTeacher {
   }
 
   /** The configured teacher, checked against the run and loaded once here (see class doc). */
-  static ScoreStage.Teacher load(RunContext ctx) {
+  static Scoring.Teacher load(RunContext ctx) {
     Path onnxFile = new Path(ctx.settings().score().teacherOnnx());
     Path metaFile = new Path(ctx.settings().score().teacherMetadata());
     String backend = ctx.settings().score().backend();
@@ -74,8 +74,8 @@ final class OnnxTeacher {
           + " channels) and classNames to match the model, or export the model with one float"
           + " NCHW input and softmax probabilities as its first output.", e);
     }
-    return new ScoreStage.Teacher(meta.modelId(), ScoringModel.onnx(meta.modelId(), model,
-        meta.input(), meta.numClasses(), ScoreStage.engine(ctx)));
+    return new Scoring.Teacher(meta.modelId(), ScoringModel.onnx(meta.modelId(), model,
+        meta.input(), meta.numClasses(), Scoring.engine(ctx)));
   }
 
   private static void checkClasses(RunContext ctx, List<String> teacher, Path metaFile) {

@@ -4,13 +4,8 @@ import static org.apache.spark.sql.functions.col;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import io.semisup.jobs.cli.SemisupCli;
+import io.semisup.jobs.tables.Table;
 import io.semisup.jobs.tables.Tables;
-import java.awt.Graphics2D;
-import java.awt.RenderingHints;
-import java.awt.image.BufferedImage;
-import java.io.ByteArrayInputStream;
-import java.io.ByteArrayOutputStream;
-import java.io.IOException;
 import java.util.ArrayList;
 import java.util.Base64;
 import java.util.LinkedHashMap;
@@ -18,17 +13,10 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.TreeMap;
-import javax.imageio.ImageIO;
 import org.apache.hadoop.fs.Path;
-import org.apache.spark.api.java.function.MapFunction;
 import org.apache.spark.sql.Dataset;
-import org.apache.spark.sql.Encoders;
 import org.apache.spark.sql.Row;
-import org.apache.spark.sql.RowFactory;
-import org.apache.spark.sql.expressions.Window;
 import org.apache.spark.sql.functions;
-import org.apache.spark.sql.types.DataTypes;
-import org.apache.spark.sql.types.StructType;
 
 /**
  * One HTML page per run ({@code report/report.html}) for a person to judge the pseudo-labels:
@@ -46,15 +34,6 @@ public final class ReportStage extends Stage {
   public static final String NAME = "report";
   public static final String HTML = "report.html";
 
-  /** One thumbnail row of the contact sheet. */
-  static final StructType THUMB =
-      new StructType()
-          .add("class", DataTypes.IntegerType, false)
-          .add("rank", DataTypes.IntegerType, false)
-          .add("image_id", DataTypes.StringType, false)
-          .add("score", DataTypes.FloatType, false)
-          .add("png", DataTypes.BinaryType, true);
-
   @Override
   public String name() {
     return NAME;
@@ -68,6 +47,16 @@ public final class ReportStage extends Stage {
   @Override
   public List<String> dependsOn() {
     return List.of(SelectStage.NAME, EvaluateStage.NAME);
+  }
+
+  @Override
+  public List<Table> inputs() {
+    return List.of(Tables.PSEUDO_LABELS, Tables.CLASS_COUNTS, Tables.PRECISION, Tables.SCORES, Tables.IMAGES);
+  }
+
+  @Override
+  public List<Table> outputs() {
+    return List.of();
   }
 
   @Override
@@ -89,24 +78,22 @@ public final class ReportStage extends Stage {
           "Cannot build the report with report.images-per-class=" + perClass + ", report.thumbnail-size=" + size
               + ", report.histogram-bins=" + bins + ": need images-per-class >= 0, thumbnail-size >= 8, histogram-bins >= 2.");
     }
-    Dataset<Row> pseudo = ctx.spark().read().parquet(ctx.stagePath(SelectStage.NAME, SelectStage.PSEUDO_LABELS));
-    List<Row> counts =
-        ctx.spark().read().parquet(ctx.stagePath(SelectStage.NAME, SelectStage.CLASS_COUNTS)).orderBy("class").collectAsList();
+    Dataset<Row> pseudo = Tables.PSEUDO_LABELS.read(ctx);
+    List<Row> counts = Tables.CLASS_COUNTS.read(ctx).orderBy("class").collectAsList();
     Map<Integer, Row> precision = new TreeMap<>();
-    Path precisionDir = new Path(ctx.stageDir(EvaluateStage.NAME), EvaluateStage.PRECISION);
-    if (ctx.fs().exists(precisionDir)) {
-      for (Row r : ctx.spark().read().parquet(precisionDir.toString()).collectAsList()) {
+    if (Tables.PRECISION.exists(ctx)) {
+      for (Row r : Tables.PRECISION.read(ctx).collectAsList()) {
         precision.put(r.getInt(r.fieldIndex("class")), r);
       }
     }
     JsonNode metrics = RunContext.json().readTree(ctx.readBytes(new Path(ctx.stageDir(EvaluateStage.NAME), EvaluateStage.METRICS_JSON)));
     JsonNode selectManifest = ctx.manifest(SelectStage.NAME);
 
-    Map<Integer, List<Row>> sheets = thumbnails(ctx, pseudo, perClass, size);
+    Map<Integer, List<Row>> sheets = Thumbnails.topPerClass(ctx, pseudo, perClass, size);
     long[] selectedHist = histogram(pseudo.select(col("score")), bins);
     long[] top1Hist =
         histogram(
-            ctx.spark().read().parquet(ctx.stagePath(ScoreStage.NAME, ScoreStage.SCORES))
+            Tables.SCORES.read(ctx)
                 .select(functions.element_at(col("probs"), 1).as("score")),
             bins);
 
@@ -117,40 +104,6 @@ public final class ReportStage extends Stage {
         .count("thumbnails", thumbs)
         .count("html_bytes", html.length())
         .detail("images_per_class", perClass);
-  }
-
-  /**
-   * The top {@code perClass} selected images of each class with PNG thumbnails, by class, rank
-   * ascending; rows are {@link #THUMB} (png null when the bytes do not decode). Also used by
-   * {@code semisup export}.
-   */
-  public static Map<Integer, List<Row>> thumbnails(RunContext ctx, int perClass, int size) {
-    return thumbnails(ctx, ctx.spark().read().parquet(ctx.stagePath(SelectStage.NAME, SelectStage.PSEUDO_LABELS)), perClass, size);
-  }
-
-  private static Map<Integer, List<Row>> thumbnails(RunContext ctx, Dataset<Row> pseudo, int perClass, int size) {
-    Map<Integer, List<Row>> byClass = new TreeMap<>();
-    if (perClass == 0) {
-      return byClass;
-    }
-    Dataset<Row> top = pseudo.filter(col("rank").leq(perClass)).select("class", "rank", "image_id", "score");
-    // An image may be selected for several classes (P > 1): fetch its bytes once.
-    Dataset<Row> bytes =
-        Images.split(ctx, Tables.UNLABELLED).select("image_id", "bytes")
-            .join(top.select("image_id").distinct(), "image_id")
-            .withColumn("n", functions.row_number().over(Window.partitionBy("image_id").orderBy("image_id")))
-            .filter(col("n").equalTo(1))
-            .drop("n");
-    List<Row> rows =
-        top.join(bytes, "image_id", "left")
-            .select("class", "rank", "image_id", "score", "bytes")
-            .map(new Thumbnail(size), Encoders.row(THUMB))
-            .collectAsList();
-    for (Row r : rows) {
-      byClass.computeIfAbsent(r.getInt(0), c -> new ArrayList<>()).add(r);
-    }
-    byClass.values().forEach(l -> l.sort((a, b) -> Integer.compare(a.getInt(1), b.getInt(1))));
-    return byClass;
   }
 
   /** Counts of a [0, 1] score column in equal bins (the last bin includes 1.0). */
@@ -166,53 +119,6 @@ public final class ReportStage extends Stage {
       h[b] += r.getLong(1);
     }
     return h;
-  }
-
-  /**
-   * A PNG thumbnail fitting in {@code size} x {@code size}; small images are enlarged without
-   * smoothing so that 28-pixel images stay crisp. Returns null for undecodable bytes (the page
-   * then shows a placeholder instead of failing the run).
-   */
-  public static byte[] thumbnailPng(byte[] image, int size) {
-    if (image == null) {
-      return null;
-    }
-    try {
-      BufferedImage src = ImageIO.read(new ByteArrayInputStream(image));
-      if (src == null) {
-        return null;
-      }
-      double scale = Math.min((double) size / src.getWidth(), (double) size / src.getHeight());
-      int w = Math.max(1, (int) Math.round(src.getWidth() * scale));
-      int h = Math.max(1, (int) Math.round(src.getHeight() * scale));
-      BufferedImage dst = new BufferedImage(w, h, BufferedImage.TYPE_INT_RGB);
-      Graphics2D g = dst.createGraphics();
-      g.setRenderingHint(
-          RenderingHints.KEY_INTERPOLATION,
-          scale >= 1 ? RenderingHints.VALUE_INTERPOLATION_NEAREST_NEIGHBOR : RenderingHints.VALUE_INTERPOLATION_BILINEAR);
-      g.drawImage(src, 0, 0, w, h, null);
-      g.dispose();
-      ByteArrayOutputStream bos = new ByteArrayOutputStream();
-      ImageIO.write(dst, "png", bos);
-      return bos.toByteArray();
-    } catch (IOException | RuntimeException e) {
-      return null;
-    }
-  }
-
-  /** (class, rank, image_id, score, bytes) -> (class, rank, image_id, score, png thumbnail). */
-  static final class Thumbnail implements MapFunction<Row, Row> {
-    private final int size;
-
-    Thumbnail(int size) {
-      this.size = size;
-    }
-
-    @Override
-    public Row call(Row r) {
-      byte[] bytes = r.isNullAt(4) ? null : (byte[]) r.get(4);
-      return RowFactory.create(r.getInt(0), r.getInt(1), r.getString(2), r.getFloat(3), thumbnailPng(bytes, size));
-    }
   }
 
   /** The HTML page, built as a string: no template engine for one page. */

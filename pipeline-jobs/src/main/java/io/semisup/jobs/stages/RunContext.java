@@ -101,7 +101,7 @@ public final class RunContext {
     return new Path(isShared(stage) ? new Path(runDir.getParent(), baseRun) : runDir, stage);
   }
 
-  /** A table or file inside a stage's committed output, as a string Spark can read. */
+  /** A file or folder inside a stage's committed output, as a string (tables: {@code Table.read}). */
   public String stagePath(String stage, String child) {
     return new Path(stageDir(stage), child).toString();
   }

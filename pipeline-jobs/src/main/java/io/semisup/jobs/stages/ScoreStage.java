@@ -2,12 +2,11 @@ package io.semisup.jobs.stages;
 
 import static org.apache.spark.sql.functions.col;
 
-import io.semisup.core.model.ModelBundle;
 import io.semisup.jobs.cli.SemisupCli;
 import io.semisup.jobs.config.SemisupConfig;
 import io.semisup.jobs.spark.ScorePartition;
-import io.semisup.jobs.spark.ScoringEngine;
 import io.semisup.jobs.spark.ScoringModel;
+import io.semisup.jobs.tables.Table;
 import io.semisup.jobs.tables.Tables;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -21,7 +20,6 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.atomic.AtomicBoolean;
-import java.util.stream.Stream;
 import org.apache.hadoop.fs.LocatedFileStatus;
 import org.apache.hadoop.fs.Path;
 import org.apache.hadoop.fs.RemoteIterator;
@@ -30,7 +28,6 @@ import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Encoders;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.functions;
-import org.apache.spark.sql.types.StructField;
 import org.apache.spark.sql.types.StructType;
 import org.apache.spark.storage.StorageLevel;
 
@@ -51,16 +48,10 @@ import org.apache.spark.storage.StorageLevel;
 public final class ScoreStage extends Stage {
 
   public static final String NAME = "score";
-  public static final String SCORES = "scores";
-  public static final String REJECTS = "rejects";
 
   /** The columns of the images table that scoring reads. */
-  private static final StructType SCORED_COLUMNS = new StructType(
-      Stream.of("image_id", "uri", "bytes", "label").map(Tables.IMAGES::apply)
-          .toArray(StructField[]::new));
-
-  /** The teacher's id (for the scores table) and the model as executors load it. */
-  record Teacher(String id, ScoringModel model) {}
+  private static final StructType SCORED_COLUMNS =
+      Tables.IMAGES.columns("image_id", "uri", "bytes", "label");
 
   /** One input file of the unlabelled split; {@code name} is relative to the split directory. */
   record Shard(int index, String name, Path path, long length) {}
@@ -81,6 +72,16 @@ public final class ScoreStage extends Stage {
   }
 
   @Override
+  public List<Table> inputs() {
+    return List.of(Tables.IMAGES);
+  }
+
+  @Override
+  public List<Table> outputs() {
+    return List.of(Tables.SCORES, Tables.SCORE_REJECTS);
+  }
+
+  @Override
   protected List<String> requires(RunContext ctx) {
     return OnnxTeacher.configured(ctx) ? List.of(ShardStage.NAME) : dependsOn();
   }
@@ -97,10 +98,10 @@ public final class ScoreStage extends Stage {
   @Override
   protected void run(RunContext ctx, Path out, StageReport report) throws Exception {
     SemisupConfig c = ctx.config();
-    Teacher teacher = OnnxTeacher.configured(ctx)
+    Scoring.Teacher teacher = OnnxTeacher.configured(ctx)
         ? OnnxTeacher.load(ctx)
-        : new Teacher(Models.load(ctx, TeacherStage.NAME).metadata().modelId(),
-            scoringModel(ctx, TeacherStage.NAME));
+        : new Scoring.Teacher(Models.load(ctx, TeacherStage.NAME).metadata().modelId(),
+            Scoring.model(ctx, TeacherStage.NAME));
     ScorePartition.Settings settings = settings(c);
     List<Shard> shards = unlabelledShards(ctx);
     ScoreProgress progress =
@@ -127,12 +128,12 @@ public final class ScoreStage extends Stage {
     scoreGroups(ctx, teacher, settings, groups, progress, c.settings().score().failShard(),
         Math.max(1, c.settings().score().commitsInFlight()));
 
-    ScoreProgress.Totals t = progress.assemble(out, SCORES, REJECTS);
-    if (!ScoreProgress.hasDataFiles(ctx.fs(), new Path(out, SCORES))) {
-      writeEmpty(ctx, new Path(out, SCORES), Tables.SCORES);
-    }
-    if (!ScoreProgress.hasDataFiles(ctx.fs(), new Path(out, REJECTS))) {
-      writeEmpty(ctx, new Path(out, REJECTS), Tables.REJECTS);
+    ScoreProgress.Totals t =
+        progress.assemble(out, Tables.SCORES.name(), Tables.SCORE_REJECTS.name());
+    for (Table table : outputs()) {
+      if (!ScoreProgress.hasDataFiles(ctx.fs(), new Path(out, table.name()))) {
+        writeEmpty(ctx, out, table);
+      }
     }
     progress.delete();
     report.count("read", t.read()).count("scored", t.scored()).count("rejected", t.rejected())
@@ -143,7 +144,7 @@ public final class ScoreStage extends Stage {
   }
 
   /** Scores the groups, a few at a time; on a failure, lets running groups commit, then throws. */
-  private void scoreGroups(RunContext ctx, Teacher teacher, ScorePartition.Settings settings,
+  private void scoreGroups(RunContext ctx, Scoring.Teacher teacher, ScorePartition.Settings settings,
       List<List<Shard>> groups, ScoreProgress progress, int failShard, int inFlight)
       throws Exception {
     if (groups.isEmpty()) {
@@ -189,7 +190,7 @@ public final class ScoreStage extends Stage {
     }
   }
 
-  private void scoreGroup(RunContext ctx, Broadcast<ScoringModel> model, Teacher teacher,
+  private void scoreGroup(RunContext ctx, Broadcast<ScoringModel> model, Scoring.Teacher teacher,
       ScorePartition.Settings settings, List<Shard> group, ScoreProgress progress, int failShard)
       throws IOException {
     long t0 = System.nanoTime();
@@ -216,8 +217,8 @@ public final class ScoreStage extends Stage {
     } finally {
       scored.unpersist();
     }
-    long nScored = ctx.spark().read().parquet(new Path(tmp, SCORES).toString()).count();
-    long nRejected = ctx.spark().read().parquet(new Path(tmp, REJECTS).toString()).count();
+    long nScored = Tables.SCORES.readFrom(ctx.spark(), tmp).count();
+    long nRejected = Tables.SCORE_REJECTS.readFrom(ctx.spark(), tmp).count();
     double seconds = (System.nanoTime() - t0) / 1e9;
     progress.commit(name, tmp, names, nScored, nRejected, seconds);
     log.info("[score] committed {} ({} images, {} rejected) in {} s", label, nScored + nRejected,
@@ -234,23 +235,22 @@ public final class ScoreStage extends Stage {
   }
 
   private static void writeTables(Dataset<Row> scored, String teacherId, Path dir) {
-    scored.filter(col("reason").isNull())
-        .select(col("image_id"), col("uri"), col("classes"), col("probs"),
-            functions.lit(teacherId).as("teacher_id"))
-        .write()
-        .parquet(new Path(dir, SCORES).toString());
-    scored.filter(col("reason").isNotNull())
-        .select(col("uri"), functions.lit(Tables.UNLABELLED).as("split"), col("reason"),
-            col("detail"), functions.lit(NAME).as("stage"))
-        .coalesce(1)
-        .write()
-        .parquet(new Path(dir, REJECTS).toString());
+    Tables.SCORES.write(
+        scored.filter(col("reason").isNull())
+            .select(col("image_id"), col("uri"), col("classes"), col("probs"),
+                functions.lit(teacherId).as("teacher_id")),
+        dir);
+    Tables.SCORE_REJECTS.write(
+        scored.filter(col("reason").isNotNull())
+            .select(col("uri"), functions.lit(Tables.UNLABELLED).as("split"), col("reason"),
+                col("detail"), functions.lit(NAME).as("stage"))
+            .coalesce(1),
+        dir);
   }
 
-  private static void writeEmpty(RunContext ctx, Path dir, StructType schema)
-      throws IOException {
-    ctx.fs().delete(dir, true);
-    ctx.spark().createDataFrame(List.<Row>of(), schema).coalesce(1).write().parquet(dir.toString());
+  private static void writeEmpty(RunContext ctx, Path out, Table table) throws IOException {
+    ctx.fs().delete(new Path(out, table.name()), true);
+    table.write(ctx.spark().createDataFrame(List.<Row>of(), table.schema()).coalesce(1), out);
   }
 
   static ScorePartition.Settings settings(SemisupConfig c) {
@@ -261,7 +261,7 @@ public final class ScoreStage extends Stage {
 
   /** The data files of the unlabelled split, in name order (their index is the shard number). */
   static List<Shard> unlabelledShards(RunContext ctx) throws IOException {
-    Path split = new Path(ctx.stagePath(ShardStage.NAME, ShardStage.IMAGES), "split=" + Tables.UNLABELLED);
+    Path split = Tables.IMAGES.partitionDir(ctx, Tables.UNLABELLED);
     List<Shard> shards = new ArrayList<>();
     if (!ctx.fs().exists(split)) {
       return shards;
@@ -308,27 +308,5 @@ public final class ScoreStage extends Stage {
     } catch (java.security.NoSuchAlgorithmException e) {
       throw new IllegalStateException(e);
     }
-  }
-
-  /** A stage's model, prepared for the configured scoring backend. */
-  static ScoringModel scoringModel(RunContext ctx, String stage) {
-    byte[] bytes = Models.bytes(ctx, stage);
-    return ScoringModel.of(
-        ModelBundle.fromBytes(bytes), bytes, ctx.settings().score().backend(),
-        engine(ctx));
-  }
-
-  /** The scoring engine the configuration asks for, on this cluster's cores per task. */
-  public static ScoringEngine engine(RunContext ctx) {
-    return ScoringEngine.from(ctx.settings().score(),
-        ctx.spark().sparkContext().getConf().getInt("spark.task.cpus", 1));
-  }
-
-  /** Scores (image_id, uri, bytes, label) rows with a model; output {@link ScorePartition#SCHEMA}. */
-  static Dataset<Row> score(RunContext ctx, Dataset<Row> images, ScoringModel model, int batch, int topP) {
-    Broadcast<ScoringModel> b =
-        ctx.spark().sparkContext().broadcast(model, scala.reflect.ClassTag$.MODULE$.apply(ScoringModel.class));
-    return images.select("image_id", "uri", "bytes", "label")
-        .mapPartitions(new ScorePartition(b, model.spec(), batch, topP), Encoders.row(ScorePartition.SCHEMA));
   }
 }

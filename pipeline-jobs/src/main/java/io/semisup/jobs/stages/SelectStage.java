@@ -4,24 +4,17 @@ import static org.apache.spark.sql.functions.col;
 
 import io.semisup.core.selection.ScoreHistogram;
 import io.semisup.jobs.cli.SemisupCli;
+import io.semisup.jobs.spark.TopKPerClass;
+import io.semisup.jobs.tables.Table;
 import io.semisup.jobs.tables.Tables;
 import java.util.ArrayList;
-import java.util.Iterator;
 import java.util.List;
 import org.apache.hadoop.fs.Path;
-import org.apache.spark.api.java.JavaRDD;
-import org.apache.spark.api.java.function.FlatMapFunction;
-import org.apache.spark.broadcast.Broadcast;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.RowFactory;
-import org.apache.spark.sql.SparkSession;
-import org.apache.spark.sql.catalyst.InternalRow;
-import org.apache.spark.sql.catalyst.util.ArrayData;
 import org.apache.spark.sql.expressions.Window;
 import org.apache.spark.sql.functions;
-import org.apache.spark.sql.types.DataTypes;
-import org.apache.spark.sql.types.StructType;
 
 /**
  * Picks, for every class, the K images the teacher is most confident about among those having
@@ -36,20 +29,11 @@ import org.apache.spark.sql.types.StructType;
 public final class SelectStage extends Stage {
 
   public static final String NAME = "select";
-  public static final String PSEUDO_LABELS = "pseudo_labels";
-  public static final String CLASS_COUNTS = "class_counts";
 
   /** {@code select.mode}: top-K per class (the paper's balanced selection). */
   public static final String BALANCED = "balanced";
   /** {@code select.mode}: every candidate above one confidence threshold, whatever its class. */
   public static final String THRESHOLD = "threshold";
-
-  static final StructType CANDIDATE =
-      new StructType()
-          .add("class", DataTypes.IntegerType, false)
-          .add("image_id", DataTypes.StringType, false)
-          .add("score", DataTypes.FloatType, false)
-          .add("uri", DataTypes.StringType, false);
 
   @Override
   public String name() {
@@ -64,6 +48,16 @@ public final class SelectStage extends Stage {
   @Override
   public List<String> dependsOn() {
     return List.of(ScoreStage.NAME);
+  }
+
+  @Override
+  public List<Table> inputs() {
+    return List.of(Tables.SCORES);
+  }
+
+  @Override
+  public List<Table> outputs() {
+    return List.of(Tables.PSEUDO_LABELS, Tables.CLASS_COUNTS);
   }
 
   @Override
@@ -92,7 +86,7 @@ public final class SelectStage extends Stage {
               + " classes per image. Rescore with a larger score.top-p or lower select.p.");
     }
     List<String> classes = Classes.of(ctx);
-    Dataset<Row> scores = ctx.spark().read().parquet(ctx.stagePath(ScoreStage.NAME, ScoreStage.SCORES));
+    Dataset<Row> scores = Tables.SCORES.read(ctx);
     double fraction = ctx.settings().select().poolFraction();
     if (!(fraction > 0 && fraction <= 1)) {
       throw new IllegalArgumentException("Cannot select from select.pool-fraction=" + fraction
@@ -120,10 +114,10 @@ public final class SelectStage extends Stage {
         ? select(ctx, scores, classes, k, p, bins)
         : selectGlobal(ctx, scores, classes, (long) k * classes.size(), threshold, p, bins);
     report.detail("mode", mode);
-    r.pseudoLabels.write().parquet(new Path(out, PSEUDO_LABELS).toString());
-    r.classCounts.coalesce(1).write().parquet(new Path(out, CLASS_COUNTS).toString());
+    Tables.PSEUDO_LABELS.write(r.pseudoLabels, out);
+    Tables.CLASS_COUNTS.write(r.classCounts.coalesce(1), out);
 
-    List<Row> counts = ctx.spark().read().parquet(new Path(out, CLASS_COUNTS).toString()).orderBy("class").collectAsList();
+    List<Row> counts = Tables.CLASS_COUNTS.readFrom(ctx.spark(), out).orderBy("class").collectAsList();
     long selected = 0;
     List<String> short_ = new ArrayList<>();
     for (Row row : counts) {
@@ -132,7 +126,7 @@ public final class SelectStage extends Stage {
         short_.add(row.getString(row.fieldIndex("class_name")) + " (" + row.getLong(row.fieldIndex("candidates")) + ")");
       }
     }
-    Dataset<Row> written = ctx.spark().read().parquet(new Path(out, PSEUDO_LABELS).toString());
+    Dataset<Row> written = Tables.PSEUDO_LABELS.readFrom(ctx.spark(), out);
     requireDistinctPerClass(written, selected);
     long images = written.select("image_id").distinct().count();
     report.count("scored_images", r.scoredImages)
@@ -169,7 +163,7 @@ public final class SelectStage extends Stage {
   /** The selection, as tables (exposed for tests). */
   static Result select(RunContext ctx, Dataset<Row> scores, List<String> classes, int k, int p, int bins) {
     int numClasses = classes.size();
-    Selection sel = selectTopK(ctx.spark(), scores, numClasses, k, p, bins);
+    TopKPerClass.Selection sel = TopKPerClass.selectTopK(ctx.spark(), scores, numClasses, k, p, bins);
     Dataset<Row> names = classNames(ctx, classes);
     Dataset<Row> pseudo =
         sel.ranked()
@@ -185,7 +179,7 @@ public final class SelectStage extends Stage {
       total += n;
       countRows.add(RowFactory.create(c, classes.get(c), n, Math.min(n, (long) k), thresholds[c], n < k));
     }
-    Dataset<Row> classCounts = ctx.spark().createDataFrame(countRows, Tables.CLASS_COUNTS);
+    Dataset<Row> classCounts = ctx.spark().createDataFrame(countRows, Tables.CLASS_COUNTS.schema());
     return new Result(pseudo, classCounts, sel.images(), total, sel.aboveThreshold());
   }
 
@@ -200,12 +194,12 @@ public final class SelectStage extends Stage {
   static Result selectGlobal(RunContext ctx, Dataset<Row> scores, List<String> classes, long budget,
       double threshold, int p, int bins) {
     int numClasses = classes.size();
-    Pass1 counted = countCandidates(scores, numClasses, bins, p);
+    TopKPerClass.Pass1 counted = TopKPerClass.countCandidates(scores, numClasses, bins, p);
     ScoreHistogram hist = counted.histogram();
     float t = threshold > 0 ? (float) threshold : hist.globalThreshold(budget);
     float[] thresholds = new float[numClasses];
     java.util.Arrays.fill(thresholds, t);
-    Dataset<Row> above = candidatesAbove(ctx.spark(), scores, thresholds, p);
+    Dataset<Row> above = TopKPerClass.candidatesAbove(ctx.spark(), scores, thresholds, p);
     if (threshold == 0) {
       // The histogram's edge keeps at least the budget; the exact cut is a bounded top-N.
       above = above.orderBy(col("score").desc(), col("image_id").asc(), col("class").asc())
@@ -230,168 +224,16 @@ public final class SelectStage extends Stage {
       total += n;
       countRows.add(RowFactory.create(c, classes.get(c), n, selected[c], t, false));
     }
-    Dataset<Row> classCounts = ctx.spark().createDataFrame(countRows, Tables.CLASS_COUNTS);
+    Dataset<Row> classCounts = ctx.spark().createDataFrame(countRows, Tables.CLASS_COUNTS.schema());
     return new Result(ranked, classCounts, counted.images(), total, hist.keptAbove(thresholds));
   }
-
-  /**
-   * The product's exact top-K per class over a scores table (columns of {@link Tables#SCORES}),
-   * reusable by the stage and by {@code bench select}. Runs pass 1 (histograms, thresholds) now;
-   * {@link Selection#ranked()} is the lazy pass 2, rows (class, rank, image_id, score, uri).
-   *
-   * <p>Both passes read Spark's internal rows ({@code queryExecution().toRdd()}) rather than
-   * exploding candidates into {@code Row}s: pass 1 reads only the two array columns and never
-   * builds a candidate object, pass 2 builds one only for a candidate above its class's threshold.
-   * Measured on 10^6 synthetic images (bench select): 16 s with exploded rows, see
-   * docs/benchmarks.md for the figures now.
-   */
-  public static Selection selectTopK(SparkSession spark, Dataset<Row> scores, int numClasses, int k, int p, int bins) {
-    Pass1 counted = countCandidates(scores, numClasses, bins, p);
-    ScoreHistogram hist = counted.histogram();
-    float[] thresholds = hist.thresholds(k);
-    Dataset<Row> ranked =
-        candidatesAbove(spark, scores, thresholds, p)
-            .withColumn(
-                "rank",
-                functions.row_number().over(
-                    Window.partitionBy("class").orderBy(col("score").desc(), col("image_id").asc())))
-            .filter(col("rank").leq(k))
-            .select(col("class"), col("rank").cast("int").as("rank"), col("image_id"), col("score"), col("uri"));
-    return new Selection(ranked, hist, thresholds, counted.images(), hist.keptAbove(thresholds));
-  }
-
-  /**
-   * Pass 1: one histogram per partition, merged in a tree on the executors (sent sparsely, see
-   * ScoreHistogram) so the driver receives a few histograms, not one per partition: at 10^9
-   * images there are thousands of partitions, each with up to classes x bins counts.
-   */
-  static Pass1 countCandidates(Dataset<Row> scores, int numClasses, int bins, int p) {
-    JavaRDD<InternalRow> probs = scores.select("classes", "probs").queryExecution().toRdd().toJavaRDD();
-    int parts = probs.getNumPartitions();
-    if (parts == 0) {
-      return new Pass1(new ScoreHistogram(numClasses, bins), 0);
-    }
-    int depth = parts <= 64 ? 1 : parts <= 4096 ? 2 : 3;
-    JavaRDD<Pass1> perPartition = probs.mapPartitions(new CountPartition(numClasses, bins, p));
-    return depth == 1 ? perPartition.reduce(Pass1::merge) : perPartition.treeReduce(Pass1::merge, depth);
-  }
-
-  /**
-   * Pass 2: only candidates (class, image_id, score, uri) at or above their class's threshold
-   * become rows and reach the shuffle.
-   */
-  static Dataset<Row> candidatesAbove(SparkSession spark, Dataset<Row> scores, float[] thresholds, int p) {
-    Broadcast<float[]> th = spark.sparkContext().broadcast(thresholds, scala.reflect.ClassTag$.MODULE$.apply(float[].class));
-    JavaRDD<Row> aboveRows =
-        scores.select("image_id", "uri", "classes", "probs").queryExecution().toRdd().toJavaRDD()
-            .mapPartitions(new AboveThreshold(th, p));
-    return spark.createDataFrame(aboveRows, CANDIDATE);
-  }
-
-  /** What pass 1 brings back from each partition: its histogram and how many images it read. */
-  record Pass1(ScoreHistogram histogram, long images) implements java.io.Serializable {
-    Pass1 merge(Pass1 other) {
-      return new Pass1(histogram.merge(other.histogram), images + other.images);
-    }
-  }
-
-  /** Pass 1 over rows (classes, probs): counts each image's first p (class, score) pairs. */
-  static final class CountPartition implements FlatMapFunction<Iterator<InternalRow>, Pass1> {
-    private final int numClasses;
-    private final int bins;
-    private final int p;
-
-    CountPartition(int numClasses, int bins, int p) {
-      this.numClasses = numClasses;
-      this.bins = bins;
-      this.p = p;
-    }
-
-    @Override
-    public Iterator<Pass1> call(Iterator<InternalRow> rows) {
-      ScoreHistogram h = new ScoreHistogram(numClasses, bins);
-      long images = 0;
-      while (rows.hasNext()) {
-        InternalRow r = rows.next();
-        ArrayData cls = r.getArray(0);
-        ArrayData probs = r.getArray(1);
-        int n = Math.min(p, Math.min(cls.numElements(), probs.numElements()));
-        for (int j = 0; j < n; j++) {
-          h.add(cls.getInt(j), probs.getFloat(j));
-        }
-        images++;
-      }
-      return List.of(new Pass1(h, images)).iterator();
-    }
-  }
-
-  /**
-   * Pass 2 over rows (image_id, uri, classes, probs): the candidate rows (class, image_id, score,
-   * uri) of each image's first p pairs that reach their class's threshold.
-   */
-  static final class AboveThreshold implements FlatMapFunction<Iterator<InternalRow>, Row> {
-    private final Broadcast<float[]> thresholds;
-    private final int p;
-
-    AboveThreshold(Broadcast<float[]> thresholds, int p) {
-      this.thresholds = thresholds;
-      this.p = p;
-    }
-
-    @Override
-    public Iterator<Row> call(Iterator<InternalRow> rows) {
-      float[] th = thresholds.value();
-      return new Iterator<>() {
-        private final java.util.ArrayDeque<Row> ready = new java.util.ArrayDeque<>();
-
-        @Override
-        public boolean hasNext() {
-          while (ready.isEmpty() && rows.hasNext()) {
-            InternalRow r = rows.next();
-            ArrayData cls = r.getArray(2);
-            ArrayData probs = r.getArray(3);
-            int n = Math.min(p, Math.min(cls.numElements(), probs.numElements()));
-            String id = null;
-            String uri = null;
-            for (int j = 0; j < n; j++) {
-              int c = cls.getInt(j);
-              float s = probs.getFloat(j);
-              if (s >= th[c]) {
-                if (id == null) {
-                  id = r.getUTF8String(0).toString();
-                  uri = r.getUTF8String(1).toString();
-                }
-                ready.add(RowFactory.create(c, id, s, uri));
-              }
-            }
-          }
-          return !ready.isEmpty();
-        }
-
-        @Override
-        public Row next() {
-          if (!hasNext()) {
-            throw new java.util.NoSuchElementException();
-          }
-          return ready.poll();
-        }
-      };
-    }
-  }
-
-  /**
-   * One selection: the ranked rows (lazy pass 2), the merged histogram and thresholds of pass 1,
-   * the number of scored images and of candidates at or above their class's threshold.
-   */
-  public record Selection(
-      Dataset<Row> ranked, ScoreHistogram histogram, float[] thresholds, long images, long aboveThreshold) {}
 
   private static Dataset<Row> classNames(RunContext ctx, List<String> classes) {
     List<Row> rows = new ArrayList<>();
     for (int c = 0; c < classes.size(); c++) {
       rows.add(RowFactory.create(c, classes.get(c)));
     }
-    return ctx.spark().createDataFrame(rows, new StructType().add("class", DataTypes.IntegerType).add("class_name", DataTypes.StringType));
+    return ctx.spark().createDataFrame(rows, Tables.PSEUDO_LABELS.columns("class", "class_name"));
   }
 
   /** Tables of one selection, plus the counts for the manifest. */

@@ -10,6 +10,7 @@ import io.semisup.core.image.RejectReason;
 import io.semisup.jobs.cli.SemisupCli;
 import io.semisup.jobs.config.SemisupConfig;
 import io.semisup.jobs.spark.ImageSource;
+import io.semisup.jobs.tables.Table;
 import io.semisup.jobs.tables.Tables;
 import java.io.FileNotFoundException;
 import java.io.IOException;
@@ -25,6 +26,7 @@ import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Encoders;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.RowFactory;
+import org.apache.spark.sql.SaveMode;
 import org.apache.spark.sql.expressions.Window;
 import org.apache.spark.sql.functions;
 import org.apache.spark.sql.types.DataTypes;
@@ -41,8 +43,6 @@ import org.apache.spark.util.SerializableConfiguration;
 public final class ShardStage extends Stage {
 
   public static final String NAME = "shard";
-  public static final String IMAGES = "images";
-  public static final String REJECTS = "rejects";
   public static final String CLASSES = "classes.json";
 
   /** Decoded-or-rejected row, before dedupe. */
@@ -72,6 +72,17 @@ public final class ShardStage extends Stage {
   @Override
   public List<String> dependsOn() {
     return List.of(ImportFashionMnistStage.NAME);
+  }
+
+  /** Reads image folders or listings (the import's, by default), not tables. */
+  @Override
+  public List<Table> inputs() {
+    return List.of();
+  }
+
+  @Override
+  public List<Table> outputs() {
+    return List.of(Tables.IMAGES, Tables.SHARD_REJECTS);
   }
 
   @Override
@@ -188,7 +199,7 @@ public final class ShardStage extends Stage {
                 col("image_id"), col("uri"), col("bytes"), col("width"), col("height"),
                 col("format"), col("split"), col("label"), col("label_name"));
 
-    rejects.coalesce(1).write().parquet(new Path(out, REJECTS).toString());
+    Tables.SHARD_REJECTS.write(rejects.coalesce(1), out);
     long targetBytes = c.settings().shard().targetShardBytes();
     for (ImageSource s : sources) {
       Dataset<Row> split = images.filter(col("split").equalTo(s.split())).drop("split").persist(StorageLevel.MEMORY_AND_DISK());
@@ -199,10 +210,9 @@ public final class ShardStage extends Stage {
       long bytes = agg.isNullAt(1) ? 0 : agg.getLong(1);
       long stored = agg.isNullAt(2) ? 0 : agg.getLong(2);
       int shards = shardCount(stored, targetBytes);
-      split.repartition(shards, col("image_id"))
-          .sortWithinPartitions("image_id")
-          .write()
-          .parquet(new Path(out, IMAGES + "/split=" + s.split()).toString());
+      Tables.IMAGES.writePartition(
+          split.repartition(shards, col("image_id")).sortWithinPartitions("image_id"),
+          out, s.split(), SaveMode.ErrorIfExists);
       split.unpersist();
       long[] counts = decodeCounts.getOrDefault(s.split(), new long[2]);
       long read = counts[0];

@@ -3,6 +3,7 @@ package io.semisup.jobs.stages;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.semisup.core.UsageError;
+import io.semisup.jobs.tables.Table;
 import java.io.IOException;
 import java.time.Instant;
 import java.util.List;
@@ -42,6 +43,15 @@ public abstract class Stage {
 
   /** Stages whose committed output this one reads. */
   public abstract List<String> dependsOn();
+
+  /**
+   * The tables this stage reads, each written by a stage it depends on (directly or through
+   * others); files that are not tables (models, metrics.json, classes.json) are not listed.
+   */
+  public abstract List<Table> inputs();
+
+  /** The Parquet tables this stage writes, every one of them, through their handles. */
+  public abstract List<Table> outputs();
 
   /** Stages that must be committed before this run of the stage (default: all of dependsOn). */
   protected List<String> requires(RunContext ctx) {

@@ -6,6 +6,7 @@ import io.semisup.core.image.InputSpec;
 import io.semisup.core.model.Architectures;
 import io.semisup.core.train.TrainingConfig;
 import io.semisup.jobs.cli.SemisupCli;
+import io.semisup.jobs.tables.Table;
 import io.semisup.jobs.tables.Tables;
 import java.util.List;
 import org.apache.spark.sql.Dataset;
@@ -37,6 +38,17 @@ public final class StudentStage extends TrainingStage {
   }
 
   @Override
+  public List<Table> inputs() {
+    return List.of(Tables.PSEUDO_LABELS, Tables.IMAGES);
+  }
+
+  /** Writes its model ({@code model.zip}), not tables. */
+  @Override
+  public List<Table> outputs() {
+    return List.of();
+  }
+
+  @Override
   protected String section() {
     return "student";
   }
@@ -48,7 +60,7 @@ public final class StudentStage extends TrainingStage {
   @Override
   protected Dataset<Row> examples(RunContext ctx) {
     Dataset<Row> pseudo =
-        ctx.spark().read().parquet(ctx.stagePath(SelectStage.NAME, SelectStage.PSEUDO_LABELS))
+        Tables.PSEUDO_LABELS.read(ctx)
             .select(col("image_id"), col("class").as("label"));
     Dataset<Row> bytes = Images.split(ctx, Tables.UNLABELLED).select("image_id", "bytes");
     Dataset<Row> selected = pseudo.join(bytes, "image_id").select("image_id", "bytes", "label");

@@ -5,6 +5,7 @@ import io.semisup.core.model.Architectures;
 import io.semisup.core.model.ModelBundle;
 import io.semisup.core.train.TrainingConfig;
 import io.semisup.jobs.cli.SemisupCli;
+import io.semisup.jobs.tables.Table;
 import io.semisup.jobs.tables.Tables;
 import java.util.List;
 import org.apache.spark.sql.Dataset;
@@ -36,6 +37,17 @@ public final class TeacherStage extends TrainingStage {
   }
 
   @Override
+  public List<Table> inputs() {
+    return List.of(Tables.IMAGES);
+  }
+
+  /** Writes its model ({@code model.zip}), not tables. */
+  @Override
+  public List<Table> outputs() {
+    return List.of();
+  }
+
+  @Override
   protected String section() {
     return "teacher";
   }
@@ -43,7 +55,7 @@ public final class TeacherStage extends TrainingStage {
   /** A teacher started from another run's model is stale when that model is recomputed. */
   @Override
   protected java.util.Map<String, org.apache.hadoop.fs.Path> externalInputs(RunContext ctx) {
-    String from = ctx.config().getString("teacher.init-from");
+    String from = ctx.settings().teacher().initFrom();
     if (from.isEmpty()) {
       return java.util.Map.of();
     }

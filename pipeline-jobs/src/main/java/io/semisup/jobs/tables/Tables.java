@@ -1,11 +1,19 @@
 package io.semisup.jobs.tables;
 
+import io.semisup.jobs.stages.EvaluateStage;
+import io.semisup.jobs.stages.ScoreStage;
+import io.semisup.jobs.stages.SelectStage;
+import io.semisup.jobs.stages.ShardStage;
+import java.util.List;
 import org.apache.spark.sql.types.DataTypes;
 import org.apache.spark.sql.types.StructType;
 
 /**
- * Every Parquet table the pipeline writes, in one place, so stages, tests and notebooks agree on
- * column names and types. Column names are snake_case for notebooks and SQL.
+ * Every Parquet table the pipeline writes, in one place, as {@link Table} handles (producing
+ * stage, name, schema), so stages, tests and notebooks agree on column names and types. Each
+ * stage lists the handles it reads and writes ({@code Stage.inputs()}, {@code Stage.outputs()});
+ * a test holds every handle's schema to what its stage writes. Column names are snake_case for
+ * notebooks and SQL.
  */
 public final class Tables {
 
@@ -19,23 +27,27 @@ public final class Tables {
   public static final String UNLABELLED = "unlabelled";
 
   /**
-   * Image bytes, one row per distinct image per split (written by shard). {@code label} and
+   * Image bytes, one row per distinct image per split, partitioned by split ({@code
+   * images/split=<split>/}, so the split is the last column read back). {@code label} and
    * {@code label_name} are null for unlabelled images.
    */
-  public static final StructType IMAGES =
-      new StructType()
-          .add("image_id", DataTypes.StringType, false)
-          .add("uri", DataTypes.StringType, false)
-          .add("bytes", DataTypes.BinaryType, false)
-          .add("width", DataTypes.IntegerType, false)
-          .add("height", DataTypes.IntegerType, false)
-          .add("format", DataTypes.StringType, false)
-          .add("split", DataTypes.StringType, false)
-          .add("label", DataTypes.IntegerType, true)
-          .add("label_name", DataTypes.StringType, true);
+  public static final Table IMAGES =
+      Table.partitioned(ShardStage.NAME, "images",
+          new StructType()
+              .add("image_id", DataTypes.StringType, false)
+              .add("uri", DataTypes.StringType, false)
+              .add("bytes", DataTypes.BinaryType, false)
+              .add("width", DataTypes.IntegerType, false)
+              .add("height", DataTypes.IntegerType, false)
+              .add("format", DataTypes.StringType, false)
+              .add("label", DataTypes.IntegerType, true)
+              .add("label_name", DataTypes.StringType, true)
+              .add("split", DataTypes.StringType, false),
+          "split",
+          "Image bytes, one row per distinct image per split; label null for unlabelled images.");
 
   /** Inputs a stage could not use, with the reason; counts of every stage add up with it. */
-  public static final StructType REJECTS =
+  private static final StructType REJECTED =
       new StructType()
           .add("uri", DataTypes.StringType, false)
           .add("split", DataTypes.StringType, true)
@@ -43,43 +55,68 @@ public final class Tables {
           .add("detail", DataTypes.StringType, true)
           .add("stage", DataTypes.StringType, false);
 
+  /** Files shard could not read or decode, or whose folder is not a training class. */
+  public static final Table SHARD_REJECTS =
+      Table.of(ShardStage.NAME, "rejects", REJECTED,
+          "Input files shard could not use (unreadable, not an image, too large, unknown class), with the reason.");
+
   /** The teacher's top-P classes per unlabelled image, highest probability first. */
-  public static final StructType SCORES =
-      new StructType()
-          .add("image_id", DataTypes.StringType, false)
-          .add("uri", DataTypes.StringType, false)
-          .add("classes", DataTypes.createArrayType(DataTypes.IntegerType, false), false)
-          .add("probs", DataTypes.createArrayType(DataTypes.FloatType, false), false)
-          .add("teacher_id", DataTypes.StringType, false);
+  public static final Table SCORES =
+      Table.of(ScoreStage.NAME, "scores",
+          new StructType()
+              .add("image_id", DataTypes.StringType, false)
+              .add("uri", DataTypes.StringType, false)
+              .add("classes", DataTypes.createArrayType(DataTypes.IntegerType, false), false)
+              .add("probs", DataTypes.createArrayType(DataTypes.FloatType, false), false)
+              .add("teacher_id", DataTypes.StringType, false),
+          "The teacher's top-P classes and probabilities per unlabelled image, highest first.");
+
+  /** Unlabelled images the teacher could not score (the bytes did not decode). */
+  public static final Table SCORE_REJECTS =
+      Table.of(ScoreStage.NAME, "rejects", REJECTED,
+          "Unlabelled images score could not decode, with the reason.");
 
   /** The selected pseudo-labelled set: K per class, rank 1 = most confident. */
-  public static final StructType PSEUDO_LABELS =
-      new StructType()
-          .add("class", DataTypes.IntegerType, false)
-          .add("class_name", DataTypes.StringType, false)
-          .add("rank", DataTypes.IntegerType, false)
-          .add("image_id", DataTypes.StringType, false)
-          .add("score", DataTypes.FloatType, false)
-          .add("uri", DataTypes.StringType, false);
+  public static final Table PSEUDO_LABELS =
+      Table.of(SelectStage.NAME, "pseudo_labels",
+          new StructType()
+              .add("class", DataTypes.IntegerType, false)
+              .add("class_name", DataTypes.StringType, false)
+              .add("rank", DataTypes.IntegerType, false)
+              .add("image_id", DataTypes.StringType, false)
+              .add("score", DataTypes.FloatType, false)
+              .add("uri", DataTypes.StringType, false),
+          "The selected pseudo-labels: up to K images per class, rank 1 = most confident.");
 
   /** Per-class selection summary: candidates seen, selected, the threshold used, short of K. */
-  public static final StructType CLASS_COUNTS =
-      new StructType()
-          .add("class", DataTypes.IntegerType, false)
-          .add("class_name", DataTypes.StringType, false)
-          .add("candidates", DataTypes.LongType, false)
-          .add("selected", DataTypes.LongType, false)
-          .add("threshold", DataTypes.FloatType, false)
-          .add("short_of_k", DataTypes.BooleanType, false);
+  public static final Table CLASS_COUNTS =
+      Table.of(SelectStage.NAME, "class_counts",
+          new StructType()
+              .add("class", DataTypes.IntegerType, false)
+              .add("class_name", DataTypes.StringType, false)
+              .add("candidates", DataTypes.LongType, false)
+              .add("selected", DataTypes.LongType, false)
+              .add("threshold", DataTypes.FloatType, false)
+              .add("short_of_k", DataTypes.BooleanType, false),
+          "Per class: candidates seen, selected, the score threshold used, whether short of K.");
 
-  /** Per-class precision of the pseudo-labels against hidden true labels (evaluate). */
-  public static final StructType PRECISION =
-      new StructType()
-          .add("class", DataTypes.IntegerType, false)
-          .add("class_name", DataTypes.StringType, false)
-          .add("selected", DataTypes.LongType, false)
-          .add("correct", DataTypes.LongType, false)
-          .add("precision", DataTypes.DoubleType, true);
+  /**
+   * Per-class precision of the pseudo-labels against hidden true labels; written by evaluate
+   * only when a hidden-labels file exists.
+   */
+  public static final Table PRECISION =
+      Table.of(EvaluateStage.NAME, "precision",
+          new StructType()
+              .add("class", DataTypes.IntegerType, false)
+              .add("class_name", DataTypes.StringType, false)
+              .add("selected", DataTypes.LongType, false)
+              .add("correct", DataTypes.LongType, false)
+              .add("precision", DataTypes.DoubleType, true),
+          "Per class: pseudo-labels with a hidden true label, how many are right, precision.");
+
+  /** Every table, in pipeline order. */
+  public static final List<Table> ALL =
+      List.of(IMAGES, SHARD_REJECTS, SCORES, SCORE_REJECTS, PSEUDO_LABELS, CLASS_COUNTS, PRECISION);
 
   private Tables() {}
 }

@@ -8,7 +8,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.semisup.jobs.SparkTestBase;
-import io.semisup.jobs.stages.SelectStage;
+import io.semisup.jobs.spark.TopKPerClass;
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
@@ -51,7 +51,7 @@ class BenchSelectTest extends SparkTestBase {
   @Test
   void comparisonCatchesOneSwappedTie() {
     Dataset<Row> scores = SyntheticScores.generate(spark, new SyntheticScores.Spec(1000, 30, 4, 2, 10), 2);
-    Dataset<Row> got = SelectStage.selectTopK(spark, scores, 30, 25, 4, 64).ranked().cache();
+    Dataset<Row> got = TopKPerClass.selectTopK(spark, scores, 30, 25, 4, 64).ranked().cache();
     Row last = got.filter(col("rank").equalTo(25)).orderBy("class").first();
     // One selected row replaced by another image: caught in both directions.
     Dataset<Row> tampered =

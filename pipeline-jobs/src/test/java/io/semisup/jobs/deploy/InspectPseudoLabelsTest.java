@@ -8,9 +8,9 @@ import io.semisup.jobs.SparkTestBase;
 import io.semisup.jobs.cli.SemisupCli;
 import io.semisup.jobs.stages.ReportStage;
 import io.semisup.jobs.stages.RunContext;
-import io.semisup.jobs.stages.SelectStage;
 import io.semisup.jobs.stages.Stage;
 import io.semisup.jobs.stages.StageGraph;
+import io.semisup.jobs.tables.Tables;
 import java.awt.image.BufferedImage;
 import java.io.File;
 import java.io.IOException;
@@ -86,7 +86,7 @@ class InspectPseudoLabelsTest extends SparkTestBase {
     JsonNode counts = ctx.manifest(ReportStage.NAME).get("counts");
     long thumbs = counts.get("thumbnails").asLong();
     // Up to 8 per class, fewer for a class with fewer selected images.
-    long expected = spark.read().parquet(ctx.stagePath(SelectStage.NAME, SelectStage.PSEUDO_LABELS)).filter("rank <= 8").count();
+    long expected = Tables.PSEUDO_LABELS.read(ctx).filter("rank <= 8").count();
     assertThat(thumbs).isEqualTo(expected).isPositive();
     assertThat(count(html, "<img ")).isEqualTo(thumbs);
     assertThat(count(html, "src=\"data:image/png;base64,")).isEqualTo(thumbs);

@@ -13,6 +13,7 @@ import io.semisup.jobs.stages.SelectStage;
 import io.semisup.jobs.stages.ShardStage;
 import io.semisup.jobs.stages.Stage;
 import io.semisup.jobs.stages.TeacherStage;
+import io.semisup.jobs.tables.Tables;
 import java.io.File;
 import java.io.IOException;
 import java.io.OutputStream;
@@ -258,7 +259,7 @@ class YarnClusterSubmitTest extends SparkTestBase {
   }
 
   private List<Row> pseudoLabels(RunContext ctx) {
-    return spark.read().parquet(ctx.stagePath(SelectStage.NAME, SelectStage.PSEUDO_LABELS))
+    return Tables.PSEUDO_LABELS.read(ctx)
         .select("class", "class_name", "rank", "image_id", "score")
         .orderBy("class", "rank")
         .collectAsList();

@@ -5,6 +5,8 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import io.semisup.jobs.SparkTestBase;
+import io.semisup.jobs.tables.Table;
+import io.semisup.jobs.tables.Tables;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.Paths;
@@ -78,7 +80,7 @@ class PipelineEndToEndTest extends SparkTestBase {
     assertThat(c.get("unlabelled_read").asLong()).isEqualTo(1204);
     assertThat(c.get("unlabelled_rejected").asLong()).isEqualTo(3);
     assertThat(c.get("unlabelled_duplicates").asLong()).isGreaterThanOrEqualTo(1);
-    List<Row> rejects = spark.read().parquet(ctx.stagePath(ShardStage.NAME, ShardStage.REJECTS)).orderBy("uri").collectAsList();
+    List<Row> rejects = Tables.SHARD_REJECTS.read(ctx).orderBy("uri").collectAsList();
     assertThat(rejects).extracting(r -> r.getString(r.fieldIndex("uri")).replaceAll(".*/", "") + ":" + r.getString(r.fieldIndex("reason")))
         .containsExactly("zz-empty.png:EMPTY", "zz-notes.txt:NOT_AN_IMAGE", "zz-truncated.png:TRUNCATED");
   }
@@ -93,12 +95,12 @@ class PipelineEndToEndTest extends SparkTestBase {
     // score: one row per kept unlabelled image, top-P sorted, probabilities sum to <= 1.
     JsonNode sc = ctx.manifest(ScoreStage.NAME).get("counts");
     assertThat(sc.get("read").asLong()).isEqualTo(ctx.manifest(ShardStage.NAME).get("counts").get("unlabelled_kept").asLong());
-    Row first = spark.read().parquet(ctx.stagePath(ScoreStage.NAME, ScoreStage.SCORES)).first();
+    Row first = Tables.SCORES.read(ctx).first();
     List<Float> probs = first.getList(first.fieldIndex("probs"));
     assertThat(probs).hasSize(3);
     assertThat(probs.get(0)).isGreaterThanOrEqualTo(probs.get(1));
     // select: at most K per class, ranks 1..n, each image in at most P classes.
-    List<Row> pseudo = spark.read().parquet(ctx.stagePath(SelectStage.NAME, SelectStage.PSEUDO_LABELS)).collectAsList();
+    List<Row> pseudo = Tables.PSEUDO_LABELS.read(ctx).collectAsList();
     assertThat(pseudo).isNotEmpty();
     assertThat(pseudo.stream().collect(java.util.stream.Collectors.groupingBy(r -> r.getInt(0), java.util.stream.Collectors.counting())).values())
         .allMatch(n -> n <= 60);
@@ -119,11 +121,11 @@ class PipelineEndToEndTest extends SparkTestBase {
   @Order(4)
   void rerunSkipsEveryStageAndKeepsPseudoLabels() {
     RunContext ctx = ctx();
-    List<Row> before = spark.read().parquet(ctx.stagePath(SelectStage.NAME, SelectStage.PSEUDO_LABELS)).orderBy("class", "rank").collectAsList();
+    List<Row> before = Tables.PSEUDO_LABELS.read(ctx).orderBy("class", "rank").collectAsList();
     for (Stage s : StageGraph.standard().all()) {
       assertThat(s.execute(ctx).skipped()).as(s.name()).isTrue();
     }
-    List<Row> after = spark.read().parquet(ctx.stagePath(SelectStage.NAME, SelectStage.PSEUDO_LABELS)).orderBy("class", "rank").collectAsList();
+    List<Row> after = Tables.PSEUDO_LABELS.read(ctx).orderBy("class", "rank").collectAsList();
     assertThat(after).isEqualTo(before);
   }
 
@@ -133,7 +135,7 @@ class PipelineEndToEndTest extends SparkTestBase {
     List<String> settings = new java.util.ArrayList<>(List.of(smallSlice()));
     settings.addAll(List.of("student.labelled-repeat=7", "student.epochs=1", "force=true"));
     RunContext ctx = context(root, RUN, settings.toArray(new String[0]));
-    long pseudo = spark.read().parquet(ctx.stagePath(SelectStage.NAME, SelectStage.PSEUDO_LABELS)).count();
+    long pseudo = Tables.PSEUDO_LABELS.read(ctx).count();
     long labelled = ctx.manifest(ShardStage.NAME).get("counts").get("train_kept").asLong();
     long before = ctx.manifest(StudentStage.NAME).get("counts").get("training_images").asLong();
     assertThat(before).isEqualTo(pseudo + context(root, RUN, smallSlice()).config().getInt("student.labelled-repeat") * labelled);
@@ -148,5 +150,38 @@ class PipelineEndToEndTest extends SparkTestBase {
             () -> new StudentStage().execute(context(root, RUN, none.toArray(new String[0]))))
         .hasMessageContaining("student.labelled-repeat")
         .hasMessageContaining("student.with-labelled=false");
+  }
+
+  @Test
+  @Order(6)
+  void everyParquetTableOfTheRunIsDeclaredByItsStageWithTheSchemaItWasWrittenWith() throws Exception {
+    RunContext ctx = ctx();
+    for (Stage s : StageGraph.standard().all()) {
+      Path dir = Paths.get(ctx.stageDir(s.name()).toUri());
+      java.util.Set<String> found = new java.util.TreeSet<>();
+      try (Stream<Path> files = Files.walk(dir)) {
+        files.filter(f -> f.getFileName().toString().endsWith(".parquet")).forEach(f -> {
+          // <stage>/<table>/[<column>=<value>/]part-*.parquet
+          Path table = f.getParent();
+          while (table.getFileName().toString().contains("=")) {
+            table = table.getParent();
+          }
+          found.add(dir.relativize(table).toString());
+        });
+      }
+      assertThat(found).as("Parquet tables stage %s wrote", s.name())
+          .containsExactlyInAnyOrderElementsOf(s.outputs().stream().map(Table::name).toList());
+      for (Table t : s.outputs()) {
+        // What the files hold, schema inferred (Spark reads every column back as nullable).
+        org.apache.spark.sql.types.StructType written =
+            spark.read().parquet(t.dir(ctx).toString()).schema();
+        assertThat(columns(written)).as("schema of %s", t).isEqualTo(columns(t.schema()));
+      }
+    }
+  }
+
+  private static List<String> columns(org.apache.spark.sql.types.StructType schema) {
+    return java.util.Arrays.stream(schema.fields())
+        .map(f -> f.name() + " " + f.dataType().simpleString()).toList();
   }
 }

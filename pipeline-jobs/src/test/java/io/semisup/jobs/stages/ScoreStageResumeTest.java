@@ -11,6 +11,8 @@ import io.semisup.core.model.ModelMetadata;
 import io.semisup.core.scoring.OnnxExporter;
 import io.semisup.core.train.TrainingConfig;
 import io.semisup.jobs.SparkTestBase;
+import io.semisup.jobs.tables.Table;
+import io.semisup.jobs.tables.Tables;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.Paths;
@@ -94,8 +96,8 @@ class ScoreStageResumeTest extends SparkTestBase {
     assertThat(shardCount).as("unlabelled shards to resume over").isGreaterThanOrEqualTo(4);
   }
 
-  private List<String> rows(RunContext ctx, String table) {
-    return spark.read().parquet(ctx.stagePath(ScoreStage.NAME, table)).collectAsList().stream()
+  private List<String> rows(RunContext ctx, Table table) {
+    return table.read(ctx).collectAsList().stream()
         .map(Row::toString).sorted().collect(Collectors.toList());
   }
 
@@ -148,8 +150,8 @@ class ScoreStageResumeTest extends SparkTestBase {
     assertThat(c.get("read").asLong())
         .isEqualTo(ctx.manifest(ShardStage.NAME).get("counts").get("unlabelled_kept").asLong());
     assertThat(resumeDir()).as("progress is removed once the stage commits").doesNotExist();
-    resumed = rows(ctx, ScoreStage.SCORES);
-    resumedRejects = rows(ctx, ScoreStage.REJECTS);
+    resumed = rows(ctx, Tables.SCORES);
+    resumedRejects = rows(ctx, Tables.SCORE_REJECTS);
     assertThat(resumed).hasSize((int) c.get("scored").asLong());
     assertThat(ctx.manifest(ScoreStage.NAME).get("details").get("teacher_id").asText())
         .isEqualTo("users-teacher");
@@ -200,8 +202,8 @@ class ScoreStageResumeTest extends SparkTestBase {
     JsonNode c = clean.manifest(ScoreStage.NAME).get("counts");
     assertThat(c.get("shards_resumed").asInt()).isZero();
     assertThat(c.get("shards_scored").asInt()).isEqualTo(shardCount);
-    assertThat(rows(clean, ScoreStage.SCORES)).isEqualTo(resumed);
-    assertThat(rows(clean, ScoreStage.REJECTS)).isEqualTo(resumedRejects);
+    assertThat(rows(clean, Tables.SCORES)).isEqualTo(resumed);
+    assertThat(rows(clean, Tables.SCORE_REJECTS)).isEqualTo(resumedRejects);
   }
 
   @Test

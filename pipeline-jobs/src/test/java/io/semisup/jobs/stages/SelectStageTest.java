@@ -3,6 +3,7 @@ package io.semisup.jobs.stages;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.semisup.jobs.SparkTestBase;
+import io.semisup.jobs.spark.TopKPerClass;
 import io.semisup.jobs.tables.Tables;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -44,7 +45,7 @@ class SelectStageTest extends SparkTestBase {
       probs.sort(Comparator.reverseOrder());
       rows.add(RowFactory.create(String.format("img%05d", i), "file:/u/" + i + ".png", cls, probs, "t"));
     }
-    return spark.createDataFrame(rows, Tables.SCORES);
+    return spark.createDataFrame(rows, Tables.SCORES.schema());
   }
 
   private static List<String> bruteForce(List<Row> scores, int numClasses, int k, int p) {
@@ -106,7 +107,7 @@ class SelectStageTest extends SparkTestBase {
     int numClasses = 20;
     List<String> names = classNames(numClasses);
     Dataset<Row> scores = scores(3000, numClasses, 3, 13).repartition(100);
-    assertThat(SelectStage.countCandidates(scores, numClasses, 64, 2).images()).isEqualTo(3000);
+    assertThat(TopKPerClass.countCandidates(scores, numClasses, 64, 2).images()).isEqualTo(3000);
     SelectStage.Result r = SelectStage.select(context(root, "tree"), scores, names, 30, 2, 64);
     List<String> got = new ArrayList<>();
     for (Row row : r.pseudoLabels().orderBy("class", "rank").collectAsList()) {

@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import com.fasterxml.jackson.databind.JsonNode;
 import io.semisup.jobs.SparkTestBase;
 import io.semisup.jobs.spark.ImageSource;
+import io.semisup.jobs.tables.Tables;
 import java.awt.image.BufferedImage;
 import java.io.BufferedWriter;
 import java.io.ByteArrayOutputStream;
@@ -122,7 +123,7 @@ class ShardListingTest extends SparkTestBase {
     assertThat(kept + dups + rejected + sameAsLabelled).isEqualTo(read);
 
     Map<String, Long> reasons =
-        spark.read().parquet(ctx.stagePath(ShardStage.NAME, ShardStage.REJECTS))
+        Tables.SHARD_REJECTS.read(ctx)
             .filter("split = 'unlabelled'").groupBy("reason").count().collectAsList().stream()
             .collect(Collectors.toMap(r -> r.getString(0), r -> r.getLong(1)));
     assertThat(reasons)
@@ -132,7 +133,7 @@ class ShardListingTest extends SparkTestBase {
             Map.entry("EMPTY", 1L));
 
     // Kept images are exactly the real ones, bytes intact.
-    List<Row> rows = spark.read().parquet(ctx.stagePath(ShardStage.NAME, ShardStage.IMAGES) + "/split=unlabelled")
+    List<Row> rows = Images.split(ctx, Tables.UNLABELLED)
         .select("uri", "bytes").collectAsList();
     assertThat(rows).hasSize(REAL);
     Row any = rows.stream().filter(r -> r.getString(0).endsWith("/img2500.png")).findFirst().orElseThrow();
@@ -140,7 +141,7 @@ class ShardListingTest extends SparkTestBase {
 
     // Shards of about the target size: each within [0.5, 1.5]x, their mean within 15%.
     List<Long> sizes;
-    Path shardDir = Path.of(java.net.URI.create(ctx.stagePath(ShardStage.NAME, ShardStage.IMAGES) + "/split=unlabelled"));
+    Path shardDir = Path.of(Tables.IMAGES.partitionDir(ctx, Tables.UNLABELLED).toUri());
     try (Stream<Path> files = Files.list(shardDir)) {
       sizes = files.filter(p -> p.getFileName().toString().endsWith(".parquet"))
           .map(p -> p.toFile().length()).collect(Collectors.toList());
@@ -173,7 +174,7 @@ class ShardListingTest extends SparkTestBase {
     assertThat(c.get("unlabelled_read").asLong()).isZero();
     assertThat(c.get("unlabelled_kept").asLong()).isZero();
     assertThat(c.get("train_kept").asLong()).isEqualTo(6);
-    assertThat(spark.read().parquet(ctx.stagePath(ShardStage.NAME, ShardStage.IMAGES) + "/split=train").count())
+    assertThat(Images.split(ctx, Tables.TRAIN).count())
         .isEqualTo(6);
   }
 }
