@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
+import io.semisup.core.UsageError;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import org.junit.jupiter.api.Test;
@@ -49,7 +50,7 @@ class FashionMnistTest {
   @Test
   void missingFileNamesItAndThePackage(@TempDir Path empty) {
     assertThatThrownBy(() -> FashionMnist.load(empty, true))
-        .isInstanceOf(IllegalStateException.class)
+        .isInstanceOf(UsageError.class)
         .hasMessageContaining("train-images-idx3-ubyte.gz")
         .hasMessageContaining("apt-get install -y dataset-fashion-mnist");
   }

@@ -5,6 +5,7 @@ import com.typesafe.config.ConfigException;
 import com.typesafe.config.ConfigFactory;
 import com.typesafe.config.ConfigRenderOptions;
 import com.typesafe.config.ConfigValue;
+import io.semisup.core.UsageError;
 import java.io.File;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
@@ -67,7 +68,7 @@ public final class SemisupConfig {
     }
     if (userFile != null) {
       if (!userFile.isFile()) {
-        throw new IllegalArgumentException(
+        throw new UsageError(
             "Cannot read configuration file " + userFile + ": it does not exist. Pass an existing HOCON file to --config.");
       }
       layers.add(ConfigFactory.parseFile(userFile));
@@ -97,7 +98,7 @@ public final class SemisupConfig {
   private static Config confFile(String name, String whenMissing) {
     Config c = ConfigFactory.parseResources(SemisupConfig.class, "/" + name + ".conf");
     if (c.isEmpty()) {
-      throw new IllegalArgumentException(whenMissing);
+      throw new UsageError(whenMissing);
     }
     return c;
   }
