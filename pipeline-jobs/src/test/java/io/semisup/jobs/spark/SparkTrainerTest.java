@@ -9,8 +9,8 @@ import io.semisup.core.train.NativeHelpers;
 import io.semisup.core.train.TrainingConfig;
 import io.semisup.jobs.SparkTestBase;
 import io.semisup.jobs.bench.BenchTrain;
+import io.semisup.jobs.testing.Prerequisites;
 import java.io.IOException;
-import java.nio.file.Files;
 import java.util.Arrays;
 import org.apache.spark.api.java.JavaSparkContext;
 import org.apache.spark.sql.Dataset;
@@ -24,7 +24,7 @@ class SparkTrainerTest extends SparkTestBase {
 
   @Test
   void workersTrainWithFastBatchNormStatistics() throws IOException {
-    assumeTrue(Files.isDirectory(FashionMnist.DEFAULT_DIR), "dataset-fashion-mnist not installed");
+    Prerequisites.fashionMnist();
     NativeHelpers.enable();
     assumeTrue(NativeHelpers.enabled(), "DL4J helpers disabled by the user");
     FashionMnist train = FashionMnist.load(FashionMnist.DEFAULT_DIR, true);
