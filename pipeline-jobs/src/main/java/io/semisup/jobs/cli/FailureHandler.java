@@ -77,7 +77,7 @@ final class FailureHandler implements IExecutionExceptionHandler, IParameterExce
   public int handleParseException(ParameterException ex, String[] args) {
     CommandLine cli = ex.getCommandLine();
     String command = cli.getCommandSpec().qualifiedName();
-    StringBuilder line = new StringBuilder("semisup: ").append(oneLine(describe(ex)));
+    StringBuilder line = new StringBuilder("semisup: ").append(sentence(oneLine(describe(ex))));
     if (ex instanceof UnmatchedArgumentException unmatched) {
       List<String> suggestions = unmatched.getSuggestions();
       if (!suggestions.isEmpty()) {
@@ -122,6 +122,11 @@ final class FailureHandler implements IExecutionExceptionHandler, IParameterExce
   /** A usage message is written to be read whole: its lines joined. */
   private static String oneLine(String message) {
     return message.replaceAll("\\s*\\R\\s*", " ");
+  }
+
+  /** picocli's messages lack a full stop; a hint follows them on the same line. */
+  private static String sentence(String message) {
+    return message.matches(".*[.!?:]$") ? message : message + ".";
   }
 
   /** A job failure's message may carry a remote stack trace (Spark's do): its first line only. */

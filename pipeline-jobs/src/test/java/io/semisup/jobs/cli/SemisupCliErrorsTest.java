@@ -101,7 +101,7 @@ class SemisupCliErrorsTest {
     assertOneLineUsageError(run("config", "--round", "0"), "rounds count from 1");
     assertOneLineUsageError(run("demo", "--round", "2"), "Cannot pass --round to demo");
     // picocli's own conversion errors: the option and the value, and where to read more.
-    assertOneLineUsageError(run("teacher", "--round", "two"), "--round", "'two'", "semisup teacher --help");
+    assertOneLineUsageError(run("teacher", "--round", "two"), "--round", "'two' is not an int. See 'semisup teacher --help'.");
   }
 
   @Test
