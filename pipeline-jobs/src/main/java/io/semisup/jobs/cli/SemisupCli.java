@@ -76,7 +76,7 @@ public final class SemisupCli implements Runnable {
   /**
    * Entry point of a stage class's main (spark-submit): the same as `semisup <stage> args`, with
    * the same exit status. In YARN cluster mode spark-submit cannot pass it on: the application
-   * fails, and spark-submit exits 1 whatever the driver's status was (docs/ARCHITECTURE.md).
+   * fails, and spark-submit exits 1 whatever the driver's status was (see deploy/yarn/submit.sh).
    */
   public static void runStage(String stage, String[] args) {
     String[] all = new String[args.length + 1];
