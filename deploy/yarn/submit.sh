@@ -132,10 +132,12 @@ if $dry_run; then
   exit 0
 fi
 # Cluster mode loses the driver's exit status: check the configuration here first, where a usage
-# error (exit 2) still reaches the caller. Its stdout (the resolved configuration) is not needed.
+# error (exit 2) still reaches the caller. Its stdout (the resolved configuration) is not needed;
+# with semisup's log4j setup a rejection is one line on stderr (stack trace: $TMPDIR/semisup-$USER.log).
 if [ "${SEMISUP_DEPLOY_MODE:-cluster}" = cluster ] && [ "${SEMISUP_PREFLIGHT:-true}" = true ]; then
   preflight=("$spark_submit" --master local --deploy-mode client --class io.semisup.jobs.cli.SemisupCli
-    --conf spark.ui.enabled=false "$jar" config --env yarn "${stage_args[@]}")
+    --conf spark.ui.enabled=false --driver-java-options "-Dlog4j2.configurationFile=$home/conf/log4j2.properties"
+    "$jar" config --env yarn "${stage_args[@]}")
   status=0
   "${preflight[@]}" >/dev/null || status=$?
   if [ "$status" -eq 2 ]; then
