@@ -13,6 +13,14 @@ Iterated self-training: with SEMISUP_ROUNDS=N (read when the scheduler parses th
 same stages with `--round r`, which makes them the semisup run <run-id>.r<r>: round 1's import and
 shard, and round r-1's fine-tuned student as the teacher (io.semisup.jobs.stages.Rounds).
 
+Exit status: submit.sh and the semisup command line exit 2 for a mistake the user must fix (an
+unknown configuration key, a missing input, a bad option) and 1 for a failed job. A task that
+exits 2 fails at once, without retries (SemisupStageOperator): resubmitting a typo cannot help.
+In YARN cluster mode the driver's status does not reach spark-submit, which exits 1 for any failed
+application; submit.sh therefore checks the configuration on the worker first (its pre-flight), so
+configuration errors still exit 2 there. Errors the driver finds later (e.g. a missing input
+folder on HDFS) are retried like job failures in cluster mode.
+
 Settings: SEMISUP_HOME (the semisup checkout with the built app jar on the Airflow worker,
 default /opt/semisup), SEMISUP_ROUNDS, and the SEMISUP_* variables of submit.sh, from the
 worker's environment.
@@ -22,8 +30,11 @@ Changing K or P needs a new DAG run (a new run id): a finished run keeps its com
 import os
 import re
 from datetime import datetime, timedelta
+from functools import cached_property
 
 from airflow import DAG
+from airflow.exceptions import AirflowException, AirflowFailException
+from airflow.hooks.subprocess import SubprocessHook
 from airflow.models.param import Param
 from airflow.operators.bash import BashOperator
 
@@ -50,6 +61,47 @@ ROUND_1_ONLY = ("import-fashion-mnist", "shard")
 
 # Exit code BashOperator turns into "skipped" (Airflow >= 2.6).
 SKIP = 99
+
+# Exit code of a usage or configuration error (io.semisup.core.UsageError, submit.sh's own checks).
+USAGE_ERROR = 2
+
+
+class _ExitCodeRecorder:
+    """BashOperator's subprocess hook, remembering the exit code of the command it ran."""
+
+    def __init__(self, hook):
+        self._hook = hook
+        self.exit_code = None
+
+    def run_command(self, *args, **kwargs):
+        result = self._hook.run_command(*args, **kwargs)
+        self.exit_code = result.exit_code
+        return result
+
+    def __getattr__(self, name):
+        return getattr(self._hook, name)
+
+
+class SemisupStageOperator(BashOperator):
+    """A BashOperator whose exit code 2 (a usage error) fails the task without retries.
+
+    BashOperator reports every non-zero exit the same way, so Airflow would retry a typo in a
+    setting `retries` times with back-off; AirflowFailException ends the task at once.
+    """
+
+    @cached_property
+    def subprocess_hook(self):
+        return _ExitCodeRecorder(SubprocessHook())
+
+    def execute(self, context):
+        try:
+            return super().execute(context)
+        except AirflowException as e:
+            if self.subprocess_hook.exit_code == USAGE_ERROR:
+                raise AirflowFailException(
+                    "semisup rejected the task's settings or inputs (exit code %d): not retrying. "
+                    "Fix what the log's 'semisup: ' line names and clear the task." % USAGE_ERROR) from e
+            raise
 
 
 def semisup_run_id(airflow_run_id):
@@ -137,7 +189,7 @@ with DAG(
         for stage, depends_on in STAGES:
             if round_ > 1 and stage in ROUND_1_ONLY:
                 continue
-            task = BashOperator(
+            task = SemisupStageOperator(
                 task_id=task_id(stage, round_),
                 bash_command=stage_command(stage, round_),
                 env=ENV,

@@ -9,6 +9,15 @@
 # does nothing. Stage options are the CLI's: --set key=value, --root, --config, --force.
 # --gpu asks YARN for GPUs per executor (needs the app jar built with -Pcuda).
 #
+# Exit status: 0 done (or already committed), 2 a usage or configuration error (do not retry:
+# fix the setting the `semisup: ` line names), 1 or other a failed job. submit.sh does not retry;
+# Airflow retries only non-2 failures. In cluster mode spark-submit exits 1 for any failed
+# application, whatever the driver's status, so submit.sh first resolves the configuration on
+# this machine (`semisup config` through spark-submit --master local, a few seconds, no cluster
+# work) and exits 2 if it is rejected; errors the driver finds later (a missing input on HDFS,
+# a stage whose inputs are not committed) end as 1. In client mode the driver's status is
+# spark-submit's.
+#
 # Settings from the environment (defaults sized for Fashion-MNIST-to-ImageNet-scale CPU runs;
 # see docs/sizing.md for 10^6..10^9 images):
 #   SPARK_SUBMIT                      spark-submit command          (spark-submit)
@@ -23,6 +32,7 @@
 #   SEMISUP_GPUS_PER_EXECUTOR         GPUs per executor with --gpu  (1)
 #   SEMISUP_SPARK_OPTS                more spark-submit options, word-split (e.g. --properties-file f)
 #   SEMISUP_DL4J_HELPERS_DISABLE      true turns off DL4J's oneDNN layer helpers (false)
+#   SEMISUP_PREFLIGHT                 false skips the configuration check before a cluster-mode submit (true)
 set -euo pipefail
 
 home="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
@@ -34,7 +44,7 @@ STAGES=(import-fashion-mnist shard teacher score select student finetune evaluat
 die() { echo "submit.sh: $*" >&2; exit 2; }
 
 usage() {
-  sed -n '2,26p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'
+  sed -n '2,35p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'
   exit "${1:-2}"
 }
 
@@ -120,6 +130,22 @@ cmd=("$spark_submit" "${args[@]}" "${extra[@]}" "$jar" --env yarn "${stage_args[
 if $dry_run; then
   printf '%q ' "${cmd[@]}"; echo
   exit 0
+fi
+# Cluster mode loses the driver's exit status: check the configuration here first, where a usage
+# error (exit 2) still reaches the caller. Its stdout (the resolved configuration) is not needed;
+# with semisup's log4j setup a rejection is one line on stderr (stack trace: /tmp/semisup-$USER.log).
+if [ "${SEMISUP_DEPLOY_MODE:-cluster}" = cluster ] && [ "${SEMISUP_PREFLIGHT:-true}" = true ]; then
+  preflight=("$spark_submit" --master local --deploy-mode client --class io.semisup.jobs.cli.SemisupCli
+    --conf spark.ui.enabled=false --driver-java-options "-Dlog4j2.configurationFile=$home/conf/log4j2.properties"
+    "$jar" config --env yarn "${stage_args[@]}")
+  status=0
+  "${preflight[@]}" >/dev/null || status=$?
+  if [ "$status" -eq 2 ]; then
+    echo "submit.sh: not submitting $stage of run $run_id: its configuration is rejected (above)." >&2
+    exit 2
+  elif [ "$status" -ne 0 ]; then
+    echo "submit.sh: configuration check of $stage exited with $status; submitting anyway, the driver will check again." >&2
+  fi
 fi
 echo "submit.sh: $stage of run $run_id -> YARN (${SEMISUP_DEPLOY_MODE:-cluster} mode)" >&2
 exec "${cmd[@]}"

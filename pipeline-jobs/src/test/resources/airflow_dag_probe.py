@@ -1,12 +1,20 @@
-"""Loads an Airflow DAG file WITHOUT Airflow: stub modules stand in for airflow, airflow.models.param
-and airflow.operators.bash, record every task and edge, and the result is printed as JSON.
+"""Loads an Airflow DAG file WITHOUT Airflow: stub modules stand in for airflow, airflow.models.param,
+airflow.operators.bash, airflow.exceptions and airflow.hooks.subprocess, record every task and edge,
+and the result is printed as JSON.
 Optionally renders each task's templated env with jinja2 (if installed) for a given run id and params.
+With PROBE_EXECUTE=<bash command> in the environment, also runs that command through the class of
+the DAG's first task, as Airflow 2.6+'s BashOperator.execute would, and reports how the task ends
+("success", "skipped", "failed" (retried) or "failed_no_retry").
 
 usage: python3 airflow_dag_probe.py DAG_FILE [RUN_ID [PARAMS_JSON]]
 """
 import json
+import os
+import subprocess
 import sys
 import types
+from collections import namedtuple
+from functools import cached_property
 
 tasks = {}
 dags = []
@@ -31,7 +39,34 @@ class DAG:
         return False
 
 
+class AirflowException(Exception):
+    pass
+
+
+class AirflowSkipException(AirflowException):
+    pass
+
+
+class AirflowFailException(AirflowException):
+    pass
+
+
+SubprocessResult = namedtuple("SubprocessResult", ["exit_code", "output"])
+
+
+class SubprocessHook:
+    def run_command(self, command, env=None, output_encoding="utf-8", cwd=None):
+        p = subprocess.run(command, env=env, cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+        lines = p.stdout.decode(output_encoding).splitlines()
+        return SubprocessResult(exit_code=p.returncode, output=lines[-1] if lines else "")
+
+    def send_sigterm(self):
+        pass
+
+
 class BashOperator:
+    """What the DAG uses of Airflow 2.6+'s BashOperator, execute() included."""
+
     def __init__(self, task_id, bash_command, **kwargs):
         if task_id in tasks:
             raise SystemExit("duplicate task id " + task_id)
@@ -50,6 +85,23 @@ class BashOperator:
         for o in other if isinstance(other, (list, tuple)) else [other]:
             self.upstream.append(o.task_id)
         return other
+
+    @cached_property
+    def subprocess_hook(self):
+        return SubprocessHook()
+
+    def execute(self, context):
+        env = dict(os.environ) if self.kwargs.get("append_env") else {}
+        env.update(self.kwargs.get("env") or {})
+        result = self.subprocess_hook.run_command(command=["bash", "-c", self.bash_command], env=env)
+        skip = self.kwargs.get("skip_on_exit_code")
+        skip = [skip] if isinstance(skip, int) else (skip or [])
+        if result.exit_code in skip:
+            raise AirflowSkipException("Bash command returned exit code %d. Skipping." % result.exit_code)
+        if result.exit_code != 0:
+            raise AirflowException("Bash command failed. The command returned a non-zero exit code %d."
+                                   % result.exit_code)
+        return result.output
 
     def set_upstream(self, other):
         self << other
@@ -70,6 +122,10 @@ stub("airflow.models")
 stub("airflow.models.param", Param=Param)
 stub("airflow.operators")
 stub("airflow.operators.bash", BashOperator=BashOperator)
+stub("airflow.exceptions", AirflowException=AirflowException, AirflowSkipException=AirflowSkipException,
+     AirflowFailException=AirflowFailException)
+stub("airflow.hooks")
+stub("airflow.hooks.subprocess", SubprocessHook=SubprocessHook, SubprocessResult=SubprocessResult)
 
 path = sys.argv[1]
 namespace = {"__name__": "semisup_dag", "__file__": path}
@@ -86,7 +142,7 @@ out = {
     "retries": default_args.get("retries"),
     "params": params,
     "tasks": [
-        {"task_id": t.task_id, "upstream": t.upstream, "bash_command": t.bash_command,
+        {"task_id": t.task_id, "operator": type(t).__name__, "upstream": t.upstream, "bash_command": t.bash_command,
          "trigger_rule": t.kwargs.get("trigger_rule"), "env": t.kwargs.get("env")}
         for t in tasks.values()
     ],
@@ -105,4 +161,18 @@ if len(sys.argv) > 2:
         for t in out["tasks"]:
             t["rendered_env"] = {k: env.from_string(v).render(run_id=sys.argv[2], params=run_params)
                                  for k, v in (t["env"] or {}).items()}
+if os.environ.get("PROBE_EXECUTE"):
+    first = next(iter(tasks.values()))
+    kwargs = dict(first.kwargs, env={})
+    probe = type(first)(task_id="probe_execute", bash_command=os.environ["PROBE_EXECUTE"], **kwargs)
+    try:
+        probe.execute({})
+        outcome, exception = "success", None
+    except AirflowSkipException as e:
+        outcome, exception = "skipped", e
+    except AirflowFailException as e:
+        outcome, exception = "failed_no_retry", e
+    except AirflowException as e:
+        outcome, exception = "failed", e
+    out["execute"] = {"outcome": outcome, "message": str(exception) if exception else None}
 print(json.dumps(out))

@@ -1,5 +1,6 @@
 package io.semisup.core.data;
 
+import io.semisup.core.UsageError;
 import io.semisup.core.image.InputSpec;
 import java.io.DataInputStream;
 import java.io.IOException;
@@ -58,7 +59,7 @@ public final class FashionMnist {
    *
    * @param dir folder holding the four {@code *-ubyte.gz} files
    * @param train {@code train-*} (60k) when true, {@code t10k-*} (10k) when false
-   * @throws IllegalStateException naming the missing file and the package that provides it
+   * @throws UsageError naming the missing file and the package that provides it
    * @throws UncheckedIOException when a file is present but cannot be read or is malformed
    */
   public static FashionMnist load(Path dir, boolean train) {
@@ -67,7 +68,7 @@ public final class FashionMnist {
     Path labelFile = dir.resolve(prefix + "-labels-idx1-ubyte.gz");
     for (Path p : List.of(images, labelFile)) {
       if (!Files.isRegularFile(p)) {
-        throw new IllegalStateException(
+        throw new UsageError(
             "Cannot read Fashion-MNIST: " + p + " is missing. Install it with"
                 + " `apt-get install -y dataset-fashion-mnist` (as root), or point to a folder"
                 + " holding the four IDX .gz files.");

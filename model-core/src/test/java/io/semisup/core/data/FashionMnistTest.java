@@ -2,24 +2,18 @@ package io.semisup.core.data;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
-import java.nio.file.Files;
+import io.semisup.core.UsageError;
+import io.semisup.core.testing.Prerequisites;
 import java.nio.file.Path;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 class FashionMnistTest {
 
-  static Path dir() {
-    return Path.of(System.getProperty("semisup.fashionMnistDir",
-        FashionMnist.DEFAULT_DIR.toString()));
-  }
-
   @Test
   void readsTheRealTestSplit() {
-    assumeTrue(Files.isDirectory(dir()), "dataset-fashion-mnist not installed");
-    FashionMnist test = FashionMnist.load(dir(), false);
+    FashionMnist test = FashionMnist.load(Prerequisites.fashionMnist(), false);
     assertThat(test.size()).isEqualTo(10_000);
     int[] counts = new int[10];
     for (int i = 0; i < test.size(); i++) {
@@ -40,8 +34,7 @@ class FashionMnistTest {
 
   @Test
   void readsTheTrainSplit() {
-    assumeTrue(Files.isDirectory(dir()), "dataset-fashion-mnist not installed");
-    FashionMnist train = FashionMnist.load(dir(), true);
+    FashionMnist train = FashionMnist.load(Prerequisites.fashionMnist(), true);
     assertThat(train.size()).isEqualTo(60_000);
     assertThat(FashionMnist.CLASS_NAMES).hasSize(10).contains("ankle_boot", "t-shirt_top");
   }
@@ -49,7 +42,7 @@ class FashionMnistTest {
   @Test
   void missingFileNamesItAndThePackage(@TempDir Path empty) {
     assertThatThrownBy(() -> FashionMnist.load(empty, true))
-        .isInstanceOf(IllegalStateException.class)
+        .isInstanceOf(UsageError.class)
         .hasMessageContaining("train-images-idx3-ubyte.gz")
         .hasMessageContaining("apt-get install -y dataset-fashion-mnist");
   }

@@ -10,7 +10,7 @@ import io.semisup.core.model.Architectures;
 import io.semisup.core.train.LocalTrainer;
 import io.semisup.core.train.TrainingConfig;
 import io.semisup.core.train.Minibatch;
-import java.nio.file.Files;
+import io.semisup.core.testing.FashionMnistFixture;
 import org.deeplearning4j.nn.api.Layer;
 import org.deeplearning4j.nn.graph.ComputationGraph;
 import org.deeplearning4j.nn.layers.normalization.BatchNormalization;
@@ -104,17 +104,16 @@ class FastBatchNormTest {
 
   @Test
   void trainingWithFastStatisticsEqualsDl4jsOneDnnHelper() throws ReflectiveOperationException {
-    assumeTrue(Files.isDirectory(FashionMnist.DEFAULT_DIR), "dataset-fashion-mnist not installed");
     PatchesAtStartup.assumeNativeHelpers();
     InputSpec spec = FashionMnist.INPUT_SPEC;
-    FashionMnist train = FashionMnist.load(FashionMnist.DEFAULT_DIR, true);
-    int[] idx = new int[256];
+    FashionMnist train = FashionMnistFixture.train();
+    int[] idx = new int[FashionMnistFixture.SIZE];
     for (int i = 0; i < idx.length; i++) {
       idx[i] = i;
     }
     float[][] x = train.chw(idx, spec);
     int[] y = train.labels(idx);
-    TrainingConfig cfg = TrainingConfig.defaults().withEpochs(2).withBatchSize(64).withLearningRate(0.05);
+    TrainingConfig cfg = TrainingConfig.defaults().withEpochs(4).withBatchSize(64).withLearningRate(0.05);
 
     ComputationGraph stock = Architectures.build("resnet-small", spec, 10, cfg);
     ComputationGraph fast = Architectures.build("resnet-small", spec, 10, cfg);

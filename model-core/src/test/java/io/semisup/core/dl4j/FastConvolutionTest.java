@@ -9,7 +9,7 @@ import io.semisup.core.image.InputSpec;
 import io.semisup.core.model.Architectures;
 import io.semisup.core.train.TrainingConfig;
 import io.semisup.core.train.Minibatch;
-import java.nio.file.Files;
+import io.semisup.core.testing.FashionMnistFixture;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
@@ -120,12 +120,13 @@ class FastConvolutionTest {
 
   /**
    * The first {@code n} Fashion-MNIST training images as one minibatch, unaugmented: real
-   * pictures for the gradient comparisons (skips the test when the package is missing).
+   * pictures for the gradient comparisons, from the checked-in {@link FashionMnistFixture} (so
+   * these tests run without the Debian package).
    */
   static INDArray[] firstTrainingImages(int n, long seed) {
-    assumeTrue(Files.isDirectory(FashionMnist.DEFAULT_DIR), "dataset-fashion-mnist not installed");
     InputSpec spec = FashionMnist.INPUT_SPEC;
-    FashionMnist train = FashionMnist.load(FashionMnist.DEFAULT_DIR, true);
+    FashionMnist train = FashionMnistFixture.train();
+    assertThat(n).as("images in the fixture").isLessThanOrEqualTo(train.size());
     int[] idx = new int[n];
     Arrays.setAll(idx, i -> i);
     return Minibatch.pack(train.chw(idx, spec), train.labels(idx), spec, 10,

@@ -1,15 +1,13 @@
 package io.semisup.core.dl4j;
 
 import static org.assertj.core.api.Assertions.assertThat;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import io.semisup.core.data.FashionMnist;
 import io.semisup.core.image.InputSpec;
 import io.semisup.core.model.Architectures;
 import io.semisup.core.train.LocalTrainer;
 import io.semisup.core.train.TrainingConfig;
-import java.nio.file.Files;
-import java.nio.file.Path;
+import io.semisup.core.testing.FashionMnistFixture;
 import org.deeplearning4j.nn.api.Layer;
 import org.deeplearning4j.nn.graph.ComputationGraph;
 import org.deeplearning4j.nn.layers.convolution.ConvolutionLayer;
@@ -48,18 +46,16 @@ class NativeHelpersTest {
 
   @Test
   void helpersAreOnByDefaultAndMatchDl4jsOwnLayers() {
-    Path dir = FashionMnist.DEFAULT_DIR;
-    assumeTrue(Files.isDirectory(dir), "dataset-fashion-mnist not installed");
     InputSpec spec = FashionMnist.INPUT_SPEC;
-    FashionMnist train = FashionMnist.load(dir, true);
-    int n = 256;
+    FashionMnist train = FashionMnistFixture.train();
+    int n = FashionMnistFixture.SIZE;
     int[] idx = new int[n];
     for (int i = 0; i < n; i++) {
       idx[i] = i;
     }
     float[][] x = train.chw(idx, spec);
     int[] y = train.labels(idx);
-    TrainingConfig cfg = TrainingConfig.defaults().withEpochs(2).withBatchSize(64).withLearningRate(0.05);
+    TrainingConfig cfg = TrainingConfig.defaults().withEpochs(4).withBatchSize(64).withLearningRate(0.05);
 
     ComputationGraph plain = build(false, cfg);
     ComputationGraph fast = build(true, cfg);

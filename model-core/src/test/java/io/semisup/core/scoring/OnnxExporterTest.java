@@ -2,7 +2,6 @@ package io.semisup.core.scoring;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import io.semisup.core.data.FashionMnist;
 import io.semisup.core.image.InputSpec;
@@ -10,6 +9,7 @@ import io.semisup.core.model.Architectures;
 import io.semisup.core.model.ModelBundle;
 import io.semisup.core.model.ModelMetadata;
 import io.semisup.core.train.TrainingConfig;
+import io.semisup.core.testing.Prerequisites;
 import java.io.ByteArrayOutputStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -127,7 +127,7 @@ class OnnxExporterTest {
 
   @Test
   void everyArchitectureScoresLikeDl4jOnRealImages() {
-    assumeTrue(train != null, "dataset-fashion-mnist not installed");
+    Prerequisites.fashionMnist(); // loaded by data() when present
     float[][] images = test.chw(range(0, 200), SPEC);
     TrainingConfig cfg = TrainingConfig.defaults().withSeed(7);
     for (String name : Architectures.names()) {

@@ -1,12 +1,10 @@
 package io.semisup.core.train;
 
 import static org.assertj.core.api.Assertions.assertThat;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import io.semisup.core.data.FashionMnist;
 import io.semisup.core.model.Architectures;
-import java.nio.file.Files;
-import java.nio.file.Path;
+import io.semisup.core.testing.Prerequisites;
 import java.util.ArrayList;
 import java.util.List;
 import org.deeplearning4j.nn.graph.ComputationGraph;
@@ -16,10 +14,7 @@ class LocalTrainerTest {
 
   @Test
   void learnsFromASmallRealSlice() {
-    Path dir = Path.of(System.getProperty("semisup.fashionMnistDir",
-        FashionMnist.DEFAULT_DIR.toString()));
-    assumeTrue(Files.isDirectory(dir), "dataset-fashion-mnist not installed");
-    FashionMnist train = FashionMnist.load(dir, true);
+    FashionMnist train = FashionMnist.load(Prerequisites.fashionMnist(), true);
     int[] idx = new int[500];
     int[] evalIdx = new int[500];
     for (int i = 0; i < 500; i++) {

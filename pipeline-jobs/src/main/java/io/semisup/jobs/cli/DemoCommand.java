@@ -1,6 +1,7 @@
 package io.semisup.jobs.cli;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import io.semisup.core.UsageError;
 import io.semisup.jobs.config.SemisupConfig;
 import io.semisup.jobs.spark.SparkSessions;
 import io.semisup.jobs.stages.EvaluateStage;
@@ -39,7 +40,7 @@ final class DemoCommand implements Callable<Integer> {
     try {
       int rounds = config.settings().run().rounds();
       if (rounds < 1) {
-        throw new IllegalArgumentException("Cannot run rounds=" + rounds + " rounds of self-training: use 1 or more.");
+        throw new UsageError("Cannot run rounds=" + rounds + " rounds of self-training: use 1 or more.");
       }
       RunContext first = runAll(new RunContext(spark, config));
       printResults(first, (System.nanoTime() - t0) / 1e9);

@@ -2,6 +2,7 @@ package io.semisup.jobs.cli;
 
 import static org.apache.spark.sql.functions.col;
 
+import io.semisup.core.UsageError;
 import io.semisup.jobs.config.SemisupConfig;
 import io.semisup.jobs.spark.SparkSessions;
 import io.semisup.jobs.stages.EvaluateStage;
@@ -64,10 +65,10 @@ final class ExportCommand implements Callable<Integer> {
   @Override
   public Integer call() throws Exception {
     if (!format.equals("csv") && !format.equals("jsonl")) {
-      throw new IllegalArgumentException("Cannot export as '" + format + "': use --format csv or --format jsonl.");
+      throw new UsageError("Cannot export as '" + format + "': use --format csv or --format jsonl.");
     }
     if (scoresFraction < 0 || scoresFraction > 1) {
-      throw new IllegalArgumentException("Cannot sample scores with --scores-fraction " + scoresFraction + ": it must be in [0, 1].");
+      throw new UsageError("Cannot sample scores with --scores-fraction " + scoresFraction + ": it must be in [0, 1].");
     }
     SemisupConfig config = options.load();
     SparkSession spark = SparkSessions.create(config);
@@ -84,7 +85,7 @@ final class ExportCommand implements Callable<Integer> {
   private Path export(RunContext ctx, Path dir) throws IOException {
     for (String stage : List.of(Tables.SCORES.stage(), Tables.PSEUDO_LABELS.stage())) {
       if (!ctx.isCommitted(stage)) {
-        throw new IllegalStateException(
+        throw new UsageError(
             "Cannot export run " + ctx.runId() + ": stage " + stage + " is not committed under " + ctx.stageDir(stage)
                 + ". Run `bin/semisup " + stage + " --run-id " + ctx.runId() + "` first.");
       }
@@ -93,7 +94,7 @@ final class ExportCommand implements Callable<Integer> {
     dir = fs.makeQualified(dir);
     if (fs.exists(dir)) {
       if (!ctx.settings().run().force()) {
-        throw new IllegalStateException(
+        throw new UsageError(
             "Cannot export to " + dir + ": it already exists. Pass --force to replace it, or --out another folder.");
       }
       fs.delete(dir, true);

@@ -1,5 +1,6 @@
 package io.semisup.jobs.cli;
 
+import io.semisup.core.UsageError;
 import io.semisup.jobs.config.SemisupConfig;
 import io.semisup.jobs.stages.Rounds;
 import java.io.File;
@@ -53,13 +54,26 @@ public final class RunOptions {
   /** For commands that run every round themselves: rejects {@code --round}. */
   void requireNoRound(String command) {
     if (round != 1) {
-      throw new IllegalArgumentException("Cannot pass --round to " + command + ": it runs all its rounds itself. "
+      throw new UsageError("Cannot pass --round to " + command + ": it runs all its rounds itself. "
           + "Use --set rounds=N (demo) or pass --round to a single stage.");
     }
   }
 
-  /** Loads and validates the configuration with these options applied. */
+  /**
+   * Loads and validates the configuration with these options applied.
+   *
+   * @throws UsageError for any setting the configuration rejects (the CLI exits 2)
+   */
   public SemisupConfig load() {
+    try {
+      return resolve();
+    } catch (IllegalArgumentException e) {
+      // Everything loading rejects (unknown key, unparsable --set, bad --round) is the user's to fix.
+      throw new UsageError(e.getMessage(), e);
+    }
+  }
+
+  private SemisupConfig resolve() {
     // Later entries win: --set overrides --root and --force.
     List<String> all = new ArrayList<>();
     if (root != null) {

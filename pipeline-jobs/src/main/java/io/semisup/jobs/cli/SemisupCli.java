@@ -1,5 +1,6 @@
 package io.semisup.jobs.cli;
 
+import io.semisup.core.UsageError;
 import io.semisup.core.dl4j.Dl4jPatches;
 import io.semisup.jobs.config.SemisupConfig;
 import io.semisup.jobs.spark.SparkSessions;
@@ -12,11 +13,17 @@ import org.apache.spark.sql.SparkSession;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.ScopeType;
 
 /**
  * {@code bin/semisup}: one subcommand per stage plus demo, stages and config. Each stage class
  * also has a {@code main} for {@code spark-submit --class}; both go through here so they read the
  * same configuration the same way.
+ *
+ * <p>Errors end as one line on stderr and an exit status ({@link FailureHandler}): 2 for a
+ * mistake the user can fix, 1 for a failed job, 0 for success; {@code --verbose} adds the stack
+ * trace.
  */
 @Command(
     name = "semisup",
@@ -34,12 +41,22 @@ import picocli.CommandLine.Mixin;
     })
 public final class SemisupCli implements Runnable {
 
+  /** Read by {@link FailureHandler} from the parse result; declared here so every command takes it. */
+  @Option(
+      names = FailureHandler.VERBOSE_OPTION,
+      scope = ScopeType.INHERIT,
+      description = "Print the stack trace of an error (also: environment SEMISUP_VERBOSE=1).")
+  boolean verbose;
+
   @Override
   public void run() {
     CommandLine.usage(this, System.out);
   }
 
-  /** Builds the command line with every stage as a subcommand. */
+  /**
+   * Builds the command line with every stage as a subcommand, and the error handling that turns
+   * exceptions into one line and exit status 2 (usage) or 1 (job failure).
+   */
   public static CommandLine commandLine() {
     CommandLine cli = new CommandLine(new SemisupCli());
     for (Stage stage : StageGraph.standard().all()) {
@@ -47,6 +64,10 @@ public final class SemisupCli implements Runnable {
       sub.getCommandSpec().usageMessage().description(stage.description());
       cli.addSubcommand(stage.name(), sub);
     }
+    FailureHandler failures =
+        new FailureHandler(FailureHandler.verboseEnvironment(System.getenv(FailureHandler.VERBOSE_ENV)));
+    cli.setExecutionExceptionHandler(failures);
+    cli.setParameterExceptionHandler(failures);
     return cli;
   }
 
@@ -55,7 +76,11 @@ public final class SemisupCli implements Runnable {
     System.exit(commandLine().execute(args));
   }
 
-  /** Entry point of a stage class's main (spark-submit): the same as `semisup <stage> args`. */
+  /**
+   * Entry point of a stage class's main (spark-submit): the same as `semisup <stage> args`, with
+   * the same exit status. In YARN cluster mode spark-submit cannot pass it on: the application
+   * fails, and spark-submit exits 1 whatever the driver's status was (see deploy/yarn/submit.sh).
+   */
   public static void runStage(String stage, String[] args) {
     Dl4jPatches.install(Dl4jPatches.Options.fromSystemProperties());
     String[] all = new String[args.length + 1];
@@ -84,8 +109,7 @@ public final class SemisupCli implements Runnable {
       config.validateFor(java.util.List.of(stage.name()));
       SparkSession spark = SparkSessions.create(config);
       try {
-        RunContext ctx = new RunContext(spark, config)
-            .describedAs("semisup " + stage.name() + " --run-id " + config.getString("run-id"));
+        RunContext ctx = runContext(spark, config);
         System.out.println("run: " + ctx.runDir());
         Stage.Outcome outcome = stage.execute(ctx);
         System.out.println(
@@ -102,6 +126,16 @@ public final class SemisupCli implements Runnable {
         return 0;
       } finally {
         spark.stop();
+      }
+    }
+
+    /** A bad run id or base-run is a setting the user fixes. */
+    private RunContext runContext(SparkSession spark, SemisupConfig config) {
+      try {
+        return new RunContext(spark, config)
+            .describedAs("semisup " + stage.name() + " --run-id " + config.getString("run-id"));
+      } catch (IllegalArgumentException e) {
+        throw new UsageError(e.getMessage(), e);
       }
     }
   }

@@ -1,5 +1,6 @@
 package io.semisup.jobs.stages;
 
+import io.semisup.core.UsageError;
 import io.semisup.core.data.FashionMnist;
 import io.semisup.jobs.cli.SemisupCli;
 import io.semisup.jobs.config.SemisupConfig;
@@ -92,7 +93,7 @@ public final class ImportFashionMnistStage extends Stage {
     boolean[] labelled = new boolean[train.size()];
     for (List<Integer> idx : byClass) {
       if (idx.size() < perClass) {
-        throw new IllegalArgumentException(
+        throw new UsageError(
             "Cannot take " + perClass + " labelled images per class: a class has only " + idx.size()
                 + ". Lower data.labelled-per-class.");
       }

@@ -1,14 +1,13 @@
 package io.semisup.jobs.cli;
 
 import static org.assertj.core.api.Assertions.assertThat;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import io.semisup.jobs.testing.Prerequisites;
 import java.awt.image.BufferedImage;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.Paths;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
@@ -28,8 +27,7 @@ class AblateCommandTest {
 
   @Test
   void smallGridSharesTheTeacherAndWritesTableAndCharts() throws Exception {
-    assumeTrue(Files.isDirectory(Paths.get("/usr/share/datasets/fashion-mnist")),
-        "needs apt-get install -y dataset-fashion-mnist");
+    Prerequisites.fashionMnist();
     List<String> args = new ArrayList<>(List.of("ablate", "--root", root.toString(), "--run-id", "ab",
         "--axes", "k,recipe,pool,mode", "--seeds", "1"));
     for (String s : new String[] {

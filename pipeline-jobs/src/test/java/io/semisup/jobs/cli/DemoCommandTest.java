@@ -2,17 +2,15 @@ package io.semisup.jobs.cli;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.semisup.jobs.config.SemisupConfig;
+import io.semisup.jobs.testing.Prerequisites;
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.Paths;
 import java.util.ArrayList;
 import java.util.List;
 import org.junit.jupiter.api.Test;
@@ -29,8 +27,7 @@ class DemoCommandTest {
 
   @Test
   void secondRoundIsTaughtByTheFirstRoundsFineTunedStudent() throws Exception {
-    assumeTrue(Files.isDirectory(Paths.get("/usr/share/datasets/fashion-mnist")),
-        "needs apt-get install -y dataset-fashion-mnist");
+    Prerequisites.fashionMnist();
     List<String> args = new ArrayList<>(List.of("demo", "--root", root.toString(), "--run-id", "d"));
     for (String s : new String[] {
         "rounds=2", "data.labelled-per-class=20", "data.unlabelled-limit=400", "data.val-limit=200",

@@ -1,15 +1,14 @@
 package io.semisup.jobs.deploy;
 
 import static org.assertj.core.api.Assertions.assertThat;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import io.semisup.jobs.cli.SemisupCli;
 import io.semisup.jobs.stages.RunContext;
 import io.semisup.jobs.stages.Stage;
 import io.semisup.jobs.stages.StageGraph;
+import io.semisup.jobs.testing.Prerequisites;
 import java.io.ByteArrayOutputStream;
-import java.io.File;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -38,13 +37,10 @@ class DagMatchesStageGraphTest {
 
   @TempDir Path tmp;
   private Path repo;
-  private String python;
 
   @BeforeAll
   void find() {
     repo = InspectPseudoLabelsTest.repoRoot();
-    // Debian's python3 (with jinja2, which renders the templates) before any other on PATH.
-    python = new File("/usr/bin/python3").canExecute() ? "/usr/bin/python3" : "python3";
   }
 
   /** What `bin/semisup stages --json` prints: stage -> depends_on. */
@@ -71,6 +67,8 @@ class DagMatchesStageGraphTest {
   }
 
   private JsonNode probeDag(Map<String, String> env, String... args) throws Exception {
+    // Debian's python3 (with jinja2, which renders the templates), not another one on PATH.
+    String python = Prerequisites.python3().toString();
     List<String> cmd = new ArrayList<>(List.of(python, resource("airflow_dag_probe.py").toString(),
         repo.resolve("deploy/airflow/semisup_dag.py").toString()));
     cmd.addAll(List.of(args));
@@ -92,6 +90,7 @@ class DagMatchesStageGraphTest {
       List<String> up = new ArrayList<>();
       t.get("upstream").forEach(u -> up.add(u.asText()));
       dagGraph.put(t.get("task_id").asText(), up);
+      assertThat(t.get("operator").asText()).as("operator of %s", t.get("task_id")).isEqualTo("SemisupStageOperator");
       // Each task submits its own stage, with the run id of the Airflow run.
       assertThat(t.get("bash_command").asText())
           .contains("deploy/yarn/submit.sh\" " + t.get("task_id").asText() + " --run-id \"$SEMISUP_RUN_ID\"");
@@ -119,6 +118,59 @@ class DagMatchesStageGraphTest {
     String cmd = run(new ProcessBuilder("bash", repo.resolve("deploy/yarn/submit.sh").toString(), "score",
         "--run-id", "r1", "--round", "3", "--dry-run"));
     assertThat(cmd).contains("--run-id r1 --round 3");
+  }
+
+  @Test
+  void usageErrorFailsTheTaskAtOnceAndOtherFailuresAreRetried() throws Exception {
+    assertThat(execute("exit 2")).isEqualTo("failed_no_retry");
+    assertThat(execute("exit 1")).isEqualTo("failed");
+    assertThat(execute("exit 99")).as("the import's skip code").isEqualTo("skipped");
+    assertThat(execute("true")).isEqualTo("success");
+    // submit.sh's own usage errors exit 2: no --run-id.
+    assertThat(execute("bash '" + repo.resolve("deploy/yarn/submit.sh") + "' score")).isEqualTo("failed_no_retry");
+  }
+
+  /** How a task of the DAG's operator class ends when its command is {@code bash}. */
+  private String execute(String bash) throws Exception {
+    return probeDag(Map.of("PROBE_EXECUTE", bash)).get("execute").get("outcome").asText();
+  }
+
+  @Test
+  void clusterModeChecksTheConfigurationBeforeSubmitting() throws Exception {
+    // A stand-in spark-submit: it runs the local configuration check with this test's class path,
+    // the real command line; a submission to YARN only leaves a mark.
+    Path fake = tmp.resolve("spark-submit");
+    Path submitted = tmp.resolve("submitted");
+    Files.writeString(fake, "#!/usr/bin/env bash\n"
+        + "while [[ $# -gt 0 && $1 == --* ]]; do [[ $1 == --class ]] && cls=$2; shift 2; done\n"
+        + "shift\n" // the application jar
+        + "if [[ $cls == " + SemisupCli.class.getName() + " ]]; then\n"
+        + "  exec '" + Paths.get(System.getProperty("java.home"), "bin", "java") + "' -cp \"$TEST_CLASS_PATH\" $cls \"$@\"\n"
+        + "fi\n"
+        + "echo \"$cls $*\" > '" + submitted + "'\n");
+    assertThat(fake.toFile().setExecutable(true)).isTrue();
+    Path jar = Files.writeString(tmp.resolve("app.jar"), "");
+    Path script = repo.resolve("deploy/yarn/submit.sh");
+
+    ProcessBuilder typo = new ProcessBuilder("bash", script.toString(), "select", "--run-id", "r1", "--set", "select.kk=3")
+        .redirectErrorStream(true);
+    typo.environment().put("SPARK_SUBMIT", fake.toString());
+    typo.environment().put("SEMISUP_APP_JAR", jar.toString());
+    typo.environment().put("TEST_CLASS_PATH", System.getProperty("java.class.path"));
+    Process p = typo.start();
+    String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+    assertThat(p.waitFor()).as(out).isEqualTo(2);
+    assertThat(out).contains("semisup: Cannot use unknown configuration key(s) [semisup.select.kk]",
+        "not submitting select of run r1").doesNotContain("\tat ");
+    assertThat(submitted).doesNotExist();
+
+    ProcessBuilder good = new ProcessBuilder("bash", script.toString(), "select", "--run-id", "r1", "--set", "select.k=3");
+    good.environment().put("SPARK_SUBMIT", fake.toString());
+    good.environment().put("SEMISUP_APP_JAR", jar.toString());
+    good.environment().put("TEST_CLASS_PATH", System.getProperty("java.class.path"));
+    run(good);
+    assertThat(Files.readString(submitted)).startsWith("io.semisup.jobs.stages.SelectStage ")
+        .contains("--env yarn --run-id r1 --set select.k=3");
   }
 
   private static List<String> upstream(JsonNode task) {
@@ -157,6 +209,7 @@ class DagMatchesStageGraphTest {
 
   @Test
   void dagTaskCommandSubmitsItsStageWithTheParams() throws Exception {
+    Prerequisites.python3("jinja2");
     JsonNode dag = probeDag(AIRFLOW_RUN_ID, "{\"k\": 500, \"p\": 2, \"train_dir\": \"hdfs:///data/train\"}");
     JsonNode shard = null;
     for (JsonNode t : dag.get("tasks")) {
@@ -164,7 +217,8 @@ class DagMatchesStageGraphTest {
         shard = t;
       }
     }
-    assumeTrue(shard != null && shard.has("rendered_env"), "needs jinja2 for python3 (apt-get install -y python3-jinja2)");
+    assertThat(shard).isNotNull();
+    assertThat(shard.has("rendered_env")).as("templates rendered with jinja2").isTrue();
     // spark-submit replaced by echo: the command the task would run on the Airflow worker.
     Path jar = Files.writeString(tmp.resolve("app.jar"), "");
     ProcessBuilder pb = new ProcessBuilder("bash", "-c", shard.get("bash_command").asText());

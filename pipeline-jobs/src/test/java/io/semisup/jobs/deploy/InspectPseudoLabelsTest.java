@@ -11,6 +11,7 @@ import io.semisup.jobs.stages.RunContext;
 import io.semisup.jobs.stages.Stage;
 import io.semisup.jobs.stages.StageGraph;
 import io.semisup.jobs.tables.Tables;
+import io.semisup.jobs.testing.Prerequisites;
 import java.awt.image.BufferedImage;
 import java.io.File;
 import java.io.IOException;
@@ -36,7 +37,8 @@ import org.junit.jupiter.api.io.TempDir;
  * The ways a person looks at a run's pseudo-labels, on one small real run: the report stage's HTML
  * page (opened in headless Chromium: the thumbnails must really render), {@code semisup export},
  * and the notebook executed headlessly by Jupyter on the export. Chromium and Jupyter are Debian
- * packages {@code .ci/run} installs; without them those tests are skipped, not failed.
+ * packages {@code .ci/run} installs; without them those tests are skipped (failed under
+ * {@code CI=true}, see {@link Prerequisites}).
  */
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
 class InspectPseudoLabelsTest extends SparkTestBase {
@@ -76,8 +78,7 @@ class InspectPseudoLabelsTest extends SparkTestBase {
   @Test
   @Order(1)
   void reportPageHasEverySection() throws Exception {
-    assumeTrue(Files.isDirectory(Paths.get("/usr/share/datasets/fashion-mnist")),
-        "needs apt-get install -y dataset-fashion-mnist");
+    Prerequisites.fashionMnist();
     RunContext ctx = ctx();
     for (Stage s : StageGraph.standard().all()) {
       s.execute(ctx);
@@ -103,7 +104,8 @@ class InspectPseudoLabelsTest extends SparkTestBase {
   @Test
   @Order(2)
   void thumbnailsRenderInHeadlessChromium() throws Exception {
-    assumeTrue(new File(CHROMIUM).canExecute(), "needs apt-get install -y chromium");
+    Prerequisites.fashionMnist();
+    Prerequisites.chromium();
     assumeTrue(Files.exists(reportFile()), "needs the report of the previous test");
     // A copy of the page with a check that writes how many images decoded into the DOM.
     Path page = work.resolve("check.html");
@@ -163,6 +165,7 @@ class InspectPseudoLabelsTest extends SparkTestBase {
   @Test
   @Order(3)
   void exportWritesTablesAndThumbnails() throws Exception {
+    Prerequisites.fashionMnist();
     assumeTrue(Files.exists(reportFile()), "needs the run of the first test");
     long scored = ctx().manifest(io.semisup.jobs.stages.ScoreStage.NAME).get("counts").get("scored").asLong();
     for (String format : List.of("jsonl", "csv")) {
@@ -198,7 +201,9 @@ class InspectPseudoLabelsTest extends SparkTestBase {
   @Test
   @Order(4)
   void notebookRunsHeadlesslyOnTheExport() throws Exception {
-    assumeTrue(new File(NBCONVERT).canExecute(), "needs apt-get install -y jupyter-nbconvert python3-ipykernel python3-pandas python3-matplotlib");
+    Prerequisites.fashionMnist();
+    Prerequisites.nbconvert();
+    Prerequisites.python3("pandas", "matplotlib");
     Path export = work.resolve("export-csv");
     assumeTrue(Files.exists(export.resolve("export.json")), "needs the export of the previous test");
     Path notebook = repoRoot().resolve("deploy/notebooks/inspect_pseudo_labels.ipynb");

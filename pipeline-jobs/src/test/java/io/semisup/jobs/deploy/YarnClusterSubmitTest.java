@@ -2,7 +2,6 @@ package io.semisup.jobs.deploy;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.fail;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import io.semisup.jobs.SparkTestBase;
@@ -14,6 +13,7 @@ import io.semisup.jobs.stages.ShardStage;
 import io.semisup.jobs.stages.Stage;
 import io.semisup.jobs.stages.TeacherStage;
 import io.semisup.jobs.tables.Tables;
+import io.semisup.jobs.testing.Prerequisites;
 import java.io.File;
 import java.io.IOException;
 import java.io.OutputStream;
@@ -92,8 +92,7 @@ class YarnClusterSubmitTest extends SparkTestBase {
 
   @BeforeAll
   void startClusters() throws Exception {
-    assumeTrue(Files.isDirectory(Paths.get("/usr/share/datasets/fashion-mnist")),
-        "needs apt-get install -y dataset-fashion-mnist");
+    Prerequisites.fashionMnist();
     Configuration conf = new Configuration();
     conf.set(MiniDFSCluster.HDFS_MINIDFS_BASEDIR, tmp.resolve("dfs").toString());
     conf.setInt("dfs.replication", 1);

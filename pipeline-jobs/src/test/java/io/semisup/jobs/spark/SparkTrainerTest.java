@@ -9,8 +9,8 @@ import io.semisup.core.dl4j.Dl4jPatches;
 import io.semisup.core.train.TrainingConfig;
 import io.semisup.jobs.SparkTestBase;
 import io.semisup.jobs.bench.BenchTrain;
+import io.semisup.jobs.testing.Prerequisites;
 import java.io.IOException;
-import java.nio.file.Files;
 import java.util.Arrays;
 import org.apache.spark.api.java.JavaSparkContext;
 import org.apache.spark.sql.Dataset;
@@ -24,7 +24,7 @@ class SparkTrainerTest extends SparkTestBase {
 
   @Test
   void workersTrainWithFastBatchNormStatistics() throws IOException {
-    assumeTrue(Files.isDirectory(FashionMnist.DEFAULT_DIR), "dataset-fashion-mnist not installed");
+    Prerequisites.fashionMnist();
     Dl4jPatches.Status patches = Dl4jPatches.install(Dl4jPatches.Options.fromSystemProperties());
     assumeTrue(patches.on(Dl4jPatches.Patch.NATIVE_HELPERS) && patches.on(Dl4jPatches.Patch.FAST_BATCH_NORM),
         "DL4J helpers or fast batch norm switched off by the user");

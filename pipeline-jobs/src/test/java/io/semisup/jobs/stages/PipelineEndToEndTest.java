@@ -1,12 +1,12 @@
 package io.semisup.jobs.stages;
 
 import static org.assertj.core.api.Assertions.assertThat;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import io.semisup.jobs.SparkTestBase;
 import io.semisup.jobs.tables.Table;
 import io.semisup.jobs.tables.Tables;
+import io.semisup.jobs.testing.Prerequisites;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.Paths;
@@ -37,8 +37,7 @@ class PipelineEndToEndTest extends SparkTestBase {
   @Test
   @Order(1)
   void importWritesImageNetLayout() throws Exception {
-    assumeTrue(Files.isDirectory(Paths.get("/usr/share/datasets/fashion-mnist")),
-        "needs apt-get install -y dataset-fashion-mnist");
+    Prerequisites.fashionMnist();
     RunContext ctx = ctx();
     new ImportFashionMnistStage().execute(ctx);
     Path out = root.resolve(RUN).resolve(ImportFashionMnistStage.NAME);

@@ -2,7 +2,6 @@ package io.semisup.jobs.stages;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import io.semisup.core.data.FashionMnist;
@@ -13,9 +12,9 @@ import io.semisup.core.train.TrainingConfig;
 import io.semisup.jobs.SparkTestBase;
 import io.semisup.jobs.tables.Table;
 import io.semisup.jobs.tables.Tables;
+import io.semisup.jobs.testing.Prerequisites;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.Paths;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
@@ -76,8 +75,7 @@ class ScoreStageResumeTest extends SparkTestBase {
 
   @BeforeAll
   void shardsAndTeacher() throws Exception {
-    assumeTrue(Files.isDirectory(Paths.get("/usr/share/datasets/fashion-mnist")),
-        "needs apt-get install -y dataset-fashion-mnist");
+    Prerequisites.fashionMnist();
     onnx = files.resolve("teacher.onnx");
     metadata = files.resolve("teacher.json");
     Files.write(onnx, new byte[0]);
