@@ -28,7 +28,6 @@ final class DecodeDeadline implements IIOReadProgressListener {
   private final Clock clock;
   private final long deadline;
   private final long limitNanos;
-  private boolean expired;
 
   private DecodeDeadline(Clock clock, long limitNanos) {
     this.clock = clock;
@@ -41,12 +40,9 @@ final class DecodeDeadline implements IIOReadProgressListener {
     return new DecodeDeadline(clock, limitNanos);
   }
 
-  /** Whether the budget is spent (checked now, and remembered once true). */
+  /** Whether the budget is spent. */
   boolean expired() {
-    if (!expired && limitNanos > 0 && clock.nanos() - deadline > 0) {
-      expired = true;
-    }
-    return expired;
+    return limitNanos > 0 && clock.nanos() - deadline > 0;
   }
 
   long limitMillis() {

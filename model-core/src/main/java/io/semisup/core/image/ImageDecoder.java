@@ -145,7 +145,7 @@ public final class ImageDecoder implements Serializable {
     reader.setInput(in, true, true);
     List<String> warnings = new ArrayList<>();
     reader.addIIOReadWarningListener((source, warning) -> {
-      if (!BENIGN_WARNINGS.contains(warning)) {
+      if (BENIGN_WARNINGS.stream().noneMatch(warning::startsWith)) {
         warnings.add(warning);
       }
     });
