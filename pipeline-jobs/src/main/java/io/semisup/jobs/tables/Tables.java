@@ -43,6 +43,20 @@ public final class Tables {
           .add("detail", DataTypes.StringType, true)
           .add("stage", DataTypes.StringType, false);
 
+  /**
+   * Every copy shard dropped for having the bytes of another image, with the copy it kept:
+   * reason DUPLICATE (same split), SAME_AS_EVAL (a training copy of an evaluation image, also in
+   * rejects) or SAME_AS_LABELLED (an unlabelled copy of a labelled image).
+   */
+  public static final StructType DUPLICATES =
+      new StructType()
+          .add("uri", DataTypes.StringType, false)
+          .add("split", DataTypes.StringType, false)
+          .add("image_id", DataTypes.StringType, false)
+          .add("kept_uri", DataTypes.StringType, false)
+          .add("kept_split", DataTypes.StringType, false)
+          .add("reason", DataTypes.StringType, false);
+
   /** The teacher's top-P classes per unlabelled image, highest probability first. */
   public static final StructType SCORES =
       new StructType()
