@@ -2,6 +2,7 @@ package io.semisup.jobs.cli;
 
 import static org.apache.spark.sql.functions.col;
 
+import io.semisup.core.UsageError;
 import io.semisup.jobs.config.SemisupConfig;
 import io.semisup.jobs.spark.SparkSessions;
 import io.semisup.jobs.stages.EvaluateStage;
@@ -50,7 +51,7 @@ final class ExportCommand implements Callable<Integer> {
   @Option(names = "--format", defaultValue = "csv", description = "csv or jsonl (default: ${DEFAULT-VALUE}).")
   String format;
 
-  @Option(names = "--out", description = "Folder to write (local path or Hadoop URI; default: <run>/export). Replaced with --force.")
+  @Option(names = "--out", description = "Folder to write (local path or Hadoop URI; default: <run>/export). With --force, the files an earlier export wrote there (export-manifest.json) are replaced; other files stay.")
   String out;
 
   @Option(names = "--thumbnails-per-class", defaultValue = "50", description = "Top images per class saved as PNG (default: ${DEFAULT-VALUE}).")
@@ -82,7 +83,7 @@ final class ExportCommand implements Callable<Integer> {
     }
   }
 
-  private Path export(RunContext ctx, Path dir) throws IOException {
+  Path export(RunContext ctx, Path dir) throws IOException {
     for (String stage : List.of(ScoreStage.NAME, SelectStage.NAME)) {
       if (!ctx.isCommitted(stage)) {
         throw new IllegalStateException(
@@ -94,11 +95,13 @@ final class ExportCommand implements Callable<Integer> {
     dir = fs.makeQualified(dir);
     if (fs.exists(dir)) {
       if (!ctx.config().getBoolean("force")) {
-        throw new IllegalStateException(
-            "Cannot export to " + dir + ": it already exists. Pass --force to replace it, or --out another folder.");
+        throw new UsageError(
+            "Cannot export to " + dir + ": it already exists. Pass --force to replace what an earlier export wrote there, or --out another folder.");
       }
-      fs.delete(dir, true);
+      // Only what an earlier export listed: --out may be a folder with the user's own files.
+      ExportManifest.deleteEarlier(fs, dir);
     }
+    java.util.Set<String> before = ExportManifest.files(fs, dir);
     Map<String, Dataset<Row>> tables = new LinkedHashMap<>();
     tables.put("pseudo_labels", ctx.spark().read().parquet(ctx.stagePath(SelectStage.NAME, SelectStage.PSEUDO_LABELS)).orderBy("class", "rank"));
     tables.put("class_counts", ctx.spark().read().parquet(ctx.stagePath(SelectStage.NAME, SelectStage.CLASS_COUNTS)).orderBy("class"));
@@ -113,6 +116,12 @@ final class ExportCommand implements Callable<Integer> {
     Path precision = new Path(ctx.stageDir(EvaluateStage.NAME), EvaluateStage.PRECISION);
     if (evaluated && ctx.fs().exists(precision)) {
       tables.put("precision", ctx.spark().read().parquet(precision.toString()).orderBy("class"));
+    }
+    for (String name : List.of("pseudo_labels", "class_counts", "scores", "precision", EvaluateStage.METRICS_JSON, "export.json", "thumbnails")) {
+      if (fs.exists(new Path(dir, name))) {
+        throw new UsageError("Cannot export to " + dir + ": it holds " + name + ", which no earlier export listed in "
+            + ExportManifest.NAME + " (so it is not replaced). Move it away, or --out another folder.");
+      }
     }
     for (Map.Entry<String, Dataset<Row>> t : tables.entrySet()) {
       Dataset<Row> df = t.getKey().equals("scores") ? t.getValue() : t.getValue().coalesce(1);
@@ -151,6 +160,9 @@ final class ExportCommand implements Callable<Integer> {
     try (var os = fs.create(new Path(dir, "export.json"), true)) {
       os.write(RunContext.json().writerWithDefaultPrettyPrinter().writeValueAsBytes(index));
     }
+    java.util.Set<String> ours = ExportManifest.files(fs, dir);
+    ours.removeAll(before);
+    ExportManifest.write(fs, dir, ours);
     return dir;
   }
 
