@@ -13,7 +13,10 @@ import javax.imageio.event.IIOReadProgressListener;
  * <p>The budget is CPU time of the decoding thread, not wall time: a machine shared by many
  * tasks must not turn a normal image into a TIMEOUT because its thread waited for a core, so the
  * same file gets the same verdict on a busy and an idle machine. Falls back to wall time where
- * the JVM cannot measure thread CPU time.
+ * the JVM cannot measure thread CPU time. Reading a thread's CPU clock is a system call (several
+ * microseconds on a virtual machine, as long as decoding a 28x28 PNG), so it is read once at the
+ * start and then only after the wall clock, which is cheap and never behind the thread's CPU
+ * time, has passed the limit: a normal decode costs one CPU clock read.
  */
 final class DecodeDeadline implements IIOReadProgressListener {
 
@@ -26,23 +29,30 @@ final class DecodeDeadline implements IIOReadProgressListener {
   static final Clock THREAD_CPU = threadCpuClock();
 
   private final Clock clock;
+  private final Clock wall;
   private final long deadline;
+  private final long wallDeadline;
   private final long limitNanos;
 
-  private DecodeDeadline(Clock clock, long limitNanos) {
+  private DecodeDeadline(Clock clock, Clock wall, long limitNanos) {
     this.clock = clock;
+    this.wall = wall;
     this.limitNanos = limitNanos;
-    this.deadline = clock.nanos() + limitNanos;
+    this.deadline = limitNanos > 0 ? clock.nanos() + limitNanos : 0;
+    this.wallDeadline = limitNanos > 0 && wall != clock ? wall.nanos() + limitNanos : deadline;
   }
 
-  /** A deadline {@code limitNanos} from now; {@code limitNanos <= 0} never expires. */
+  /** A deadline {@code limitNanos} of CPU time from now; {@code limitNanos <= 0} never expires. */
   static DecodeDeadline start(Clock clock, long limitNanos) {
-    return new DecodeDeadline(clock, limitNanos);
+    return new DecodeDeadline(clock, clock == THREAD_CPU ? System::nanoTime : clock, limitNanos);
   }
 
   /** Whether the budget is spent. */
   boolean expired() {
-    return limitNanos > 0 && clock.nanos() - deadline > 0;
+    if (limitNanos <= 0 || (wall != clock && wall.nanos() - wallDeadline <= 0)) {
+      return false;
+    }
+    return clock.nanos() - deadline > 0;
   }
 
   long limitMillis() {
