@@ -36,8 +36,9 @@ import org.apache.spark.util.SerializableConfiguration;
 /**
  * Reads images from folders or URI listings into Parquet shards of bytes, so that later stages
  * read a few large files instead of millions of small ones. Every input ends up in exactly one
- * place: the {@code images} table, the {@code rejects} table (with the reason), or the duplicate
- * count; the manifest's counts add up per split.
+ * place: the {@code images} table, the {@code rejects} table (with the reason), or the
+ * {@code duplicates} table (with the copy kept; a training copy of an evaluation image is also
+ * in rejects, as SAME_AS_EVAL, and counted as rejected); the manifest's counts add up per split.
  */
 public final class ShardStage extends Stage {
 
