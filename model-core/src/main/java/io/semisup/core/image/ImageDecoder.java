@@ -14,6 +14,7 @@ import java.util.Set;
 import java.util.zip.CRC32;
 import javax.imageio.ImageIO;
 import javax.imageio.ImageReader;
+import javax.imageio.spi.IIORegistry;
 import javax.imageio.stream.ImageInputStream;
 import javax.imageio.stream.MemoryCacheImageInputStream;
 
@@ -26,6 +27,12 @@ import javax.imageio.stream.MemoryCacheImageInputStream;
  * <p>Strict by design: a JPEG the decoder had to patch up (warnings) is rejected, since a clean
  * copy of the same image usually exists elsewhere and a damaged one would poison training.
  * Thread-safe: holds only its limits; every call uses its own reader.
+ *
+ * <p>JPEGs go through TwelveMonkeys' reader: the JDK's decodes CMYK and YCCK JPEGs (print and
+ * stock photos) with wrong colours and no warning. The EXIF orientation of a JPEG is applied, so
+ * the pixels are upright as a viewer shows them, and width/height are those of the upright image.
+ * An optional time limit (CPU time of the decoding thread, {@link DecodeDeadline}) turns a
+ * decode that would take too long into a {@link RejectReason#TIMEOUT} instead of a stalled task.
  */
 public final class ImageDecoder implements Serializable {
   private static final long serialVersionUID = 1L;
@@ -37,17 +44,58 @@ public final class ImageDecoder implements Serializable {
   private static final byte[] PNG_SIGNATURE =
       {(byte) 0x89, 'P', 'N', 'G', '\r', '\n', 0x1a, '\n'};
 
+  /**
+   * Warnings that do not mean damaged data. TwelveMonkeys says this of every CMYK/YCCK JPEG
+   * without an ICC profile: it then converts with a generic CMYK profile, whose colours are
+   * right to within what any viewer without a profile shows.
+   */
+  private static final List<String> BENIGN_WARNINGS =
+      List.of("No embedded ICC color profile, will convert using inaccurate CMYK to RGB conversion");
+
+  static {
+    // Registered here, not only through META-INF/services: a plug-in found by another class
+    // loader (Spark's) would leave JPEGs to the JDK reader, whose CMYK colours are wrong.
+    // Registration orders it before the JDK's JPEG reader.
+    IIORegistry.getDefaultInstance()
+        .registerServiceProvider(new com.twelvemonkeys.imageio.plugins.jpeg.JPEGImageReaderSpi());
+  }
+
   private final long maxBytes;
   private final long maxPixels;
+  private final long timeLimitNanos;
+  private transient DecodeDeadline.Clock clock;
 
+  /** A decoder without a time limit (for images an earlier decode with a limit accepted). */
   public ImageDecoder(long maxBytes, long maxPixels) {
-    if (maxBytes <= 0 || maxPixels <= 0) {
+    this(maxBytes, maxPixels, 0);
+  }
+
+  /**
+   * @param timeLimitMillis CPU milliseconds one decode may take before it is rejected as
+   *     {@link RejectReason#TIMEOUT}; 0 for no limit
+   */
+  public ImageDecoder(long maxBytes, long maxPixels, long timeLimitMillis) {
+    if (maxBytes <= 0 || maxPixels <= 0 || timeLimitMillis < 0) {
       throw new IllegalArgumentException(
           "Cannot create image decoder with maxBytes=" + maxBytes + ", maxPixels=" + maxPixels
-              + ": both limits must be positive");
+              + ", timeLimitMillis=" + timeLimitMillis
+              + ": the sizes must be positive and the time limit 0 (none) or more");
     }
     this.maxBytes = maxBytes;
     this.maxPixels = maxPixels;
+    this.timeLimitNanos = timeLimitMillis * 1_000_000L;
+  }
+
+  /** The same limits, timed by {@code clock} (tests make deadlines deterministic with it). */
+  ImageDecoder withClock(DecodeDeadline.Clock clock) {
+    ImageDecoder d = new ImageDecoder(maxBytes, maxPixels, timeLimitNanos / 1_000_000L);
+    d.clock = clock;
+    return d;
+  }
+
+  /** The time limit in CPU milliseconds, 0 for none. */
+  public long timeLimitMillis() {
+    return timeLimitNanos / 1_000_000L;
   }
 
   public long maxBytes() {
@@ -87,6 +135,8 @@ public final class ImageDecoder implements Serializable {
 
   private DecodedImage decode(byte[] bytes, ImageInputStream in, ImageReader reader)
       throws ImageRejectedException {
+    DecodeDeadline deadline =
+        DecodeDeadline.start(clock == null ? DecodeDeadline.THREAD_CPU : clock, timeLimitNanos);
     String format = normalizeFormat(reader);
     if (!FORMATS.contains(format)) {
       throw new ImageRejectedException(
@@ -94,7 +144,12 @@ public final class ImageDecoder implements Serializable {
     }
     reader.setInput(in, true, true);
     List<String> warnings = new ArrayList<>();
-    reader.addIIOReadWarningListener((source, warning) -> warnings.add(warning));
+    reader.addIIOReadWarningListener((source, warning) -> {
+      if (BENIGN_WARNINGS.stream().noneMatch(warning::startsWith)) {
+        warnings.add(warning);
+      }
+    });
+    reader.addIIOReadProgressListener(deadline);
 
     int width;
     int height;
@@ -130,9 +185,16 @@ public final class ImageDecoder implements Serializable {
     try {
       image = reader.read(0);
     } catch (Exception e) {
+      if (deadline.expired()) {
+        throw timeout(format, width, height, deadline);
+      }
       String during = "decoding " + format + " pixels"
           + (warnings.isEmpty() ? "" : " after warnings: " + String.join("; ", warnings));
       throw classify(format, bytes, e, during);
+    }
+    // An aborted reader returns what it has so far: never pass that on.
+    if (deadline.expired()) {
+      throw timeout(format, width, height, deadline);
     }
     if (!warnings.isEmpty()) {
       String all = String.join("; ", warnings);
@@ -145,7 +207,17 @@ public final class ImageDecoder implements Serializable {
           format + " header says " + width + "x" + height + " but pixels are "
               + image.getWidth() + "x" + image.getHeight());
     }
-    return new DecodedImage(image, width, height, format);
+    if (format.equals("jpeg")) {
+      image = ExifOrientation.apply(image, ExifOrientation.ofJpeg(bytes));
+    }
+    return new DecodedImage(image, image.getWidth(), image.getHeight(), format);
+  }
+
+  private static ImageRejectedException timeout(
+      String format, int width, int height, DecodeDeadline deadline) {
+    return new ImageRejectedException(RejectReason.TIMEOUT,
+        format + " " + width + "x" + height + " not decoded within " + deadline.limitMillis()
+            + " ms of CPU time");
   }
 
   private static ImageRejectedException classify(

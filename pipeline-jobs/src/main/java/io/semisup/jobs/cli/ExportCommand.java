@@ -50,7 +50,7 @@ final class ExportCommand implements Callable<Integer> {
   @Option(names = "--format", defaultValue = "csv", description = "csv or jsonl (default: ${DEFAULT-VALUE}).")
   String format;
 
-  @Option(names = "--out", description = "Folder to write (local path or Hadoop URI; default: <run>/export). Replaced with --force.")
+  @Option(names = "--out", description = "Folder to write (local path or Hadoop URI; default: <run>/export). With --force, the files an earlier export wrote there (export-manifest.json) are replaced; other files stay.")
   String out;
 
   @Option(names = "--thumbnails-per-class", defaultValue = "50", description = "Top images per class saved as PNG (default: ${DEFAULT-VALUE}).")
@@ -82,7 +82,7 @@ final class ExportCommand implements Callable<Integer> {
     }
   }
 
-  private Path export(RunContext ctx, Path dir) throws IOException {
+  Path export(RunContext ctx, Path dir) throws IOException {
     for (String stage : List.of(Tables.SCORES.stage(), Tables.PSEUDO_LABELS.stage())) {
       if (!ctx.isCommitted(stage)) {
         throw new UsageError(
@@ -95,10 +95,12 @@ final class ExportCommand implements Callable<Integer> {
     if (fs.exists(dir)) {
       if (!ctx.settings().run().force()) {
         throw new UsageError(
-            "Cannot export to " + dir + ": it already exists. Pass --force to replace it, or --out another folder.");
+            "Cannot export to " + dir + ": it already exists. Pass --force to replace what an earlier export wrote there, or --out another folder.");
       }
-      fs.delete(dir, true);
+      // Only what an earlier export listed: --out may be a folder with the user's own files.
+      ExportManifest.deleteEarlier(fs, dir);
     }
+    java.util.Set<String> before = ExportManifest.files(fs, dir);
     Map<String, Dataset<Row>> tables = new LinkedHashMap<>();
     tables.put(Tables.PSEUDO_LABELS.name(), Tables.PSEUDO_LABELS.read(ctx).orderBy("class", "rank"));
     tables.put(Tables.CLASS_COUNTS.name(), Tables.CLASS_COUNTS.read(ctx).orderBy("class"));
@@ -112,6 +114,12 @@ final class ExportCommand implements Callable<Integer> {
     boolean evaluated = ctx.isCommitted(EvaluateStage.NAME);
     if (evaluated && Tables.PRECISION.exists(ctx)) {
       tables.put(Tables.PRECISION.name(), Tables.PRECISION.read(ctx).orderBy("class"));
+    }
+    for (String name : List.of("pseudo_labels", "class_counts", "scores", "precision", EvaluateStage.METRICS_JSON, "export.json", "thumbnails")) {
+      if (fs.exists(new Path(dir, name))) {
+        throw new UsageError("Cannot export to " + dir + ": it holds " + name + ", which no earlier export listed in "
+            + ExportManifest.NAME + " (so it is not replaced). Move it away, or --out another folder.");
+      }
     }
     for (Map.Entry<String, Dataset<Row>> t : tables.entrySet()) {
       Dataset<Row> df = t.getKey().equals(Tables.SCORES.name()) ? t.getValue() : t.getValue().coalesce(1);
@@ -150,6 +158,9 @@ final class ExportCommand implements Callable<Integer> {
     try (var os = fs.create(new Path(dir, "export.json"), true)) {
       os.write(RunContext.json().writerWithDefaultPrettyPrinter().writeValueAsBytes(index));
     }
+    java.util.Set<String> ours = ExportManifest.files(fs, dir);
+    ours.removeAll(before);
+    ExportManifest.write(fs, dir, ours);
     return dir;
   }
 

@@ -1,5 +1,6 @@
 package io.semisup.jobs.config;
 
+import static io.semisup.jobs.config.Setting.flag;
 import static io.semisup.jobs.config.Setting.integer;
 import static io.semisup.jobs.config.Setting.path;
 
@@ -8,7 +9,8 @@ import java.util.List;
 /** Inputs: the Fashion-MNIST import and the folders or listing the shard stage reads. */
 public record DataSettings(
     String fashionMnistDir, int labelledPerClass, int unlabelledLimit, int valLimit, String trainDir,
-    String valDir, String unlabelledDir, String unlabelledListing, String hiddenLabels) {
+    String valDir, String unlabelledDir, String unlabelledListing, String hiddenLabels,
+    boolean allowEmptyUnlabelled) {
 
   static final List<Setting> SCHEMA = List.of(
       path("data.fashion-mnist-dir", "Folder of the four Fashion-MNIST IDX .gz files (Debian package dataset-fashion-mnist)."),
@@ -19,13 +21,14 @@ public record DataSettings(
       path("data.val-dir", "Evaluation images in ImageNet layout; empty: the import's output."),
       path("data.unlabelled-dir", "Any tree of unlabelled images; empty: the import's output."),
       path("data.unlabelled-listing", "Text file with one unlabelled image URI per line (wins over unlabelled-dir)."),
-      path("data.hidden-labels", "CSV (file name,label) of the unlabelled images' true labels, only to measure pseudo-label precision; empty: the import's file."));
+      path("data.hidden-labels", "CSV (file name,label) of the unlabelled images' true labels, only to measure pseudo-label precision; empty: the import's file."),
+      flag("data.allow-empty-unlabelled", "Let shard commit an empty unlabelled split (else an error naming the folder)."));
 
   static DataSettings from(SettingsReader r) {
     return new DataSettings(r.stringOf("data.fashion-mnist-dir"), r.intOf("data.labelled-per-class"),
         r.intOf("data.unlabelled-limit"), r.intOf("data.val-limit"), r.stringOf("data.train-dir"),
         r.stringOf("data.val-dir"), r.stringOf("data.unlabelled-dir"), r.stringOf("data.unlabelled-listing"),
-        r.stringOf("data.hidden-labels"));
+        r.stringOf("data.hidden-labels"), r.booleanOf("data.allow-empty-unlabelled"));
   }
 
   /** Whether the shard stage reads the import stage's output (some input folder is not given). */

@@ -1,5 +1,7 @@
 package io.semisup.jobs.spark;
 
+import io.semisup.core.UsageError;
+import io.semisup.core.image.RejectReason;
 import java.io.IOException;
 import java.io.Serializable;
 import java.util.ArrayList;
@@ -23,7 +25,11 @@ import org.apache.spark.sql.functions;
 public record ImageSource(String split, String location, boolean isListing, boolean labelled)
     implements Serializable {
 
-  /** Columns of {@link #list}: uri, length (-1 when unknown), label_name (null if unlabelled). */
+  /**
+   * Columns of {@link #list}: uri, length (-1 when unknown), label_name (null if unlabelled), and
+   * for an entry that cannot be read at all (an unreadable folder, a symlink loop, a FIFO) the
+   * reject reason and detail, so it is counted and reported like any other reject.
+   */
   public Dataset<Row> list(SparkSession spark) {
     if (isListing) {
       // Read as a distributed text file: the URIs never pass through the driver. Spark splits a
@@ -38,7 +44,9 @@ public record ImageSource(String split, String location, boolean isListing, bool
       long lines = uris.count();
       return uris.repartition(listingTasks(lines, spark.sparkContext().defaultParallelism()))
           .withColumn("length", functions.lit(-1L))
-          .withColumn("label_name", functions.lit(null).cast("string"));
+          .withColumn("label_name", functions.lit(null).cast("string"))
+          .withColumn("reason", functions.lit(null).cast("string"))
+          .withColumn("detail", functions.lit(null).cast("string"));
     }
     // Listed with Hadoop's recursive listing, not Spark's binaryFile source: the latter silently
     // drops empty files, and every input must end up kept, duplicate or rejected.
@@ -47,12 +55,18 @@ public record ImageSource(String split, String location, boolean isListing, bool
     try {
       FileSystem fs = dir.getFileSystem(spark.sparkContext().hadoopConfiguration());
       if (!fs.exists(dir)) {
-        throw new IllegalArgumentException(
+        throw new UsageError(
             "Cannot read split " + split + " from " + dir + ": it does not exist. Fix the data.*-dir setting.");
       }
-      collect(fs, dir, labelled, rows);
+      if ("file".equals(fs.getScheme())) {
+        java.nio.file.Path root = java.nio.file.Paths.get(fs.makeQualified(dir).toUri());
+        LocalListing.collect(root, labelled, rows);
+      } else {
+        collect(fs, dir, labelled, rows);
+      }
     } catch (IOException e) {
-      throw new IllegalStateException("Cannot list " + dir + ": " + e.getMessage(), e);
+      throw new UsageError("Cannot list split " + split + " from " + dir + ": " + e
+          + ". Check that the folder is readable, or fix the data.*-dir setting.", e);
     }
     int slices = Math.max(1, Math.min(1000, rows.size() / 2000));
     return spark.createDataFrame(
@@ -74,12 +88,23 @@ public record ImageSource(String split, String location, boolean isListing, bool
         continue; // hidden files and folders (".DS_Store", "_SUCCESS") are not inputs, as in Hadoop
       }
       if (st.isDirectory()) {
-        collect(fs, st.getPath(), labelled, rows);
+        try {
+          collect(fs, st.getPath(), labelled, rows);
+        } catch (IOException e) {
+          // One folder the job may not read (HDFS AccessControlException) is a reject, not a failed job.
+          rows.add(unreadable(st.getPath().toString(), labelled ? dir.getName() : null,
+              "cannot list folder: " + e.getClass().getSimpleName() + ": " + e.getMessage()));
+        }
       } else {
         String label = labelled ? st.getPath().getParent().getName() : null;
-        rows.add(RowFactory.create(st.getPath().toString(), st.getLen(), label));
+        rows.add(RowFactory.create(st.getPath().toString(), st.getLen(), label, null, null));
       }
     }
+  }
+
+  /** A listing row for an entry that cannot be read, rejected as UNREADABLE. */
+  private static Row unreadable(String uri, String label, String detail) {
+    return RowFactory.create(uri, -1L, label, RejectReason.UNREADABLE.name(), detail);
   }
 
   /** URIs one read-and-decode task handles, about: small enough to spread, large enough to amortize. */
@@ -99,7 +124,9 @@ public record ImageSource(String split, String location, boolean isListing, bool
       new StructType()
           .add("uri", DataTypes.StringType, false)
           .add("length", DataTypes.LongType, false)
-          .add("label_name", DataTypes.StringType, true);
+          .add("label_name", DataTypes.StringType, true)
+          .add("reason", DataTypes.StringType, true)
+          .add("detail", DataTypes.StringType, true);
 
 
 
@@ -108,7 +135,7 @@ public record ImageSource(String split, String location, boolean isListing, bool
     List<String> names = new ArrayList<>();
     try {
       if (!fs.exists(dir)) {
-        throw new IllegalArgumentException(
+        throw new UsageError(
             "Cannot list classes of " + dir + ": it does not exist. Set data.train-dir to a folder with one sub-folder per class.");
       }
       for (FileStatus st : fs.listStatus(dir)) {
@@ -118,10 +145,11 @@ public record ImageSource(String split, String location, boolean isListing, bool
         }
       }
     } catch (IOException e) {
-      throw new IllegalStateException("Cannot list " + dir + ": " + e.getMessage(), e);
+      throw new UsageError("Cannot list classes of " + dir + ": " + e
+          + ". Check that the folder is readable, or fix data.train-dir.", e);
     }
     if (names.isEmpty()) {
-      throw new IllegalArgumentException(
+      throw new UsageError(
           "Cannot find classes in " + dir + ": no sub-folders. Labelled data must be in ImageNet layout <dir>/<class>/<image>.");
     }
     names.sort(String::compareTo);

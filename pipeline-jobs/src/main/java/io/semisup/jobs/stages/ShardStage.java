@@ -2,6 +2,7 @@ package io.semisup.jobs.stages;
 
 import static org.apache.spark.sql.functions.col;
 
+import io.semisup.core.UsageError;
 import io.semisup.core.image.ContentHash;
 import io.semisup.core.image.DecodedImage;
 import io.semisup.core.image.ImageDecoder;
@@ -37,13 +38,27 @@ import org.apache.spark.util.SerializableConfiguration;
 /**
  * Reads images from folders or URI listings into Parquet shards of bytes, so that later stages
  * read a few large files instead of millions of small ones. Every input ends up in exactly one
- * place: the {@code images} table, the {@code rejects} table (with the reason), or the duplicate
- * count; the manifest's counts add up per split.
+ * place: the {@code images} table, the {@code rejects} table (with the reason), or the
+ * {@code duplicates} table (with the copy kept; a training copy of an evaluation image is also
+ * in rejects, as SAME_AS_EVAL, and counted as rejected); the manifest's counts add up per split.
  */
 public final class ShardStage extends Stage {
 
   public static final String NAME = "shard";
   public static final String CLASSES = "classes.json";
+
+  /** Reasons of the duplicates table besides {@link RejectReason#SAME_AS_EVAL}. */
+  static final String DUPLICATE = "DUPLICATE";
+  static final String SAME_AS_LABELLED = "SAME_AS_LABELLED";
+
+  /** Runs after every split is listed and before any file is read: the tests' seam. */
+  private Runnable afterListing = () -> {};
+
+  /** This stage, running {@code hook} between listing and reading (a test deletes a file there). */
+  ShardStage afterListing(Runnable hook) {
+    this.afterListing = hook;
+    return this;
+  }
 
   /** Decoded-or-rejected row, before dedupe. */
   static final StructType DECODED =
@@ -82,7 +97,7 @@ public final class ShardStage extends Stage {
 
   @Override
   public List<Table> outputs() {
-    return List.of(Tables.IMAGES, Tables.SHARD_REJECTS);
+    return List.of(Tables.IMAGES, Tables.SHARD_REJECTS, Tables.DUPLICATES);
   }
 
   @Override
@@ -93,7 +108,7 @@ public final class ShardStage extends Stage {
   @Override
   protected List<String> configKeys() {
     return List.of("data.train-dir", "data.val-dir", "data.unlabelled-dir", "data.unlabelled-listing",
-        "shard");
+        "data.allow-empty-unlabelled", "shard");
   }
 
   public static void main(String[] args) {
@@ -135,17 +150,20 @@ public final class ShardStage extends Stage {
     Dataset<Row> listed = null;
     for (ImageSource s : sources) {
       Dataset<Row> files = s.list(ctx.spark()).withColumn("split", functions.lit(s.split()));
+      requireInputs(c, s, files);
       listed = listed == null ? files : listed.unionByName(files);
     }
+    afterListing.run();
     Broadcast<SerializableConfiguration> hadoopConf =
         ctx.spark().sparkContext().broadcast(
             new SerializableConfiguration(ctx.spark().sparkContext().hadoopConfiguration()),
             scala.reflect.ClassTag$.MODULE$.apply(SerializableConfiguration.class));
     ImageDecoder decoder =
-        new ImageDecoder(c.settings().shard().maxImageBytes(), c.settings().shard().maxImagePixels());
+        new ImageDecoder(c.settings().shard().maxImageBytes(), c.settings().shard().maxImagePixels(),
+            c.settings().shard().maxDecodeMillis());
     Dataset<Row> decoded =
         listed
-            .select("uri", "length", "split", "label_name")
+            .select("uri", "length", "split", "label_name", "reason", "detail")
             .mapPartitions(new ReadAndDecode(decoder, hadoopConf), Encoders.row(DECODED))
             .persist(StorageLevel.MEMORY_AND_DISK());
     // Decode everything once, in parallel, into the cache, and count per split on the way: later
@@ -177,29 +195,54 @@ public final class ShardStage extends Stage {
                             functions.lit("' is not a class of the training split")))
                     .otherwise(col("detail")));
 
-    Dataset<Row> rejects =
-        withLabel.filter(col("reason").isNotNull())
-            .select(col("uri"), col("split"), col("reason"), col("detail"), functions.lit(NAME).as("stage"));
     Dataset<Row> ok = withLabel.filter(col("reason").isNull());
     // Exact duplicates within a split: keep the smallest uri, deterministically.
     Dataset<Row> ranked =
-        ok.withColumn(
-            "dup_rank",
-            functions.row_number().over(Window.partitionBy("split", "image_id").orderBy("uri")));
-    Dataset<Row> unique = ranked.filter(col("dup_rank").equalTo(1)).drop("dup_rank");
+        ok.withColumn("dup_rank", functions.row_number().over(Window.partitionBy("split", "image_id").orderBy("uri")))
+            .withColumn("kept_uri", functions.first("uri").over(Window.partitionBy("split", "image_id").orderBy("uri")));
+    Dataset<Row> unique = ranked.filter(col("dup_rank").equalTo(1)).drop("dup_rank", "kept_uri").persist(StorageLevel.MEMORY_AND_DISK());
+    Dataset<Row> sameSplit =
+        duplicateRows(ranked.filter(col("dup_rank").gt(1)), col("split"), DUPLICATE);
+    // A training image identical to an evaluation image would inflate the evaluation: the
+    // evaluation split keeps it, the training split rejects its copy.
+    Dataset<Row> valIds = unique.filter(col("split").equalTo(Tables.VAL))
+        .select(col("image_id").as("eval_id"), col("uri").as("kept_uri"));
+    Dataset<Row> trainUnique = unique.filter(col("split").equalTo(Tables.TRAIN));
+    Dataset<Row> trainInVal = trainUnique.join(valIds, trainUnique.col("image_id").equalTo(valIds.col("eval_id")));
+    Dataset<Row> sameAsEval =
+        duplicateRows(trainInVal, functions.lit(Tables.VAL), RejectReason.SAME_AS_EVAL.name());
+    Dataset<Row> labelled =
+        unique.filter(col("split").equalTo(Tables.VAL))
+            .unionByName(trainUnique.join(valIds, trainUnique.col("image_id").equalTo(valIds.col("eval_id")), "left_anti"));
     // An unlabelled image identical to a labelled one would leak evaluation images into the
     // student's training set (or duplicate training ones): drop it, counted apart.
-    Dataset<Row> labelledIds =
-        unique.filter(col("split").notEqual(Tables.UNLABELLED)).select("image_id").distinct();
+    Dataset<Row> labelledIds = labelled.select(
+        col("image_id").as("labelled_id"), col("uri").as("kept_uri"), col("split").as("kept_split"));
     Dataset<Row> unlabelledUnique = unique.filter(col("split").equalTo(Tables.UNLABELLED));
-    Dataset<Row> unlabelledClean = unlabelledUnique.join(labelledIds, unlabelledUnique.col("image_id").equalTo(labelledIds.col("image_id")), "left_anti");
+    Dataset<Row> unlabelledLeaks =
+        unlabelledUnique.join(labelledIds, unlabelledUnique.col("image_id").equalTo(labelledIds.col("labelled_id")));
+    Dataset<Row> sameAsLabelled = duplicateRows(unlabelledLeaks, col("kept_split"), SAME_AS_LABELLED);
+    Dataset<Row> unlabelledClean = unlabelledUnique.join(labelledIds, unlabelledUnique.col("image_id").equalTo(labelledIds.col("labelled_id")), "left_anti");
     Dataset<Row> images =
-        unique.filter(col("split").notEqual(Tables.UNLABELLED)).unionByName(unlabelledClean)
+        labelled.unionByName(unlabelledClean)
             .select(
                 col("image_id"), col("uri"), col("bytes"), col("width"), col("height"),
                 col("format"), col("split"), col("label"), col("label_name"));
+    Dataset<Row> duplicates =
+        sameSplit.unionByName(sameAsEval).unionByName(sameAsLabelled).persist(StorageLevel.MEMORY_AND_DISK());
+    Dataset<Row> rejects =
+        withLabel.filter(col("reason").isNotNull())
+            .select(col("uri"), col("split"), col("reason"), col("detail"), functions.lit(NAME).as("stage"))
+            .unionByName(sameAsEval.select(
+                col("uri"), col("split"), col("reason"),
+                functions.concat(functions.lit("same bytes as "), col("kept_uri")).as("detail"),
+                functions.lit(NAME).as("stage")))
+            .persist(StorageLevel.MEMORY_AND_DISK());
 
     Tables.SHARD_REJECTS.write(rejects.coalesce(1), out);
+    Tables.DUPLICATES.write(duplicates.coalesce(1), out);
+    Map<String, Long> rejectedBySplit = countBy(rejects.groupBy("split").count());
+    Map<String, Long> dropped = countBy(duplicates.groupBy(functions.concat_ws("/", col("split"), col("reason"))).count());
     long targetBytes = c.settings().shard().targetShardBytes();
     for (ImageSource s : sources) {
       Dataset<Row> split = images.filter(col("split").equalTo(s.split())).drop("split").persist(StorageLevel.MEMORY_AND_DISK());
@@ -214,26 +257,61 @@ public final class ShardStage extends Stage {
           split.repartition(shards, col("image_id")).sortWithinPartitions("image_id"),
           out, s.split(), SaveMode.ErrorIfExists);
       split.unpersist();
-      long[] counts = decodeCounts.getOrDefault(s.split(), new long[2]);
-      long read = counts[0];
-      long rejectedDecode = counts[1];
-      long rejectedClass =
-          s.labelled() ? withLabel.filter(col("split").equalTo(s.split()).and(col("reason").equalTo("UNKNOWN_CLASS"))).count() : 0;
-      long okCount = read - rejectedDecode - rejectedClass;
-      long dupCount = ranked.filter(col("split").equalTo(s.split()).and(col("dup_rank").gt(1))).count();
-      long leaks = okCount - dupCount - kept;
+      long read = decodeCounts.getOrDefault(s.split(), new long[2])[0];
+      long rejected = rejectedBySplit.getOrDefault(s.split(), 0L);
+      long dupCount = dropped.getOrDefault(s.split() + "/" + DUPLICATE, 0L);
+      long leaks = dropped.getOrDefault(s.split() + "/" + SAME_AS_LABELLED, 0L);
+      if (read != kept + dupCount + rejected + leaks) {
+        throw new IllegalStateException("Cannot account for every input of split " + s.split() + ": read " + read
+            + " != kept " + kept + " + duplicates " + dupCount + " + rejected " + rejected + " + same-as-labelled " + leaks
+            + ". This is a bug in the shard stage; please report it with the run's shard/rejects and shard/duplicates.");
+      }
       report.count(s.split() + "_read", read)
           .count(s.split() + "_kept", kept)
           .count(s.split() + "_duplicates", dupCount)
-          .count(s.split() + "_rejected", rejectedDecode + rejectedClass)
+          .count(s.split() + "_rejected", rejected)
           .count(s.split() + "_same_as_labelled", leaks)
           .count(s.split() + "_shards", shards)
           .count(s.split() + "_bytes", bytes);
       log.info("[shard] {}: read {} = kept {} + duplicates {} + rejected {} + same-as-labelled {} ({} shards)",
-          s.split(), read, kept, dupCount, rejectedDecode + rejectedClass, leaks, shards);
+          s.split(), read, kept, dupCount, rejected, leaks, shards);
     }
+    report.count(Tables.TRAIN + "_same_as_eval", dropped.getOrDefault(Tables.TRAIN + "/" + RejectReason.SAME_AS_EVAL.name(), 0L));
+    rejects.unpersist();
+    duplicates.unpersist();
+    unique.unpersist();
     report.detail("classes", classes);
     decoded.unpersist();
+  }
+
+  /**
+   * Fails on a split with nothing in it: an empty folder is almost always a wrong path, and a run
+   * that goes on trains or evaluates on nothing. The unlabelled split may be empty when
+   * {@code data.allow-empty-unlabelled} says so (the all-labels ceiling of the ablations).
+   */
+  private static void requireInputs(SemisupConfig c, ImageSource s, Dataset<Row> files) {
+    boolean mayBeEmpty = s.split().equals(Tables.UNLABELLED) && c.settings().data().allowEmptyUnlabelled();
+    if (!mayBeEmpty && files.isEmpty()) {
+      throw new UsageError("Cannot shard split " + s.split() + ": " + s.location() + " holds no files. "
+          + (s.split().equals(Tables.UNLABELLED)
+              ? "Point data.unlabelled-dir or data.unlabelled-listing at the images, or set data.allow-empty-unlabelled = true."
+              : "Point data." + s.split() + "-dir at a folder of <class>/<image> files."));
+    }
+  }
+
+  /** Rows of the duplicates table from dropped rows that carry {@code kept_uri}. */
+  private static Dataset<Row> duplicateRows(Dataset<Row> dropped, org.apache.spark.sql.Column keptSplit, String reason) {
+    return dropped.select(
+        col("uri"), col("split"), col("image_id"), col("kept_uri"), keptSplit.as("kept_split"),
+        functions.lit(reason).as("reason"));
+  }
+
+  private static Map<String, Long> countBy(Dataset<Row> counts) {
+    Map<String, Long> m = new java.util.HashMap<>();
+    for (Row r : counts.collectAsList()) {
+      m.put(r.getString(0), r.getLong(1));
+    }
+    return m;
   }
 
   /**
@@ -292,7 +370,11 @@ public final class ShardStage extends Stage {
         @Override
         public Row next() {
           Row r = input.next();
-          return decodeOne(r.getString(0), r.getLong(1), r.getString(2), r.isNullAt(3) ? null : r.getString(3));
+          String label = r.isNullAt(3) ? null : r.getString(3);
+          if (!r.isNullAt(4)) { // the listing could not read it (unreadable folder, symlink loop, FIFO)
+            return reject(r.getString(0), r.getString(2), label, r.getString(4), r.isNullAt(5) ? null : r.getString(5));
+          }
+          return decodeOne(r.getString(0), r.getLong(1), r.getString(2), label);
         }
       };
     }
@@ -312,16 +394,29 @@ public final class ShardStage extends Stage {
         if ("file".equals(fs.getScheme())) {
           // Local files: NIO, not Hadoop's checksummed local file system (a .crc probe per file).
           // Qualified first: a listing line may be a plain path ("/data/a.jpg", no scheme).
-          bytes = java.nio.file.Files.readAllBytes(java.nio.file.Paths.get(fs.makeQualified(p).toUri()));
+          java.nio.file.Path local = java.nio.file.Paths.get(fs.makeQualified(p).toUri());
+          if (!java.nio.file.Files.readAttributes(local, java.nio.file.attribute.BasicFileAttributes.class).isRegularFile()) {
+            return reject(uri, split, label, RejectReason.UNREADABLE.name(),
+                "not a regular file (a folder, FIFO, socket or device: reading it could block or never end)");
+          }
+          try (InputStream in = java.nio.file.Files.newInputStream(local)) {
+            bytes = readAtMost(in, decoder.maxBytes());
+          }
         } else {
           try (InputStream in = fs.open(p)) {
-            bytes = in.readAllBytes();
+            bytes = readAtMost(in, decoder.maxBytes());
           }
         }
+        if (bytes == null) { // grew past the limit after its size was looked at
+          return reject(uri, split, label, RejectReason.TOO_LARGE.name(),
+              "more than shard.max-image-bytes " + decoder.maxBytes() + " bytes");
+        }
       } catch (FileNotFoundException | java.nio.file.NoSuchFileException e) {
-        return reject(uri, split, label, "NOT_FOUND", e.getMessage());
+        return reject(uri, split, label, RejectReason.NOT_FOUND.name(), "gone before it was read: " + e.getMessage());
+      } catch (java.nio.file.AccessDeniedException e) {
+        return reject(uri, split, label, RejectReason.UNREADABLE.name(), "permission denied: " + e.getMessage());
       } catch (IOException | IllegalArgumentException e) {
-        return reject(uri, split, label, "UNREADABLE", e.getClass().getSimpleName() + ": " + e.getMessage());
+        return reject(uri, split, label, RejectReason.UNREADABLE.name(), e.getClass().getSimpleName() + ": " + e.getMessage());
       }
       try {
         DecodedImage img = decoder.decode(bytes);
@@ -332,6 +427,12 @@ public final class ShardStage extends Stage {
         // A decoder bug on one odd file must not kill the job: record it.
         return reject(uri, split, label, RejectReason.CORRUPT.name(), e.getClass().getSimpleName() + ": " + e.getMessage());
       }
+    }
+
+    /** All bytes of {@code in}, or null if there are more than {@code max}: never more in memory. */
+    static byte[] readAtMost(InputStream in, long max) throws IOException {
+      byte[] bytes = in.readNBytes((int) Math.min(Integer.MAX_VALUE - 8, max + 1));
+      return bytes.length > max ? null : bytes;
     }
 
     private static Row reject(String uri, String split, String label, String reason, String detail) {

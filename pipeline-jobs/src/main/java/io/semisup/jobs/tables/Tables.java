@@ -60,6 +60,21 @@ public final class Tables {
       Table.of(ShardStage.NAME, "rejects", REJECTED,
           "Input files shard could not use (unreadable, not an image, too large, unknown class), with the reason.");
 
+  /**
+   * Every copy shard dropped for having the bytes of another image, with the copy it kept:
+   * reason DUPLICATE (same split), SAME_AS_EVAL (a training copy of an evaluation image, also in
+   * rejects) or SAME_AS_LABELLED (an unlabelled copy of a labelled image).
+   */
+  public static final Table DUPLICATES =
+      Table.of(ShardStage.NAME, "duplicates", new StructType()
+          .add("uri", DataTypes.StringType, false)
+          .add("split", DataTypes.StringType, false)
+          .add("image_id", DataTypes.StringType, false)
+          .add("kept_uri", DataTypes.StringType, false)
+          .add("kept_split", DataTypes.StringType, false)
+          .add("reason", DataTypes.StringType, false),
+          "Every copy shard dropped for having the bytes of another image, with the copy it kept.");
+
   /** The teacher's top-P classes per unlabelled image, highest probability first. */
   public static final Table SCORES =
       Table.of(ScoreStage.NAME, "scores",
@@ -116,7 +131,7 @@ public final class Tables {
 
   /** Every table, in pipeline order. */
   public static final List<Table> ALL =
-      List.of(IMAGES, SHARD_REJECTS, SCORES, SCORE_REJECTS, PSEUDO_LABELS, CLASS_COUNTS, PRECISION);
+      List.of(IMAGES, SHARD_REJECTS, DUPLICATES, SCORES, SCORE_REJECTS, PSEUDO_LABELS, CLASS_COUNTS, PRECISION);
 
   private Tables() {}
 }

@@ -168,7 +168,8 @@ class ShardListingTest extends SparkTestBase {
     RunContext ctx = context(root.resolve("runs"), "all-labelled",
         "data.train-dir=\"" + root.resolve("train") + "\"",
         "data.val-dir=\"" + root.resolve("val") + "\"",
-        "data.unlabelled-dir=\"" + empty + "\"");
+        "data.unlabelled-dir=\"" + empty + "\"",
+        "data.allow-empty-unlabelled=true");
     new ShardStage().execute(ctx);
     JsonNode c = ctx.manifest(ShardStage.NAME).get("counts");
     assertThat(c.get("unlabelled_read").asLong()).isZero();
