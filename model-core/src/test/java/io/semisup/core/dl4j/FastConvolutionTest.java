@@ -138,6 +138,8 @@ class FastConvolutionTest {
     InputSpec spec = FashionMnist.INPUT_SPEC;
     TrainingConfig cfg = TrainingConfig.defaults().withBatchSize(64);
     INDArray[] batch = firstTrainingImages(64, 1);
+    // Float rounding's scale on this CPU: DL4J's own oneDNN and plain paths over the same steps.
+    double[] rounding = dl4jRounding(batch, cfg, 2, 0.1);
 
     ComputationGraph stock = Architectures.build("resnet-small", spec, 10, cfg);
     ComputationGraph fast = Architectures.build("resnet-small", spec, 10, cfg);
@@ -152,14 +154,45 @@ class FastConvolutionTest {
     for (int step = 0; step < 2; step++) {
       INDArray gs = gradient(stock, batch);
       INDArray gf = gradient(fast, batch);
-      assertThat(relMax(gs, gf)).as("all gradients, step " + step).isLessThan(1e-4);
-      assertThat(gs.sub(gf).norm2Number().doubleValue() / gs.norm2Number().doubleValue()).isLessThan(1e-5);
+      assertThat(relMax(gs, gf)).as("all gradients, step " + step).isLessThan(Math.max(1e-4, 2 * rounding[1]));
+      assertThat(gs.sub(gf).norm2Number().doubleValue() / gs.norm2Number().doubleValue())
+          .isLessThan(Math.max(1e-5, 2 * rounding[0]));
       stock.params().subi(gs.mul(0.1));
       fast.params().subi(gf.mul(0.1));
     }
     assertThat(helpers.stream().mapToLong(FastConvolution.Helper::recomputationsSkipped).sum())
         .as("each convolution's backward pass skipped its recomputation, twice").isEqualTo(12);
     assertThat(helpers.stream().mapToLong(FastConvolution.Helper::inputGradientsSkipped).sum()).isEqualTo(2);
+  }
+
+  /**
+   * The largest relative gradient difference between DL4J's two CPU paths for resnet-small (its
+   * oneDNN helpers and plain libnd4j) over {@code steps} SGD steps: how far float rounding alone
+   * moves the gradients on this machine (oneDNN picks other algorithms on AVX2 than on AVX-512),
+   * the scale the kernels' own differences are held to: {relative norm, largest per-element}.
+   */
+  static double[] dl4jRounding(INDArray[] batch, TrainingConfig cfg, int steps, double lr) {
+    Dl4jPatches.Options before = Dl4jPatches.status().options();
+    try {
+      ComputationGraph onednn = Architectures.build("resnet-small", FashionMnist.INPUT_SPEC, 10, cfg);
+      Dl4jPatches.install(before.with(Dl4jPatches.Patch.NATIVE_HELPERS, false));
+      ComputationGraph plain = Architectures.build("resnet-small", FashionMnist.INPUT_SPEC, 10, cfg);
+      double max = 0;
+      double elementMax = 0;
+      for (int step = 0; step < steps; step++) {
+        INDArray a = gradient(onednn, batch);
+        INDArray b = gradient(plain, batch);
+        max = Math.max(max, a.sub(b).norm2Number().doubleValue() / a.norm2Number().doubleValue());
+        elementMax = Math.max(elementMax, relMax(a, b));
+        onednn.params().subi(a.mul(lr));
+        plain.params().subi(b.mul(lr));
+      }
+      System.out.println("DL4J's oneDNN and plain paths: relative gradient difference " + max
+          + ", largest per-element " + elementMax);
+      return new double[] {max, elementMax};
+    } finally {
+      Dl4jPatches.install(before);
+    }
   }
 
   @Test

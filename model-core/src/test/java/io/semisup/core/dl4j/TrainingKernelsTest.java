@@ -19,10 +19,14 @@ class TrainingKernelsTest {
     PatchesAtStartup.assumeNativeHelpers();
     INDArray[] batch = FastConvolutionTest.firstTrainingImages(128, 2);
     TrainingConfig cfg = TrainingConfig.defaults().withBatchSize(128);
-    // The convolution and ReLU kernels compute what DL4J's do, to float rounding.
+    // The convolution and ReLU kernels compute what DL4J's do, to float rounding. How large float
+    // rounding is depends on the CPU (oneDNN picks other algorithms on AVX2 than on AVX-512), so
+    // the bound is DL4J's own: the distance between its two CPU paths (oneDNN helpers, plain
+    // libnd4j) over the same steps on this machine.
     PatchesAtStartup.switchOff(Dl4jPatches.Patch.FAST_BATCH_NORM);
     try {
-      assertThat(steps(batch, cfg, 11, 2)).allMatch(rel -> rel < 1e-5); // 6 convolutions, 5 ReLUs
+      double bound = Math.max(1e-5, 2 * FastConvolutionTest.dl4jRounding(batch, cfg, 2, 0.05)[0]);
+      assertThat(steps(batch, cfg, 11, 2)).allMatch(rel -> rel < bound); // 6 convolutions, 5 ReLUs
     } finally {
       PatchesAtStartup.reinstall();
     }
@@ -40,6 +44,13 @@ class TrainingKernelsTest {
     assertThat(TrainingKernels.install(fast)).isEqualTo(kernels);
     assertThat(TrainingKernels.installed(fast)).isTrue();
     assertThat(TrainingKernels.installed(stock)).isFalse();
+    java.util.List<Double> rel = steps(batch, stock, fast, steps);
+    System.out.println("TrainingKernelsTest: " + kernels + " kernels, relative gradient differences " + rel);
+    return rel;
+  }
+
+  /** Relative gradient differences of two graphs with equal weights, over some SGD steps. */
+  private static java.util.List<Double> steps(INDArray[] batch, ComputationGraph stock, ComputationGraph fast, int steps) {
     java.util.List<Double> rel = new java.util.ArrayList<>();
     for (int step = 0; step < steps; step++) {
       INDArray gs = FastConvolutionTest.gradient(stock, batch);
@@ -48,7 +59,6 @@ class TrainingKernelsTest {
       stock.params().subi(gs.mul(0.05));
       fast.params().subi(gf.mul(0.05));
     }
-    System.out.println("TrainingKernelsTest: " + kernels + " kernels, relative gradient differences " + rel);
     return rel;
   }
 }
