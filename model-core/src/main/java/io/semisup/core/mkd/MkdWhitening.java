@@ -1,5 +1,13 @@
 package io.semisup.core.mkd;
 
+import io.semisup.core.UsageError;
+import java.io.BufferedInputStream;
+import java.io.BufferedOutputStream;
+import java.io.DataInputStream;
+import java.io.DataOutputStream;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.Comparator;
 import java.util.stream.IntStream;
@@ -144,5 +152,60 @@ public final class MkdWhitening {
       MkdDescriptor.normalise(out, o, outDims);
     }
     return out;
+  }
+
+  private static final int MAGIC = 0x4d4b4457; // "MKDW"
+  private static final int VERSION = 1;
+
+  /**
+   * Saves the whitening (dims, mean, projection, eigenvalues; big-endian floats), so that the
+   * model learned once is applied by every later verification.
+   */
+  public void write(Path file) throws IOException {
+    try (DataOutputStream out =
+        new DataOutputStream(new BufferedOutputStream(Files.newOutputStream(file)))) {
+      out.writeInt(MAGIC);
+      out.writeInt(VERSION);
+      out.writeInt(inDims);
+      out.writeInt(outDims);
+      for (float v : mean) {
+        out.writeFloat(v);
+      }
+      for (float v : projection) {
+        out.writeFloat(v);
+      }
+      for (double v : eigenvalues) {
+        out.writeDouble(v);
+      }
+    }
+  }
+
+  /** Reads a whitening saved by {@link #write}. */
+  public static MkdWhitening read(Path file) {
+    try (DataInputStream in =
+        new DataInputStream(new BufferedInputStream(Files.newInputStream(file)))) {
+      if (in.readInt() != MAGIC || in.readInt() != VERSION) {
+        throw new UsageError("Cannot read the MKD whitening " + file
+            + ": not a version-" + VERSION + " whitening file. Learn it again (MkdWhitening.learn).");
+      }
+      int inDims = in.readInt();
+      int outDims = in.readInt();
+      float[] mean = new float[inDims];
+      for (int i = 0; i < inDims; i++) {
+        mean[i] = in.readFloat();
+      }
+      float[] projection = new float[inDims * outDims];
+      for (int i = 0; i < projection.length; i++) {
+        projection[i] = in.readFloat();
+      }
+      double[] eigenvalues = new double[outDims];
+      for (int i = 0; i < outDims; i++) {
+        eigenvalues[i] = in.readDouble();
+      }
+      return new MkdWhitening(inDims, outDims, mean, projection, eigenvalues);
+    } catch (IOException e) {
+      throw new UsageError("Cannot read the MKD whitening " + file + ": " + e.getMessage()
+          + ". Check the path or learn it again.", e);
+    }
   }
 }
