@@ -135,21 +135,21 @@ public final class MkdWhitening {
   /** Whitens {@code count} descriptors of {@link #inDims()} values; rows are L2-normalised. */
   public float[] apply(float[] descriptors, int count) {
     float[] out = new float[count * outDims];
-    float[] centred = new float[inDims];
+    // One accumulator row indexed from 0: Java 17's JIT vectorises that loop, not one that stores
+    // at an offset into the output.
+    float[] acc = new float[outDims];
     for (int n = 0; n < count; n++) {
       int in = n * inDims;
+      Arrays.fill(acc, 0f);
       for (int d = 0; d < inDims; d++) {
-        centred[d] = descriptors[in + d] - mean[d];
-      }
-      int o = n * outDims;
-      for (int d = 0; d < inDims; d++) {
-        float c = centred[d];
+        float c = descriptors[in + d] - mean[d];
         int row = d * outDims;
         for (int k = 0; k < outDims; k++) {
-          out[o + k] += c * projection[row + k];
+          acc[k] += c * projection[row + k];
         }
       }
-      MkdDescriptor.normalise(out, o, outDims);
+      System.arraycopy(acc, 0, out, n * outDims, outDims);
+      MkdDescriptor.normalise(out, n * outDims, outDims);
     }
     return out;
   }

@@ -32,14 +32,19 @@ import javax.imageio.stream.MemoryCacheImageOutputStream;
  * 1.25, shear, mild perspective), a change of illumination (gain, offset and a linear gradient),
  * Gaussian noise and JPEG re-encoding at quality 40 to 90. SIFT keypoints (BoofCV) of the first
  * view give the reference patches; the same square mapped through the known homography, with a
- * small jitter of its frame (up to 5 degrees, 5 % scale, 1/20 of the radius), gives the
- * corresponding patch in the second view. Patch {@code i} of {@link Pair#reference} matches patch
+ * jitter of its frame (up to 10 degrees of rotation, 12 % of scale, a quarter of the keypoint
+ * radius of shift, about 1.6 patch pixels: HPatches' "hard" level in spirit), gives the
+ * corresponding patch in the second view, as detector noise would. Patch {@code i} of {@link Pair#reference} matches patch
  * {@code i} of {@link Pair#target}, and nothing else of that pair.
  */
 final class MkdPatchSet {
 
   /** Where Debian's opencv-doc puts its example images. */
   static final Path OPENCV_DATA = Path.of("/usr/share/doc/opencv-doc/examples/data");
+
+  static final double ROTATION_DEGREES = 10;
+  static final double SCALE = 0.12;
+  static final double SHIFT = 0.25;
 
   /** Corresponding patches of one photo and its transformed view, 1024 values per patch. */
   record Pair(String image, float[] reference, float[] target, int count) {}
@@ -118,10 +123,10 @@ final class MkdPatchSet {
       Keypoint k = kept.get(i);
       sampler.sample(reference, k, ref, i * MkdDescriptor.PIXELS);
       Keypoint jittered = new Keypoint(
-          k.x() + k.radius() * 0.05 * (2 * random.nextDouble() - 1),
-          k.y() + k.radius() * 0.05 * (2 * random.nextDouble() - 1),
-          k.radius() * (1 + 0.05 * (2 * random.nextDouble() - 1)),
-          k.orientation() + Math.toRadians(5) * (2 * random.nextDouble() - 1));
+          k.x() + k.radius() * SHIFT * (2 * random.nextDouble() - 1),
+          k.y() + k.radius() * SHIFT * (2 * random.nextDouble() - 1),
+          k.radius() * (1 + SCALE * (2 * random.nextDouble() - 1)),
+          k.orientation() + Math.toRadians(ROTATION_DEGREES) * (2 * random.nextDouble() - 1));
       sampler.sample(target, jittered, h, tgt, i * MkdDescriptor.PIXELS);
     }
     return new Pair(photo.getFileName().toString(), ref, tgt, n);

@@ -1,0 +1,76 @@
+package io.semisup.jobs.bench;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.util.List;
+import java.util.Random;
+import org.junit.jupiter.api.Test;
+import picocli.CommandLine;
+
+/** bench mkd on a few photos: the JSON line comes out whole and MKD beats raw pixels. */
+class BenchMkdTest {
+
+  @Test
+  void commandPrintsTheJsonLineAndMkdBeatsPixels() throws Exception {
+    assumeTrue(Files.exists(MkdPatchSet.OPENCV_DATA.resolve("graf1.png")),
+        "needs the Debian package opencv-doc");
+    PrintStream stdout = System.out;
+    ByteArrayOutputStream captured = new ByteArrayOutputStream();
+    int code;
+    try {
+      System.setOut(new PrintStream(captured, true, StandardCharsets.UTF_8));
+      code = new CommandLine(new BenchMkd())
+          .execute("--max-images", "12", "--patches-per-image", "120", "--seed", "3");
+    } finally {
+      System.setOut(stdout);
+    }
+    String[] lines = captured.toString(StandardCharsets.UTF_8).trim().split("\n");
+    System.out.println(String.join("\n", lines));
+    assertThat(code).isZero();
+    JsonNode json = new ObjectMapper().readTree(lines[lines.length - 1]);
+    for (String key : List.of("patches", "mkd_map", "mkd_unwhitened_map", "sift_map", "pixels_map",
+        "mkd_patches_per_s", "sift_patches_per_s", "graffiti_inlier_ratio")) {
+      assertThat(json.has(key)).as(key).isTrue();
+    }
+    assertThat(json.get("patches").asInt()).isGreaterThan(100);
+    assertThat(json.get("mkd_map").asDouble()).isGreaterThan(json.get("pixels_map").asDouble());
+    assertThat(json.get("mkd_map").asDouble()).isBetween(0.0, 1.0);
+    assertThat(json.get("graffiti_inlier_ratio").asDouble()).isGreaterThan(0.2);
+  }
+
+  @Test
+  void matchingApIsOneForPerfectDescriptorsAndDropsWhenTwoSwap() {
+    int n = 20;
+    int dims = 8;
+    float[] a = new float[n * dims];
+    Random random = new Random(5);
+    for (int i = 0; i < a.length; i++) {
+      a[i] = (float) random.nextGaussian();
+    }
+    assertThat(BenchMkd.matchingAp(a, a.clone(), n, dims)).isEqualTo(1.0);
+    float[] swapped = a.clone();
+    System.arraycopy(a, 0, swapped, dims, dims);
+    System.arraycopy(a, dims, swapped, 0, dims);
+    double ap = BenchMkd.matchingAp(a, swapped, n, dims);
+    assertThat(ap).isLessThan(1.0).isGreaterThan(0.85);
+  }
+
+  @Test
+  void scenesKeepStereoAndSequencePairsTogether() {
+    assertThat(MkdPatchSet.scene(java.nio.file.Path.of("left01.jpg")))
+        .isEqualTo(MkdPatchSet.scene(java.nio.file.Path.of("right01.jpg")));
+    assertThat(MkdPatchSet.scene(java.nio.file.Path.of("aloeL.jpg")))
+        .isEqualTo(MkdPatchSet.scene(java.nio.file.Path.of("aloeR.jpg")));
+    assertThat(MkdPatchSet.scene(java.nio.file.Path.of("aero1.jpg")))
+        .isEqualTo(MkdPatchSet.scene(java.nio.file.Path.of("aero3.jpg")));
+    assertThat(MkdPatchSet.scene(java.nio.file.Path.of("fruits.jpg")))
+        .isNotEqualTo(MkdPatchSet.scene(java.nio.file.Path.of("baboon.jpg")));
+  }
+}
