@@ -31,7 +31,7 @@ package io.semisup.core.mkd;
  * normalised gradient, their multiples from the angle-addition formulas) and multiplied by those
  * matrices. Every step runs on 16 patches side by side (SIMD across patches, no per-patch
  * branches). Instances are immutable and thread-safe; {@link #describe} allocates its own scratch
- * (about 0.5 MB), so describe many patches per call.
+ * (about 0.35 MB), so describe many patches per call.
  */
 public final class MkdDescriptor {
 

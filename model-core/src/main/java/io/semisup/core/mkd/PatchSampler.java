@@ -85,7 +85,8 @@ public final class PatchSampler {
     return true;
   }
 
-  static float bilinear(GrayF32 image, double x, double y) {
+  /** Bilinear interpolation at (x, y), the point clamped into the image. */
+  public static float bilinear(GrayF32 image, double x, double y) {
     int w = image.width;
     int h = image.height;
     x = Math.min(Math.max(x, 0), w - 1);

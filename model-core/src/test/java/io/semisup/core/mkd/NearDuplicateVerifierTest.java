@@ -3,7 +3,6 @@ package io.semisup.core.mkd;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
-import boofcv.struct.image.GrayF32;
 import java.awt.image.BufferedImage;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -76,9 +75,5 @@ class NearDuplicateVerifierTest {
   static double[] apply(double[] h, double x, double y) {
     double w = h[6] * x + h[7] * y + h[8];
     return new double[] {(h[0] * x + h[1] * y + h[2]) / w, (h[3] * x + h[4] * y + h[5]) / w};
-  }
-
-  static GrayF32 gray(String name) throws IOException {
-    return GrayImages.luma(image(name));
   }
 }

@@ -192,24 +192,12 @@ final class MkdPatchSet {
         double sy = (inv[3] * x + inv[4] * y + inv[5]) / w;
         float v = 0;
         if (sx >= 0 && sy >= 0 && sx <= reference.width - 1 && sy <= reference.height - 1) {
-          v = bilinear(reference, sx, sy);
+          v = PatchSampler.bilinear(reference, sx, sy);
         }
         out.data[y * out.width + x] = v;
       }
     }
     return out;
-  }
-
-  private static float bilinear(GrayF32 img, double x, double y) {
-    int x0 = Math.min((int) x, img.width - 2);
-    int y0 = Math.min((int) y, img.height - 2);
-    double fx = x - x0;
-    double fy = y - y0;
-    float[] d = img.data;
-    int w = img.width;
-    double top = d[y0 * w + x0] * (1 - fx) + d[y0 * w + x0 + 1] * fx;
-    double bottom = d[(y0 + 1) * w + x0] * (1 - fx) + d[(y0 + 1) * w + x0 + 1] * fx;
-    return (float) (top * (1 - fy) + bottom * fy);
   }
 
   /** Gain, offset, a linear illumination gradient, Gaussian noise, clipping, JPEG re-encoding. */
