@@ -245,6 +245,10 @@ final class RunLock {
       for (RunLock lock : HELD.values()) {
         try {
           lock.fs.setTimes(lock.file, System.currentTimeMillis(), -1);
+        } catch (java.io.FileNotFoundException e) {
+          // The run (or its lock) was deleted under us: nothing left to hold.
+          LOG.warn("Lock {} is gone (the run was removed?); no longer holding it", lock.file);
+          HELD.remove(lock.file);
         } catch (IOException | RuntimeException e) {
           LOG.warn("Cannot touch lock {}: {}", lock.file, e.getMessage());
         }
