@@ -145,10 +145,10 @@ class EquiNormalizerTest {
     assertThat(enorm.pairs()).extracting(RescalablePair::toString).containsExactly("d0 -> d1 (4 units)");
     // Positive weights into the hidden layers and positive inputs keep every ReLU active, so
     // every weight has a gradient; the first layer is made 3x too large to need balancing.
-    INDArray w0 = g.getLayer("d0").getParam("W");
-    w0.assign(org.nd4j.linalg.ops.transforms.Transforms.abs(w0).muli(3));
-    INDArray w1 = g.getLayer("d1").getParam("W");
-    w1.assign(org.nd4j.linalg.ops.transforms.Transforms.abs(w1));
+    INDArray first = g.getLayer("d0").getParam("W");
+    first.assign(org.nd4j.linalg.ops.transforms.Transforms.abs(first).muli(3));
+    INDArray second = g.getLayer("d1").getParam("W");
+    second.assign(org.nd4j.linalg.ops.transforms.Transforms.abs(second));
     double[] xa = {0.5, 1.0, 2.0};
     double[] xb = {0.3, 0.8, 1.1};
     int ya = 1;
