@@ -22,6 +22,7 @@ public final class TrainingConfigs {
         c.getDouble("augment-erase"),
         c.getDouble("label-smoothing"),
         c.getDouble("mixup-alpha"),
-        seed);
+        seed,
+        c.hasPath("enorm-c") ? c.getDouble("enorm-c") : 0.0);
   }
 }
