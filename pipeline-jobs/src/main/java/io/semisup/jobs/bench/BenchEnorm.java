@@ -3,9 +3,12 @@ package io.semisup.jobs.bench;
 import io.semisup.core.UsageError;
 import io.semisup.core.data.FashionMnist;
 import io.semisup.core.enorm.EquiNormalizer;
+import io.semisup.core.image.Augmenter;
 import io.semisup.core.image.InputSpec;
 import io.semisup.core.model.Architectures;
 import io.semisup.core.train.LocalTrainer;
+import io.semisup.core.train.Minibatch;
+import io.semisup.core.train.TrainingKernels;
 import io.semisup.core.train.TrainingConfig;
 import io.semisup.jobs.cli.RunOptions;
 import io.semisup.jobs.config.SemisupConfig;
@@ -22,6 +25,7 @@ import java.util.Map;
 import java.util.Random;
 import java.util.concurrent.Callable;
 import org.deeplearning4j.nn.graph.ComputationGraph;
+import org.nd4j.linalg.api.ndarray.INDArray;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
@@ -35,7 +39,8 @@ import picocli.CommandLine.Option;
  * and at the best of the other candidates ({@code enorm}), that choice made on a validation split
  * carved from the training images (never the test set) with the first seed. Top-1 on the test
  * set, mean and standard deviation over the seeds; the time per training step of every network
- * measured in the same run, and the cost of one ENorm cycle alone.
+ * measured in the same run, and, interleaved on one network, the step with and without a cycle
+ * and the cycle alone ({@code timing}).
  *
  * <p>Why the training recipe is the teacher's (conf {@code teacher}, epochs and batch from the
  * options, learning rate scaled linearly with the batch from {@code --lr} at batch 64): the
@@ -100,6 +105,10 @@ public final class BenchEnorm implements Callable<Integer> {
       description = "The BN-free network, trained with and without ENorm (default: ${DEFAULT-VALUE}).")
   String plainArch;
 
+  @Option(names = "--timing-only",
+      description = "Only the interleaved step timing (no accuracy runs; rows stay empty).")
+  boolean timingOnly;
+
   @Option(names = "--fashion-mnist-dir", description = "IDX files (default: data.fashion-mnist-dir).")
   Path idxDir;
 
@@ -146,9 +155,12 @@ public final class BenchEnorm implements Callable<Integer> {
         bnArch, plainArch, seeds, batches, labelCounts, runEpochs, lr, cs, val, testIdx.length,
         BenchSupport.loadAverage());
     List<Map<String, Object>> rows = new ArrayList<>();
-    Map<String, Object> cycleShare = new LinkedHashMap<>();
-    double cycleMs = Double.NaN;
-    for (int n : labelCounts) {
+    Map<String, Object> timing = new LinkedHashMap<>();
+    for (int batch : batches) {
+      timing.put(String.valueOf(batch), timing(plainArch, recipe.withBatchSize(batch)
+          .withLearningRate(lr * batch / 64.0), train, order, val));
+    }
+    for (int n : timingOnly ? List.<Integer>of() : labelCounts) {
       int[] trainIdx = balanced(train, order, val, n);
       float[][] x = train.chw(trainIdx, SPEC);
       int[] y = train.labels(trainIdx);
@@ -185,16 +197,13 @@ public final class BenchEnorm implements Callable<Integer> {
           r.put("val_top1_by_c", valByC);
           rows.add(r);
         }
-        cycleMs = cycleMs(plainArch, cfg);
-        cycleShare.put(String.valueOf(batch), BenchSupport.round(cycleMs / mean(plain, Outcome::stepMs), 4));
       }
     }
     Map<String, Object> json = new LinkedHashMap<>();
     json.put("seeds", seeds.size());
     json.put("rows", rows);
     json.put("epochs", runEpochs);
-    json.put("cycle_ms", BenchSupport.round(cycleMs, 4));
-    json.put("cycle_vs_plain_step", cycleShare);
+    json.put("timing", timing);
     json.put("load_average", BenchSupport.round(BenchSupport.loadAverage(), 2));
     System.out.println(RunContext.json().writeValueAsString(json));
     return 0;
@@ -231,20 +240,68 @@ public final class BenchEnorm implements Callable<Integer> {
     return o;
   }
 
-  /** Milliseconds of one ENorm cycle on a freshly built network (median of 5 timings of 50). */
-  private static double cycleMs(String arch, TrainingConfig cfg) {
+  /**
+   * Time per training step of the BN-free network without and with an ENorm cycle, and of the
+   * cycle alone, interleaved on one network (blocks of {@value #TIMED_STEPS} steps, alternating,
+   * {@value #TIMED_ROUNDS} rounds, medians) so that the machine's load, which drifts on shared
+   * hosts, hits both alike; the per-row step_ms are whole runs apart and not comparable.
+   */
+  private Map<String, Object> timing(String arch, TrainingConfig cfg, FashionMnist train, int[] order,
+      int skip) {
     ComputationGraph g = Architectures.build(arch, SPEC, 10, cfg);
+    TrainingKernels.install(g);
     EquiNormalizer enorm = new EquiNormalizer(g, 1.0);
-    double[] t = new double[5];
-    for (int r = 0; r < t.length; r++) {
-      long t0 = System.nanoTime();
-      for (int i = 0; i < 50; i++) {
-        enorm.cycle();
-      }
-      t[r] = (System.nanoTime() - t0) / 1e6 / 50;
+    Random rnd = new Random(cfg.seed());
+    int[] idx = Arrays.copyOfRange(order, skip, skip + cfg.batchSize());
+    INDArray[] batch = Minibatch.pack(train.chw(idx, SPEC), train.labels(idx), SPEC, 10,
+        Augmenter.NONE, 0, rnd);
+    for (int i = 0; i < TIMED_STEPS; i++) { // warm-up
+      g.fit(new INDArray[] {batch[0]}, new INDArray[] {batch[1]});
+      enorm.cycle();
     }
-    Arrays.sort(t);
-    return t[t.length / 2];
+    double[] plain = new double[TIMED_ROUNDS];
+    double[] withEnorm = new double[TIMED_ROUNDS];
+    double[] cycle = new double[TIMED_ROUNDS];
+    for (int r = 0; r < TIMED_ROUNDS; r++) {
+      long t0 = System.nanoTime();
+      for (int i = 0; i < TIMED_STEPS; i++) {
+        g.fit(new INDArray[] {batch[0]}, new INDArray[] {batch[1]});
+      }
+      long t1 = System.nanoTime();
+      long inCycles = 0;
+      for (int i = 0; i < TIMED_STEPS; i++) {
+        g.fit(new INDArray[] {batch[0]}, new INDArray[] {batch[1]});
+        long c0 = System.nanoTime();
+        enorm.cycle();
+        inCycles += System.nanoTime() - c0;
+      }
+      long t2 = System.nanoTime();
+      plain[r] = (t1 - t0) / 1e6 / TIMED_STEPS;
+      withEnorm[r] = (t2 - t1) / 1e6 / TIMED_STEPS;
+      cycle[r] = inCycles / 1e6 / TIMED_STEPS;
+    }
+    TrainingKernels.restoreConfiguration(g);
+    double stepMs = median(plain);
+    double cycleMs = median(cycle);
+    Map<String, Object> t = new LinkedHashMap<>();
+    t.put("arch", arch);
+    t.put("step_ms", BenchSupport.round(stepMs, 3));
+    t.put("step_enorm_ms", BenchSupport.round(median(withEnorm), 3));
+    t.put("cycle_ms", BenchSupport.round(cycleMs, 3));
+    t.put("cycle_vs_step", BenchSupport.round(cycleMs / stepMs, 4));
+    System.out.printf(Locale.ROOT, "  timing %s batch %d: step %.2f ms, step + cycle %.2f ms, cycle %.3f ms"
+        + " (%.1f%% of a step)%n", arch, cfg.batchSize(), stepMs, median(withEnorm), cycleMs,
+        100 * cycleMs / stepMs);
+    return t;
+  }
+
+  private static final int TIMED_STEPS = 20;
+  private static final int TIMED_ROUNDS = 5;
+
+  private static double median(double[] v) {
+    double[] s = v.clone();
+    Arrays.sort(s);
+    return s[s.length / 2];
   }
 
   private static Map<String, Object> row(int batch, int labels, int images, String net, String arch,

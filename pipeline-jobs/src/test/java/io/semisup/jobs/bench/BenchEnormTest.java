@@ -57,6 +57,9 @@ class BenchEnormTest {
     assertThat(rows.get(2).get("c").asDouble()).isEqualTo(1.0);
     assertThat(rows.get(3).get("c").asDouble()).isEqualTo(1.2);
     assertThat(top1s).as("different nets, different results").hasSizeGreaterThan(1);
-    assertThat(json.get("cycle_ms").asDouble()).isPositive();
+    JsonNode timing = json.get("timing").get("8");
+    assertThat(timing.get("cycle_ms").asDouble()).isPositive();
+    assertThat(timing.get("step_enorm_ms").asDouble()).isPositive();
+    assertThat(timing.get("cycle_vs_step").asDouble()).isPositive();
   }
 }
