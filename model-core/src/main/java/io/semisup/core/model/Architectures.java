@@ -78,7 +78,7 @@ public final class Architectures {
     }
   }
 
-  private static final Map<String, ResNetShape> SHAPES = new LinkedHashMap<>();
+  static final Map<String, ResNetShape> SHAPES = new LinkedHashMap<>();
 
   static {
     // All: 28x28 stem conv, 2x2 max-pool to 14x14, one basic block at 14x14, one strided
@@ -108,6 +108,7 @@ public final class Architectures {
   public static List<String> names() {
     List<String> names = new ArrayList<>(SHAPES.keySet());
     names.add(RESNET_50);
+    names.addAll(BnFreeNets.NAMES);
     return List.copyOf(names);
   }
 
@@ -136,6 +137,9 @@ public final class Architectures {
       String name, InputSpec input, int numClasses, TrainingConfig cfg) {
     if (RESNET_50.equals(name)) {
       return resnet50(input, numClasses, cfg);
+    }
+    if (BnFreeNets.NAMES.contains(name)) {
+      return BnFreeNets.build(name, input, numClasses, cfg);
     }
     return build(shape(name), input, numClasses, cfg);
   }
@@ -194,7 +198,7 @@ public final class Architectures {
     return finish(g, x, channels, numClasses);
   }
 
-  private static ComputationGraphConfiguration.GraphBuilder graphBuilder(
+  static ComputationGraphConfiguration.GraphBuilder graphBuilder(
       InputSpec input, int numClasses, TrainingConfig cfg, WorkspaceMode workspaceMode) {
     if (numClasses < 2) {
       throw new IllegalArgumentException("Cannot classify into " + numClasses + " classes");
@@ -217,7 +221,7 @@ public final class Architectures {
   }
 
   /** Global average pooling and the softmax output layer; builds and initializes the graph. */
-  private static ComputationGraph finish(
+  static ComputationGraph finish(
       ComputationGraphConfiguration.GraphBuilder g, String x, int channels, int numClasses) {
     g.addLayer("gap", new GlobalPoolingLayer.Builder(PoolingType.AVG).build(), x);
     g.addLayer(OUTPUT,

@@ -1,6 +1,7 @@
 package io.semisup.core.train;
 
 import io.semisup.core.dl4j.TrainingKernels;
+import io.semisup.core.enorm.EquiNormalizer;
 import io.semisup.core.image.Augmenter;
 import io.semisup.core.image.InputSpec;
 import java.util.ArrayList;
@@ -82,6 +83,8 @@ public final class LocalTrainer {
     g.getConfiguration().setEpochCount(0);
     Augmenter aug = cfg.augmenter();
     Mixup mixup = cfg.mixup();
+    // ENorm: one equi-normalization cycle after every SGD step (enorm-c > 0).
+    EquiNormalizer enorm = cfg.enormC() > 0 ? new EquiNormalizer(g, cfg.enormC()) : null;
     int[] perm = new int[n];
     List<EpochStats> stats = new ArrayList<>();
     try {
@@ -106,6 +109,9 @@ public final class LocalTrainer {
           INDArray features = batch[0];
           INDArray labels = batch[1];
           g.fit(new INDArray[] {features}, new INDArray[] {labels});
+          if (enorm != null) {
+            enorm.cycle();
+          }
           lossSum += g.score() * b;
           // Free off-heap buffers now rather than when the GC notices: otherwise ND4J's
           // off-heap limit triggers System.gc() storms on long runs.

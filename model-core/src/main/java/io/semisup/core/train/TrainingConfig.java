@@ -28,6 +28,9 @@ import org.nd4j.linalg.schedule.ISchedule;
  * @param mixupAlpha mixup (Zhang et al. 2018): blend each minibatch with a shuffled copy of
  *     itself, weight drawn from Beta(alpha, alpha); 0 disables it (see {@link Mixup})
  * @param seed seeds weight init, shuffling and augmentation
+ * @param enormC equi-normalization after every SGD step with this c ({@code ||outgoing|| = c *
+ *     ||incoming||} per hidden unit; see {@code io.semisup.core.enorm.EquiNormalizer}); 0 disables
+ *     it. Meant for the BN-free architectures (the paper uses 1 to 1.2)
  */
 public record TrainingConfig(
     int epochs,
@@ -42,7 +45,8 @@ public record TrainingConfig(
     double augmentErase,
     double labelSmoothing,
     double mixupAlpha,
-    long seed)
+    long seed,
+    double enormC)
     implements Serializable {
 
   /** Valid {@link #schedule} values. */
@@ -78,6 +82,18 @@ public record TrainingConfig(
     if (augmentShift < 0) {
       throw new IllegalArgumentException("Cannot shift by " + augmentShift + " pixels");
     }
+    if (!(enormC >= 0) || Double.isInfinite(enormC)) {
+      throw new IllegalArgumentException(
+          "Cannot equi-normalize with enorm-c = " + enormC + ": use 0 (off) or a positive c such as 1");
+    }
+  }
+
+  /** A config without equi-normalization (enorm-c = 0), for callers that predate it. */
+  public TrainingConfig(int epochs, int batchSize, double learningRate, String schedule,
+      double warmupFraction, double momentum, double weightDecay, boolean augmentFlip,
+      int augmentShift, double augmentErase, double labelSmoothing, double mixupAlpha, long seed) {
+    this(epochs, batchSize, learningRate, schedule, warmupFraction, momentum, weightDecay,
+        augmentFlip, augmentShift, augmentErase, labelSmoothing, mixupAlpha, seed, 0.0);
   }
 
   /** A reasonable starting point (the teacher recipe of the experiments). */
@@ -110,56 +126,62 @@ public record TrainingConfig(
 
   public TrainingConfig withEpochs(int v) {
     return new TrainingConfig(v, batchSize, learningRate, schedule, warmupFraction, momentum,
-        weightDecay, augmentFlip, augmentShift, augmentErase, labelSmoothing, mixupAlpha, seed);
+        weightDecay, augmentFlip, augmentShift, augmentErase, labelSmoothing, mixupAlpha, seed, enormC);
   }
 
   public TrainingConfig withBatchSize(int v) {
     return new TrainingConfig(epochs, v, learningRate, schedule, warmupFraction, momentum,
-        weightDecay, augmentFlip, augmentShift, augmentErase, labelSmoothing, mixupAlpha, seed);
+        weightDecay, augmentFlip, augmentShift, augmentErase, labelSmoothing, mixupAlpha, seed, enormC);
   }
 
   public TrainingConfig withLearningRate(double v) {
     return new TrainingConfig(epochs, batchSize, v, schedule, warmupFraction, momentum,
-        weightDecay, augmentFlip, augmentShift, augmentErase, labelSmoothing, mixupAlpha, seed);
+        weightDecay, augmentFlip, augmentShift, augmentErase, labelSmoothing, mixupAlpha, seed, enormC);
   }
 
   public TrainingConfig withSchedule(String v, double warmup) {
     return new TrainingConfig(epochs, batchSize, learningRate, v, warmup, momentum,
-        weightDecay, augmentFlip, augmentShift, augmentErase, labelSmoothing, mixupAlpha, seed);
+        weightDecay, augmentFlip, augmentShift, augmentErase, labelSmoothing, mixupAlpha, seed, enormC);
   }
 
   public TrainingConfig withMomentum(double v) {
     return new TrainingConfig(epochs, batchSize, learningRate, schedule, warmupFraction, v,
-        weightDecay, augmentFlip, augmentShift, augmentErase, labelSmoothing, mixupAlpha, seed);
+        weightDecay, augmentFlip, augmentShift, augmentErase, labelSmoothing, mixupAlpha, seed, enormC);
   }
 
   public TrainingConfig withWeightDecay(double v) {
     return new TrainingConfig(epochs, batchSize, learningRate, schedule, warmupFraction,
-        momentum, v, augmentFlip, augmentShift, augmentErase, labelSmoothing, mixupAlpha, seed);
+        momentum, v, augmentFlip, augmentShift, augmentErase, labelSmoothing, mixupAlpha, seed, enormC);
   }
 
   public TrainingConfig withAugment(boolean flip, int shift) {
     return new TrainingConfig(epochs, batchSize, learningRate, schedule, warmupFraction,
-        momentum, weightDecay, flip, shift, augmentErase, labelSmoothing, mixupAlpha, seed);
+        momentum, weightDecay, flip, shift, augmentErase, labelSmoothing, mixupAlpha, seed, enormC);
   }
 
   public TrainingConfig withErase(double v) {
     return new TrainingConfig(epochs, batchSize, learningRate, schedule, warmupFraction,
-        momentum, weightDecay, augmentFlip, augmentShift, v, labelSmoothing, mixupAlpha, seed);
+        momentum, weightDecay, augmentFlip, augmentShift, v, labelSmoothing, mixupAlpha, seed, enormC);
   }
 
   public TrainingConfig withLabelSmoothing(double v) {
     return new TrainingConfig(epochs, batchSize, learningRate, schedule, warmupFraction,
-        momentum, weightDecay, augmentFlip, augmentShift, augmentErase, v, mixupAlpha, seed);
+        momentum, weightDecay, augmentFlip, augmentShift, augmentErase, v, mixupAlpha, seed, enormC);
   }
 
   public TrainingConfig withMixup(double alpha) {
     return new TrainingConfig(epochs, batchSize, learningRate, schedule, warmupFraction,
-        momentum, weightDecay, augmentFlip, augmentShift, augmentErase, labelSmoothing, alpha, seed);
+        momentum, weightDecay, augmentFlip, augmentShift, augmentErase, labelSmoothing, alpha, seed, enormC);
   }
 
   public TrainingConfig withSeed(long v) {
     return new TrainingConfig(epochs, batchSize, learningRate, schedule, warmupFraction,
-        momentum, weightDecay, augmentFlip, augmentShift, augmentErase, labelSmoothing, mixupAlpha, v);
+        momentum, weightDecay, augmentFlip, augmentShift, augmentErase, labelSmoothing, mixupAlpha, v, enormC);
+  }
+
+  public TrainingConfig withEnormC(double v) {
+    return new TrainingConfig(epochs, batchSize, learningRate, schedule, warmupFraction,
+        momentum, weightDecay, augmentFlip, augmentShift, augmentErase, labelSmoothing, mixupAlpha,
+        seed, v);
   }
 }

@@ -15,7 +15,8 @@ import picocli.CommandLine.Command;
       "Benchmarks with a baseline measured in the same run; the last line is one JSON object.",
       "See docs/benchmarks.md for the commands and the numbers measured so far."
     },
-    subcommands = {BenchSelect.class, BenchScore.class, BenchShard.class, BenchTrain.class, BenchMkd.class})
+    subcommands = {BenchSelect.class, BenchScore.class, BenchShard.class, BenchTrain.class, BenchMkd.class,
+        BenchEnorm.class})
 public final class BenchCommand implements Runnable {
 
   @Override

@@ -14,7 +14,7 @@ import java.util.List;
 public record TrainSettings(
     int epochs, int batchSize, double learningRate, String schedule, double warmupFraction, double momentum,
     double weightDecay, double labelSmoothing, boolean augmentFlip, int augmentShift, double augmentErase,
-    double mixupAlpha, int workers, int averagingFrequency) {
+    double mixupAlpha, double enormC, int workers, int averagingFrequency) {
 
   /** Learning-rate schedules of {@code io.semisup.core.train.LrSchedule}. */
   static final List<String> SCHEDULES = List.of("onecycle", "cosine", "step", "constant");
@@ -35,6 +35,7 @@ public record TrainSettings(
         integer(p + "augment-shift", Range.atLeast(0), "Random shifts of up to this many pixels."),
         real(p + "augment-erase", Range.closed(0, 1), "Probability of random erasing (a random rectangle replaced by noise; 0 = off)."),
         real(p + "mixup-alpha", Range.atLeast(0), "Mixup with weights from Beta(alpha, alpha) (0 = off)."),
+        real(p + "enorm-c", Range.atLeast(0), "ENorm: one equi-normalization cycle after every SGD step with this c (0 = off; for BN-free networks)."),
         integer(p + "workers", Range.atLeast(0), "dl4j-spark model replicas (0 = Spark's default parallelism)."),
         integer(p + "averaging-frequency", Range.atLeast(1), "Minibatches each replica fits between two parameter averagings."));
   }
@@ -45,6 +46,6 @@ public record TrainSettings(
         r.stringOf(p + "schedule"), r.doubleOf(p + "warmup-fraction"), r.doubleOf(p + "momentum"),
         r.doubleOf(p + "weight-decay"), r.doubleOf(p + "label-smoothing"), r.booleanOf(p + "augment-flip"),
         r.intOf(p + "augment-shift"), r.doubleOf(p + "augment-erase"), r.doubleOf(p + "mixup-alpha"),
-        r.intOf(p + "workers"), r.intOf(p + "averaging-frequency"));
+        r.doubleOf(p + "enorm-c"), r.intOf(p + "workers"), r.intOf(p + "averaging-frequency"));
   }
 }

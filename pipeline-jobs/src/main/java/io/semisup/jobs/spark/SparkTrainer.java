@@ -1,5 +1,7 @@
 package io.semisup.jobs.spark;
 
+import io.semisup.core.dl4j.Dl4jPatches;
+import io.semisup.core.enorm.EquiNormalizer;
 import io.semisup.core.image.Augmenter;
 import io.semisup.core.image.ImageDecoder;
 import io.semisup.core.image.ImageRejectedException;
@@ -20,6 +22,7 @@ import org.apache.spark.storage.StorageLevel;
 import org.deeplearning4j.nn.graph.ComputationGraph;
 import org.deeplearning4j.spark.api.RDDTrainingApproach;
 import org.deeplearning4j.spark.api.Repartition;
+import org.deeplearning4j.spark.api.TrainingHook;
 import org.deeplearning4j.spark.impl.graph.SparkComputationGraph;
 import org.deeplearning4j.spark.impl.paramavg.ParameterAveragingTrainingMaster;
 import org.nd4j.linalg.dataset.DataSet;
@@ -100,7 +103,7 @@ public final class SparkTrainer {
             .rddTrainingApproach(RDDTrainingApproach.Direct)
             .storageLevel(StorageLevel.MEMORY_ONLY())
             .rngSeed(cfg.seed())
-            .trainingHooks(new TrainingKernelsHook(io.semisup.core.dl4j.Dl4jPatches.status().options()))
+            .trainingHooks(hooks(cfg))
             .build();
     SparkComputationGraph net = new SparkComputationGraph(jsc, graph, tm);
     Augmenter aug = cfg.augmenter();
@@ -119,6 +122,9 @@ public final class SparkTrainer {
                     true)
                 .persist(StorageLevel.MEMORY_ONLY());
         net.fit(batches);
+        if (cfg.enormC() > 0) { // workers balanced their replicas apart: balance the average (EnormHook)
+          new EquiNormalizer(net.getNetwork(), cfg.enormC()).cycle();
+        }
         batches.unpersist();
         done += chunkSteps(stepsPerEpoch, c, chunks);
       }
@@ -134,6 +140,13 @@ public final class SparkTrainer {
     examples.unpersist();
     tm.deleteTempFiles(jsc);
     return net.getNetwork();
+  }
+
+  /** The kernels for every run, and an ENorm cycle after every step when enorm-c &gt; 0. */
+  static List<TrainingHook> hooks(TrainingConfig cfg) {
+    return cfg.enormC() > 0
+        ? List.of(new TrainingKernelsHook(Dl4jPatches.status().options()), new EnormHook(cfg.enormC()))
+        : List.of(new TrainingKernelsHook(Dl4jPatches.status().options()));
   }
 
   /** Minibatches per worker between two learning-rate updates, at most. */

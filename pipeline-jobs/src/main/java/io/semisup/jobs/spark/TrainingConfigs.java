@@ -22,6 +22,7 @@ public final class TrainingConfigs {
         c.augmentErase(),
         c.labelSmoothing(),
         c.mixupAlpha(),
-        seed);
+        seed,
+        c.enormC());
   }
 }

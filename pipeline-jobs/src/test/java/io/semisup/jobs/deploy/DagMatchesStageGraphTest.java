@@ -160,7 +160,7 @@ class DagMatchesStageGraphTest {
     Process p = typo.start();
     String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
     assertThat(p.waitFor()).as(out).isEqualTo(2);
-    assertThat(out).contains("semisup: Cannot use unknown configuration key(s) [semisup.select.kk]",
+    assertThat(out).contains("semisup: unknown key select.kk; did you mean select.k?",
         "not submitting select of run r1").doesNotContain("\tat ");
     assertThat(submitted).doesNotExist();
 
