@@ -136,7 +136,7 @@ public final class BenchEnorm implements Callable<Integer> {
     }
     List<Integer> labelCounts = quick ? List.of(1000) : labels;
     int runEpochs = quick ? quickEpochs : epochs;
-    TrainingConfig recipe = TrainingConfigs.from(config.getConfig("teacher"), seeds.get(0))
+    TrainingConfig recipe = TrainingConfigs.from(config.settings().teacher().train(), seeds.get(0))
         .withEpochs(runEpochs).withEnormC(0);
 
     FashionMnist train = FashionMnist.load(dir, true);
