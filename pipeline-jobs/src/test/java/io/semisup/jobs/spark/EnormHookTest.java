@@ -21,10 +21,10 @@ class EnormHookTest {
   void enormCIsOffByDefaultAndReadFromEachTrainingSection() {
     SemisupConfig defaults = SemisupConfig.load("local", null, List.of());
     for (String section : List.of("teacher", "student", "finetune")) {
-      assertThat(TrainingConfigs.from(defaults.getConfig(section), 42).enormC()).as(section).isZero();
+      assertThat(TrainingConfigs.from(defaults.settings().train(section), 42).enormC()).as(section).isZero();
     }
     SemisupConfig on = SemisupConfig.load("local", null, List.of("train-defaults.enorm-c=1.1"));
-    assertThat(TrainingConfigs.from(on.getConfig("student"), 42).enormC()).isEqualTo(1.1);
+    assertThat(TrainingConfigs.from(on.settings().train("student"), 42).enormC()).isEqualTo(1.1);
     assertThat(SparkTrainer.hooks(TrainingConfig.defaults()))
         .noneMatch(EnormHook.class::isInstance);
     assertThat(SparkTrainer.hooks(TrainingConfig.defaults().withEnormC(1.1)))
