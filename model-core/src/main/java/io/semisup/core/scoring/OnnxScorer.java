@@ -30,7 +30,7 @@ import org.slf4j.LoggerFactory;
 /**
  * {@link Scorer} on ONNX Runtime. Scoring the unlabelled set is the pipeline's most expensive
  * inference step, and ONNX Runtime ran the same CNNs about ten times faster than DL4J on the
- * project's CPUs (shared/FINDINGS.md), close to the hardware limit; so teachers are scored here
+ * project's CPUs (docs/benchmarks.md, bench score), close to the hardware limit; so teachers are scored here
  * while training stays in DL4J.
  *
  * <p>Three ways to get one:

@@ -79,7 +79,7 @@ public final class BenchScore implements Callable<Integer> {
 
   // 2048 images: at 1024 the stage's fixed costs (teacher check, broadcast, commit: about 3 s)
   // and its first wave of tasks were 15% of the run on 2 cores, which a billion-image run never
-  // sees (docs/benchmarks.md, bench score, session 12).
+  // sees (docs/benchmarks.md, bench score, "Fixed costs, concurrent engine runs").
   @Option(names = "--images", description = "Images scored end to end (default ${DEFAULT-VALUE}).")
   int images = 2048;
 
