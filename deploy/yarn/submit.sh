@@ -133,7 +133,7 @@ if $dry_run; then
 fi
 # Cluster mode loses the driver's exit status: check the configuration here first, where a usage
 # error (exit 2) still reaches the caller. Its stdout (the resolved configuration) is not needed;
-# with semisup's log4j setup a rejection is one line on stderr (stack trace: /tmp/semisup-$USER.log).
+# with semisup's log4j setup a rejection is one line on stderr (stack trace: semisup-$USER.log in Java's temporary directory).
 if [ "${SEMISUP_DEPLOY_MODE:-cluster}" = cluster ] && [ "${SEMISUP_PREFLIGHT:-true}" = true ]; then
   preflight=("$spark_submit" --master local --deploy-mode client --class io.semisup.jobs.cli.SemisupCli
     --conf spark.ui.enabled=false --driver-java-options "-Dlog4j2.configurationFile=$home/conf/log4j2.properties"
