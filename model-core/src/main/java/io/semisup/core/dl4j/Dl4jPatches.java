@@ -215,7 +215,9 @@ public final class Dl4jPatches {
     PatchInstaller.Installation now = installer.install(options);
     if (now != current) {
       current = now;
-      LOG.info("semisup: {}", now.status().summary());
+      // DEBUG: a command's console shows only what needs attention (a fallback warns); each
+      // training stage records the status in its manifest (details.dl4j_patches).
+      LOG.debug("semisup: {}", now.status().summary());
     }
     return now.status();
   }

@@ -70,6 +70,7 @@ abstract class TrainingStage extends Stage {
     long n = rows.count();
     report.count("training_images", n)
         .detail("model_id", modelId)
+        .detail("dl4j_patches", io.semisup.core.dl4j.Dl4jPatches.status().summary())
         .detail("epochs", cfg.epochs())
         .detail("train_seconds", Math.round(secs * 10) / 10.0)
         .detail("images_per_second", Math.round(n * (double) cfg.epochs() / secs));
