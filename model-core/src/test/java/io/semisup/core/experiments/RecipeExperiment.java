@@ -81,8 +81,8 @@ public final class RecipeExperiment {
     a.put("ftErase", "0.0");
     a.put("rounds", "1");
     a.put("tag", "");
-    a.put("cache", "/work/recipe-logs/cache");
-    a.put("out", "/work/recipe-logs/results.tsv");
+    a.put("cache", "target/recipe-logs/cache");
+    a.put("out", "target/recipe-logs/results.tsv");
     for (String s : args) {
       String[] kv = s.split("=", 2);
       if (!a.containsKey(kv[0])) {
