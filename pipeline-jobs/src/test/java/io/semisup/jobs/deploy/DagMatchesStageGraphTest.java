@@ -7,7 +7,7 @@ import io.semisup.jobs.cli.SemisupCli;
 import io.semisup.jobs.stages.RunContext;
 import io.semisup.jobs.stages.Stage;
 import io.semisup.jobs.stages.StageGraph;
-import io.semisup.jobs.testing.Prerequisites;
+import io.semisup.core.testing.Prerequisites;
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;

@@ -11,7 +11,7 @@ import io.semisup.jobs.stages.RunContext;
 import io.semisup.jobs.stages.Stage;
 import io.semisup.jobs.stages.StageGraph;
 import io.semisup.jobs.tables.Tables;
-import io.semisup.jobs.testing.Prerequisites;
+import io.semisup.core.testing.Prerequisites;
 import java.awt.image.BufferedImage;
 import java.io.File;
 import java.io.IOException;

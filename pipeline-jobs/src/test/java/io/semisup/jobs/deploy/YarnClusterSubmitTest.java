@@ -13,7 +13,7 @@ import io.semisup.jobs.stages.ShardStage;
 import io.semisup.jobs.stages.Stage;
 import io.semisup.jobs.stages.TeacherStage;
 import io.semisup.jobs.tables.Tables;
-import io.semisup.jobs.testing.Prerequisites;
+import io.semisup.core.testing.Prerequisites;
 import java.io.File;
 import java.io.IOException;
 import java.io.OutputStream;

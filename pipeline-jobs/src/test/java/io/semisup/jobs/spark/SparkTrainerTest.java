@@ -9,7 +9,7 @@ import io.semisup.core.dl4j.Dl4jPatches;
 import io.semisup.core.train.TrainingConfig;
 import io.semisup.jobs.SparkTestBase;
 import io.semisup.jobs.bench.BenchTrain;
-import io.semisup.jobs.testing.Prerequisites;
+import io.semisup.core.testing.Prerequisites;
 import java.io.IOException;
 import java.util.Arrays;
 import org.apache.spark.api.java.JavaSparkContext;

@@ -6,7 +6,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import io.semisup.jobs.SparkTestBase;
 import io.semisup.jobs.tables.Table;
 import io.semisup.jobs.tables.Tables;
-import io.semisup.jobs.testing.Prerequisites;
+import io.semisup.core.testing.Prerequisites;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.Paths;

@@ -12,7 +12,7 @@ import io.semisup.core.train.TrainingConfig;
 import io.semisup.jobs.SparkTestBase;
 import io.semisup.jobs.tables.Table;
 import io.semisup.jobs.tables.Tables;
-import io.semisup.jobs.testing.Prerequisites;
+import io.semisup.core.testing.Prerequisites;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
