@@ -21,18 +21,17 @@ import picocli.CommandLine.Option;
     mixinStandardHelpOptions = true,
     sortOptions = false,
     description = {
-      "Times the product's selection (SelectStage: per-class score histograms",
-      "merged on the driver -> per-class thresholds -> exact top-K of the",
-      "candidates above them) against the straightforward Spark SQL baseline",
-      "(explode the top-P classes + row_number() over a window by class,",
-      "rank <= K) on the same synthetic scores, and checks that both select",
-      "exactly the same rows (ties: score desc, image_id asc).",
+      "Selection time: the select stage vs a Spark SQL window baseline on synthetic scores.",
+      "The product's selection (per-class score histograms merged on the driver -> per-class"
+          + " thresholds -> exact top-K of the candidates above them) against the straightforward"
+          + " baseline (explode the top-P classes + row_number() over a window by class, rank <= K),"
+          + " checking that both select exactly the same rows (ties: score desc, image_id asc).",
       "",
-      "Input: N images x P = 10 classes each, 1,000 classes with Zipf-skewed",
-      "popularity, seeded; written once as Parquet under --data-dir (untimed,",
-      "reused by later runs) and read by both methods the same way. Each method",
-      "is timed from reading the scores to its selection written as Parquet;",
-      "shuffle bytes come from Spark's task metrics. Progress goes to stderr.",
+      "Input: N images x P = 10 classes each, 1,000 classes with Zipf-skewed popularity, seeded;"
+          + " written once as Parquet under --data-dir (untimed, reused by later runs) and read by"
+          + " both methods the same way. Each method is timed from reading the scores to its"
+          + " selection written as Parquet; shuffle bytes come from Spark's task metrics."
+          + " Progress goes to stderr.",
       "The last stdout line is JSON: images, candidates_per_s,",
       "baseline_candidates_per_s, speedup, shuffle_bytes, baseline_shuffle_bytes,",
       "rows_match, ... Exit code 1 if the two methods disagree.",

@@ -46,9 +46,9 @@ import picocli.CommandLine.Option;
     name = "ablate",
     mixinStandardHelpOptions = true,
     description = {
-      "Run the ablation grid (K, P, pool size, recipe, student architecture) over seeds,",
-      "sharing one teacher and one scoring pass per seed, plus the all-labels ceiling; writes",
-      "<root>/<run-id>/results.{csv,md}, runs.csv and <axis>.png. Values: semisup.ablate.*.",
+      "Run the ablation grid over seeds: K, P, pool size, recipe, student architecture.",
+      "One teacher and one scoring pass per seed are shared, plus the all-labels ceiling; writes"
+          + " <root>/<run-id>/results.{csv,md}, runs.csv and <axis>.png. Values: semisup.ablate.*.",
       "Each cell costs one student training (3-7 minutes on 2 cores, more with K)."
     })
 final class AblateCommand implements Callable<Integer> {

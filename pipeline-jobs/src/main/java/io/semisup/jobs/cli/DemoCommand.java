@@ -20,8 +20,9 @@ import picocli.CommandLine.Mixin;
     name = "demo",
     mixinStandardHelpOptions = true,
     description = {
-      "Run every stage on Fashion-MNIST (Debian package dataset-fashion-mnist) with local Spark:",
-      "100 labelled images per class, 59,000 unlabelled, evaluation on the 10k test set.",
+      "Run every stage on Fashion-MNIST with local Spark.",
+      "Data: Debian's dataset-fashion-mnist, 100 labelled images per class, 59,000 unlabelled,"
+          + " evaluation on the 10k test set.",
       "Committed stages of the same --run-id are skipped, so an interrupted demo resumes.",
       "With rounds > 1 (--set rounds=N, or --preset best) round r runs as <run-id>.r<r>, taught by",
       "round r-1's fine-tuned student."

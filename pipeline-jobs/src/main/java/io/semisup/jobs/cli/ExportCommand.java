@@ -40,8 +40,9 @@ import picocli.CommandLine.Option;
     name = "export",
     mixinStandardHelpOptions = true,
     description = {
-      "Export a run's tables (pseudo_labels, class_counts, precision, scores, metrics.json) as CSV or",
-      "JSON lines plus thumbnails/<image_id>.png, for notebooks without a Parquet engine."
+      "Export a run's tables as CSV or JSON lines, for notebooks without a Parquet engine.",
+      "Tables: pseudo_labels, class_counts, precision, scores, metrics.json, plus"
+          + " thumbnails/<image_id>.png."
     })
 final class ExportCommand implements Callable<Integer> {
 

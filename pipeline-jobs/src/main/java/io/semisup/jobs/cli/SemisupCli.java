@@ -62,6 +62,7 @@ public final class SemisupCli implements Runnable {
     for (Stage stage : StageGraph.standard().all()) {
       CommandLine sub = new CommandLine(new StageCommand(stage));
       sub.getCommandSpec().usageMessage().description(stage.description());
+      sub.getCommandSpec().usageMessage().footer(StageHelp.footer(stage));
       cli.addSubcommand(stage.name(), sub);
     }
     FailureHandler failures =

@@ -8,6 +8,7 @@ import io.semisup.core.image.ImageRejectedException;
 import io.semisup.core.image.InputSpec;
 import io.semisup.core.image.Preprocessor;
 import io.semisup.core.train.TrainingConfig;
+import io.semisup.jobs.progress.ProgressReporter;
 import java.io.Serializable;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -109,6 +110,8 @@ public final class SparkTrainer {
     Augmenter aug = cfg.augmenter();
     float eps = (float) cfg.labelSmoothing();
     int done = 0;
+    ProgressReporter progress = ProgressReporter.start(what, "images", n * cfg.epochs(),
+        ProgressReporter.LOG_INTERVAL_SECONDS);
     for (int e = 0; e < cfg.epochs(); e++) {
       long t0 = System.nanoTime();
       final int epoch = e;
@@ -127,6 +130,7 @@ public final class SparkTrainer {
         }
         batches.unpersist();
         done += chunkSteps(stepsPerEpoch, c, chunks);
+        progress.update(n * done / stepsPerEpoch);
       }
       net.getNetwork().getConfiguration().setEpochCount(e + 1);
       net.getNetwork().getConfiguration().setIterationCount(done);
@@ -135,6 +139,7 @@ public final class SparkTrainer {
           String.format("%.4f", net.getScore()), String.format("%.5f", schedule.valueAt(done, e + 1)),
           String.format("%.0f", n / secs));
     }
+    progress.finish();
     // Saved models carry the plain schedule, positioned at the end of training.
     net.getNetwork().setLearningRate(schedule.withOffset(done));
     examples.unpersist();

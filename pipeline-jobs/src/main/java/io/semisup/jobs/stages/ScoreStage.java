@@ -4,6 +4,7 @@ import static org.apache.spark.sql.functions.col;
 
 import io.semisup.jobs.cli.SemisupCli;
 import io.semisup.jobs.config.SemisupConfig;
+import io.semisup.jobs.progress.ProgressReporter;
 import io.semisup.jobs.spark.ScorePartition;
 import io.semisup.jobs.spark.ScoringModel;
 import io.semisup.jobs.tables.Table;
@@ -87,6 +88,11 @@ public final class ScoreStage extends Stage {
   }
 
   @Override
+  protected boolean reportsOwnProgress() {
+    return true;
+  }
+
+  @Override
   protected List<String> configKeys() {
     return List.of("score");
   }
@@ -125,8 +131,11 @@ public final class ScoreStage extends Stage {
     for (int i = 0; i < pending.size(); i += perCommit) {
       groups.add(pending.subList(i, Math.min(pending.size(), i + perCommit)));
     }
-    scoreGroups(ctx, teacher, settings, groups, progress, c.settings().score().failShard(),
-        Math.max(1, c.settings().score().commitsInFlight()));
+    try (ProgressReporter shardsDone = ProgressReporter.start(NAME, "shards", pending.size(),
+        c.settings().score().progressLogSeconds())) {
+      scoreGroups(ctx, teacher, settings, groups, progress, c.settings().score().failShard(),
+          Math.max(1, c.settings().score().commitsInFlight()), shardsDone);
+    }
 
     ScoreProgress.Totals t =
         progress.assemble(out, Tables.SCORES.name(), Tables.SCORE_REJECTS.name());
@@ -145,8 +154,8 @@ public final class ScoreStage extends Stage {
 
   /** Scores the groups, a few at a time; on a failure, lets running groups commit, then throws. */
   private void scoreGroups(RunContext ctx, Scoring.Teacher teacher, ScorePartition.Settings settings,
-      List<List<Shard>> groups, ScoreProgress progress, int failShard, int inFlight)
-      throws Exception {
+      List<List<Shard>> groups, ScoreProgress progress, int failShard, int inFlight,
+      ProgressReporter shardsDone) throws Exception {
     if (groups.isEmpty()) {
       return;
     }
@@ -161,6 +170,7 @@ public final class ScoreStage extends Stage {
           if (!failed.get()) {
             try {
               scoreGroup(ctx, model, teacher, settings, g, progress, failShard);
+              shardsDone.advance(g.size());
             } catch (Exception | Error e) {
               failed.set(true);
               throw e;

@@ -3,6 +3,8 @@ package io.semisup.jobs.stages;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.semisup.core.UsageError;
+import io.semisup.jobs.progress.ProgressReporter;
+import io.semisup.jobs.progress.SparkTaskProgress;
 import io.semisup.jobs.tables.Table;
 import java.io.IOException;
 import java.time.Instant;
@@ -64,6 +66,19 @@ public abstract class Stage {
    */
   protected List<String> configKeys() {
     return List.of();
+  }
+
+  /**
+   * Whether the stage reports its own progress in units a user knows (training images, scored
+   * shards); the others report the Spark tasks they run ({@link SparkTaskProgress}).
+   */
+  protected boolean reportsOwnProgress() {
+    return false;
+  }
+
+  /** The sections and keys of {@link #configKeys()}, for the stage's {@code --help}. */
+  public final List<String> settingsRead() {
+    return configKeys();
   }
 
   /**
@@ -161,7 +176,10 @@ public abstract class Stage {
     log.info("[{}] starting: {} (run {}, staging {})", name(), decision.why(), ctx.runId(), staging);
     try {
       ctx.fs().mkdirs(staging);
-      run(ctx, staging, report);
+      try (SparkTaskProgress tasks = reportsOwnProgress() || ctx.spark() == null ? null
+          : SparkTaskProgress.attach(ctx.spark(), name(), ProgressReporter.LOG_INTERVAL_SECONDS)) {
+        run(ctx, staging, report);
+      }
       double seconds = (System.nanoTime() - t0) / 1e9;
       writeManifest(ctx, staging, report, seconds);
       ctx.fs().create(new Path(staging, SUCCESS), true).close();

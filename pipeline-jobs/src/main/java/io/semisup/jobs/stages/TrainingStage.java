@@ -35,6 +35,11 @@ abstract class TrainingStage extends Stage {
   protected abstract String architecture(RunContext ctx);
 
   @Override
+  protected boolean reportsOwnProgress() {
+    return true;
+  }
+
+  @Override
   protected List<String> configKeys() {
     return List.of(section(), "model", "seed", "kernels");
   }
