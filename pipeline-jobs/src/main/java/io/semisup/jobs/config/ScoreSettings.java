@@ -22,7 +22,7 @@ public record ScoreSettings(
       integer("score.intra-op-threads", Range.atLeast(0), "ONNX Runtime threads per batch (0: spark.task.cpus when concurrent, every core when taking turns).").noResult(),
       integer("score.decode-threads", Range.atLeast(0), "Threads per task decoding images while the engine runs (0: decode in line).").noResult(),
       integer("score.prefetch-batches", Range.atLeast(1), "Batches each task decodes ahead of inference.").noResult(),
-      integer("score.progress-log-seconds", Range.atLeast(1), "Seconds between two progress lines of a scoring task.").noResult(),
+      integer("score.progress-log-seconds", Range.atLeast(1), "Seconds between two progress log lines: of each scoring task, and of the committed shards.").noResult(),
       integer("score.shards-per-commit", Range.atLeast(0), "Shards scored and committed together for resuming (0: twice Spark's default parallelism).").noResult(),
       integer("score.commits-in-flight", Range.atLeast(1), "Groups of shards scored at once.").noResult(),
       path("score.teacher-onnx", "Bring your own teacher: an ONNX model file (set teacher-metadata too)."),
