@@ -108,7 +108,7 @@ public final class ProgressReporter implements AutoCloseable {
       return;
     }
     lastEmitNanos = now;
-    String text = line(label, unit, done, total, (now - startNanos) / 1e9);
+    String text = line(label, unit, done, total, (now - startNanos) / 1e9, last);
     if (mode == Mode.LIVE) {
       // Pad so a shorter line fully covers the previous one.
       sink.accept("\r" + String.format(Locale.ROOT, "%-79s", text) + (last ? "\n" : ""));
@@ -123,8 +123,12 @@ public final class ProgressReporter implements AutoCloseable {
     return emittedLive;
   }
 
-  /** The progress line: label, done/total unit (percent), rate, ETA. */
-  public static String line(String label, String unit, long done, long total, double elapsedSeconds) {
+  /**
+   * The progress line: label, done/total unit (percent), rate, and the ETA, or the time taken
+   * once {@code finished} (a total that grows, as Spark's tasks do, may be reached before).
+   */
+  public static String line(String label, String unit, long done, long total, double elapsedSeconds,
+      boolean finished) {
     StringBuilder b = new StringBuilder("[").append(label).append("] ");
     b.append(String.format(Locale.ROOT, "%,d", done));
     if (total > 0) {
@@ -136,7 +140,7 @@ public final class ProgressReporter implements AutoCloseable {
     double rate = elapsedSeconds > 0 ? done / elapsedSeconds : 0;
     b.append(String.format(Locale.ROOT, ", %s %s/s", rate(rate), unit));
     OptionalDouble eta = etaSeconds(done, total, elapsedSeconds);
-    if (done >= total && total > 0) {
+    if (finished) {
       b.append(", done in ").append(duration(elapsedSeconds));
     } else if (eta.isPresent()) {
       b.append(", ETA ").append(duration(eta.getAsDouble()));

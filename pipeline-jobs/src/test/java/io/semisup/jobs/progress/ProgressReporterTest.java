@@ -39,13 +39,16 @@ class ProgressReporterTest {
 
   @Test
   void theLineGivesCountPercentRateAndEta() {
-    assertThat(ProgressReporter.line("score", "shards", 120, 400, 60))
+    assertThat(ProgressReporter.line("score", "shards", 120, 400, 60, false))
         .isEqualTo("[score] 120/400 shards (30%), 2.00 shards/s, ETA 2m20s");
-    assertThat(ProgressReporter.line("teacher", "images", 1_500_000, 6_000_000, 1000))
+    assertThat(ProgressReporter.line("teacher", "images", 1_500_000, 6_000_000, 1000, false))
         .isEqualTo("[teacher] 1,500,000/6,000,000 images (25%), 1,500 images/s, ETA 50m00s");
-    assertThat(ProgressReporter.line("score", "shards", 400, 400, 200))
+    assertThat(ProgressReporter.line("score", "shards", 400, 400, 200, true))
         .isEqualTo("[score] 400/400 shards (100%), 2.00 shards/s, done in 3m20s");
-    assertThat(ProgressReporter.line("shard", "Spark tasks", 0, 0, 3))
+    // All tasks submitted so far are done, but the stage has not finished: no "done" yet.
+    assertThat(ProgressReporter.line("shard", "Spark tasks", 49, 49, 10, false))
+        .isEqualTo("[shard] 49/49 Spark tasks (100%), 4.90 Spark tasks/s, ETA 0s");
+    assertThat(ProgressReporter.line("shard", "Spark tasks", 0, 0, 3, false))
         .isEqualTo("[shard] 0 Spark tasks, 0.0000 Spark tasks/s");
   }
 
