@@ -35,8 +35,7 @@ final class StageHelp {
     List<String> lines = new ArrayList<>();
     lines.add("");
     if (!stage.dependsOn().isEmpty()) {
-      lines.add("Runs after: " + String.join(", ", stage.dependsOn())
-          + " (committed in the same --run-id; a missing one is an error).");
+      lines.add("Runs after: " + String.join(", ", stage.dependsOn()) + " (in the same --run-id).");
       lines.add("");
     }
     List<String> settings = SettingsHelp.lines(stage.settingsRead(), WIDTH);
