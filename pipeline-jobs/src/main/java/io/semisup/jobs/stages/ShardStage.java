@@ -46,6 +46,8 @@ public final class ShardStage extends Stage {
 
   public static final String NAME = "shard";
   public static final String CLASSES = "classes.json";
+  /** The measured input statistics, beside {@link #CLASSES}: {@link InputStatistics#FILE}. */
+  public static final String INPUT_STATS = InputStatistics.FILE;
 
   /** Reasons of the duplicates table besides {@link RejectReason#SAME_AS_EVAL}. */
   static final String DUPLICATE = "DUPLICATE";
@@ -124,6 +126,12 @@ public final class ShardStage extends Stage {
 
   private static String orImport(RunContext ctx, String v, String child) {
     return v.isEmpty() ? ctx.stagePath(ImportFashionMnistStage.NAME, child) : v;
+  }
+
+  /** The unlabelled folder of this run, or null when the unlabelled images come from a listing. */
+  public static String unlabelledRoot(RunContext ctx) {
+    ImageSource unlabelled = sources(ctx).get(2);
+    return unlabelled.isListing() ? null : unlabelled.location();
   }
 
   /** The three inputs of this run. */
@@ -276,6 +284,12 @@ public final class ShardStage extends Stage {
       log.info("[shard] {}: read {} = kept {} + duplicates {} + rejected {} + same-as-labelled {} ({} shards)",
           s.split(), read, kept, dupCount, rejected, leaks, shards);
     }
+    // The labelled images describe the model's input: colour or grey, mean and std (TrainingInput).
+    InputStatistics stats = InputStatistics.measure(
+        images.filter(col("split").equalTo(Tables.TRAIN)).select("image_id", "bytes"));
+    stats.write(ctx, out);
+    report.detail("input_channels", stats.channels()).detail("input_stats_images", stats.sampledImages())
+        .detail("input_colour_images", stats.colourImages());
     report.count(Tables.TRAIN + "_same_as_eval", dropped.getOrDefault(Tables.TRAIN + "/" + RejectReason.SAME_AS_EVAL.name(), 0L));
     rejects.unpersist();
     duplicates.unpersist();

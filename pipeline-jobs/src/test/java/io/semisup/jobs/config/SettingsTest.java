@@ -110,7 +110,10 @@ class SettingsTest {
     assertThat(load("select.p=3", "score.top-p=3").select().p()).isEqualTo(3);
     assertThat(error("score.teacher-onnx=/m.onnx").getMessage())
         .contains("score.teacher-onnx").contains("score.teacher-metadata");
-    assertThat(error("model.input.channels=3").getMessage()).contains("model.input.mean");
+    assertThat(error("model.input.channels=3", "model.input.mean=[0.5]", "model.input.std=[0.5]").getMessage())
+        .contains("model.input.mean");
+    assertThat(error("model.input.mean=[0.5]").getMessage()).contains("model.input.std");
+    assertThat(load("model.input.channels=3").model().inputMean()).isEmpty();
     assertThat(error("model.student-architecture=resnet-tiny").getMessage()).contains("student.init=scratch");
     assertThat(load("model.student-architecture=resnet-tiny", "student.init=scratch").student().init())
         .isEqualTo("scratch");
