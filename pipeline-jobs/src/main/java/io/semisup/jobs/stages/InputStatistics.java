@@ -64,7 +64,7 @@ public record InputStatistics(long sampledImages, long colourImages, List<Double
     return of(total);
   }
 
-  static InputStatistics of(ChannelStatistics s) {
+  public static InputStatistics of(ChannelStatistics s) {
     return s.images() == 0
         ? new InputStatistics(0, 0, List.of(), List.of(), List.of(), List.of())
         : new InputStatistics(s.images(), s.colourImages(), list(s.mean(1)), list(s.std(1)), list(s.mean(3)),

@@ -107,6 +107,31 @@ public final class ShardStage extends Stage {
     return usesImport(ctx.config()) ? dependsOn() : List.of();
   }
 
+  /**
+   * Shard reads the Fashion-MNIST import only for the input folders left empty: when some are set,
+   * the user means their own data, so the hint names the keys still missing.
+   */
+  @Override
+  protected String missingInputHint(RunContext ctx, String dep) {
+    var d = ctx.settings().data();
+    List<String> missing = new java.util.ArrayList<>();
+    if (d.trainDir().isEmpty()) {
+      missing.add("data.train-dir");
+    }
+    if (d.valDir().isEmpty()) {
+      missing.add("data.val-dir");
+    }
+    if (d.unlabelledDir().isEmpty() && d.unlabelledListing().isEmpty()) {
+      missing.add("data.unlabelled-dir (or data.unlabelled-listing)");
+    }
+    if (missing.size() == 3) {
+      return super.missingInputHint(ctx, dep);
+    }
+    return "With your own images, set " + String.join(" and ", missing) + " too (or use `bin/semisup run"
+        + " --labelled DIR --test DIR --unlabelled DIR`); only with none of them set does shard read the"
+        + " Fashion-MNIST import.";
+  }
+
   @Override
   protected List<String> configKeys() {
     return List.of("data.train-dir", "data.val-dir", "data.unlabelled-dir", "data.unlabelled-listing",

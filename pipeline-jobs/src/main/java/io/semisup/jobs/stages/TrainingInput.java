@@ -11,7 +11,7 @@ import java.util.List;
  * {@code shard} measured them ({@link InputStatistics}). Colour images never meet a grey model
  * silently: a grey normalisation on colour data is an error unless the channels are set too.
  */
-final class TrainingInput {
+public final class TrainingInput {
 
   private TrainingInput() {}
 
@@ -23,8 +23,8 @@ final class TrainingInput {
     return resolve(m, InputStatistics.read(ctx));
   }
 
-  /** The spec from the settings and the measured statistics (public for tests of the rules). */
-  static InputSpec resolve(ModelSettings m, InputStatistics measured) {
+  /** The spec from the settings and statistics measured (by shard, or on a sample before a run starts). */
+  public static InputSpec resolve(ModelSettings m, InputStatistics measured) {
     int channels = m.inputChannels();
     if (channels == 0) {
       channels = measured.channels();
