@@ -135,7 +135,7 @@ public final class ShardStage extends Stage {
   @Override
   protected List<String> configKeys() {
     return List.of("data.train-dir", "data.val-dir", "data.unlabelled-dir", "data.unlabelled-listing",
-        "data.allow-empty-unlabelled", "shard");
+        "data.allow-empty-unlabelled", "data.class-names", "shard");
   }
 
   public static void main(String[] args) {
@@ -178,7 +178,10 @@ public final class ShardStage extends Stage {
     SemisupConfig c = ctx.config();
     List<ImageSource> sources = sources(ctx);
     List<String> classes = ImageSource.classNames(ctx.fs(), new Path(sources.get(0).location()));
-    ctx.writeString(new Path(out, CLASSES), RunContext.json().writeValueAsString(Map.of("classes", classes)));
+    Map<String, Object> classesJson = new java.util.LinkedHashMap<>();
+    classesJson.put("classes", classes);
+    classesJson.put("names", ClassNames.load(ctx.fs().getConf(), c.settings().data().classNames(), classes));
+    ctx.writeString(new Path(out, CLASSES), RunContext.json().writeValueAsString(classesJson));
 
     Dataset<Row> listed = null;
     for (ImageSource s : sources) {
