@@ -23,7 +23,7 @@ public record DataSettings(
       path("data.unlabelled-listing", "Text file with one unlabelled image URI per line (wins over unlabelled-dir)."),
       path("data.hidden-labels", "True classes of unlabelled images, only to measure pseudo-label precision: TSV or CSV of <path relative to the unlabelled folder, or full URI> and <class folder name>, header optional; empty: the import's file."),
       flag("data.allow-empty-unlabelled", "Let shard commit an empty unlabelled split (else an error naming the folder)."),
-      path("data.class-names", "Optional readable class names, one `<class folder name><TAB><name>` per line (e.g. ImageNet's synsets), shown in the report and exported."));
+      path("data.class-names", "Optional readable class names, one <class folder name><TAB><name> per line (e.g. ImageNet's synsets), shown in the report and exported."));
 
   static DataSettings from(SettingsReader r) {
     return new DataSettings(r.stringOf("data.fashion-mnist-dir"), r.intOf("data.labelled-per-class"),

@@ -42,7 +42,10 @@ class SettingsTest {
     assertThat(s.run().sharedStages()).containsExactly("import-fashion-mnist", "shard", "teacher", "score");
     assertThat(s.spark().conf()).containsEntry("spark.ui.enabled", "false");
     assertThat(s.kernels()).isEqualTo(new KernelSettings(true, true, true, true));
-    assertThat(s.model().inputMean()).containsExactly(0.2860);
+    // The input follows the data unless set: shard measures channels, mean and std.
+    assertThat(s.model().inputMean()).isEmpty();
+    assertThat(s.model().inputChannels()).isZero();
+    assertThat(s.model().inputSize()).isEqualTo(28);
   }
 
   @Test
