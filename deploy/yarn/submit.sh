@@ -3,6 +3,7 @@
 #
 #   deploy/yarn/submit.sh <stage> --run-id ID [--gpu] [--dry-run] [stage options...]
 #   deploy/yarn/submit.sh --list
+#   e.g. deploy/yarn/submit.sh teacher --run-id exp1 --preset imagenet --set data.train-dir=...
 #
 # Each stage is its own YARN application; stages of one run share <root>/<run-id>/ on HDFS and
 # a committed stage is skipped, so resubmitting a finished stage (an Airflow retry or rerun)

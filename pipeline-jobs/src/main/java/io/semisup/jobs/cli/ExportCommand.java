@@ -156,6 +156,8 @@ final class ExportCommand implements Callable<Integer> {
     index.put("metrics", evaluated);
     index.put("thumbnails", thumbs);
     index.put("scores_fraction", scoresFraction);
+    // Readable class names (data.class-names), for the notebook: class folder name -> name.
+    index.put("class_names", io.semisup.jobs.stages.ClassNames.of(ctx));
     try (var os = fs.create(new Path(dir, "export.json"), true)) {
       os.write(RunContext.json().writerWithDefaultPrettyPrinter().writeValueAsBytes(index));
     }

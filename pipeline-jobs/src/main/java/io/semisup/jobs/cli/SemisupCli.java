@@ -33,10 +33,11 @@ import picocli.CommandLine.ScopeType;
       "Billion-scale semi-supervised learning (Yalniz et al. 2019) on Spark:",
       "teacher -> score unlabelled images -> select top-K per class -> student -> fine-tune.",
       "",
-      "Quick start: bin/semisup demo (Fashion-MNIST, local Spark, 9-13 min on 2 cores)."
+      "Quick start: bin/semisup demo (Fashion-MNIST, local Spark, 9-13 min on 2 cores).",
+      "Own images:  bin/semisup run --labelled DIR --test DIR --unlabelled DIR"
     },
     subcommands = {
-      DemoCommand.class, StagesCommand.class, ConfigCommand.class, ExportCommand.class,
+      DemoCommand.class, RunCommand.class, StagesCommand.class, ConfigCommand.class, ExportCommand.class,
       AblateCommand.class, io.semisup.jobs.bench.BenchCommand.class
     })
 public final class SemisupCli implements Runnable {

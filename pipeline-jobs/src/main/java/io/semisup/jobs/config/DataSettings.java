@@ -10,7 +10,7 @@ import java.util.List;
 public record DataSettings(
     String fashionMnistDir, int labelledPerClass, int unlabelledLimit, int valLimit, String trainDir,
     String valDir, String unlabelledDir, String unlabelledListing, String hiddenLabels,
-    boolean allowEmptyUnlabelled) {
+    boolean allowEmptyUnlabelled, String classNames) {
 
   static final List<Setting> SCHEMA = List.of(
       path("data.fashion-mnist-dir", "Folder of the four Fashion-MNIST IDX .gz files (Debian package dataset-fashion-mnist)."),
@@ -21,14 +21,15 @@ public record DataSettings(
       path("data.val-dir", "Evaluation images in ImageNet layout; empty: the import's output."),
       path("data.unlabelled-dir", "Any tree of unlabelled images; empty: the import's output."),
       path("data.unlabelled-listing", "Text file with one unlabelled image URI per line (wins over unlabelled-dir)."),
-      path("data.hidden-labels", "CSV (file name,label) of the unlabelled images' true labels, only to measure pseudo-label precision; empty: the import's file."),
-      flag("data.allow-empty-unlabelled", "Let shard commit an empty unlabelled split (else an error naming the folder)."));
+      path("data.hidden-labels", "True classes of unlabelled images, only to measure pseudo-label precision: TSV or CSV of <path relative to the unlabelled folder, or full URI> and <class folder name>, header optional; empty: the import's file."),
+      flag("data.allow-empty-unlabelled", "Let shard commit an empty unlabelled split (else an error naming the folder)."),
+      path("data.class-names", "Optional readable class names, one <class folder name><TAB><name> per line (e.g. ImageNet's synsets), shown in the report and exported."));
 
   static DataSettings from(SettingsReader r) {
     return new DataSettings(r.stringOf("data.fashion-mnist-dir"), r.intOf("data.labelled-per-class"),
         r.intOf("data.unlabelled-limit"), r.intOf("data.val-limit"), r.stringOf("data.train-dir"),
         r.stringOf("data.val-dir"), r.stringOf("data.unlabelled-dir"), r.stringOf("data.unlabelled-listing"),
-        r.stringOf("data.hidden-labels"), r.booleanOf("data.allow-empty-unlabelled"));
+        r.stringOf("data.hidden-labels"), r.booleanOf("data.allow-empty-unlabelled"), r.stringOf("data.class-names"));
   }
 
   /** Whether the shard stage reads the import stage's output (some input folder is not given). */

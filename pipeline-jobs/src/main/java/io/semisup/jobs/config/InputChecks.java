@@ -59,6 +59,7 @@ final class InputChecks {
         mustExist(stage, "data.val-dir", s.data().valDir());
         mustExist(stage, "data.unlabelled-dir", s.data().unlabelledDir());
         mustExist(stage, "data.unlabelled-listing", s.data().unlabelledListing());
+        mustExist(stage, "data.class-names", s.data().classNames());
       }
       case "teacher" -> mustExist(stage, "teacher.init-from", s.teacher().initFrom());
       case "score" -> {

@@ -37,10 +37,21 @@ public record Settings(
           + " (score.top-p). Lower select.p or raise score.top-p to at least " + select.p() + ".");
     }
     int channels = model.inputChannels();
-    if (model.inputMean().size() != channels || model.inputStd().size() != channels) {
+    if (channels == 2) {
+      throw r.crossKey("model.input.channels", "use 1 (grey), 3 (RGB) or 0 (follow the labelled images).");
+    }
+    if (model.inputMean().size() != model.inputStd().size()) {
+      throw r.crossKey("model.input.mean", "model.input.mean and model.input.std need as many values"
+          + " (they have " + model.inputMean().size() + " and " + model.inputStd().size() + "). Give one per"
+          + " channel to each, or leave both empty to use the mean and std shard measures.");
+    }
+    if (!model.inputMean().isEmpty() && model.inputMean().size() != 1 && model.inputMean().size() != 3) {
+      throw r.crossKey("model.input.mean", "give 1 value (grey) or 3 (RGB), or leave it empty.");
+    }
+    if (channels != 0 && !model.inputMean().isEmpty() && model.inputMean().size() != channels) {
       throw r.crossKey("model.input.channels", "model.input.mean and model.input.std need one value per channel"
           + " (they have " + model.inputMean().size() + " and " + model.inputStd().size() + "). Give "
-          + channels + " values to each.");
+          + channels + " values to each, or leave both empty to use the mean and std shard measures.");
     }
     if (student.init().equals("teacher") && !model.studentArchitecture().equals(model.teacherArchitecture())
         && !score.ownTeacher() && teacher.initFrom().isEmpty()) {

@@ -56,7 +56,7 @@ public record ImageSource(String split, String location, boolean isListing, bool
       FileSystem fs = dir.getFileSystem(spark.sparkContext().hadoopConfiguration());
       if (!fs.exists(dir)) {
         throw new UsageError(
-            "Cannot read split " + split + " from " + dir + ": it does not exist. Fix the data.*-dir setting.");
+            "Cannot read split " + split + " from " + dir + ": it does not exist. Fix " + key() + ".");
       }
       if ("file".equals(fs.getScheme())) {
         java.nio.file.Path root = java.nio.file.Paths.get(fs.makeQualified(dir).toUri());
@@ -129,6 +129,15 @@ public record ImageSource(String split, String location, boolean isListing, bool
           .add("detail", DataTypes.StringType, true);
 
 
+
+  /** The setting that names this source, for messages. */
+  String key() {
+    return switch (split) {
+      case "train" -> "data.train-dir (run: --labelled)";
+      case "val" -> "data.val-dir (run: --test)";
+      default -> isListing ? "data.unlabelled-listing (run: --unlabelled-listing)" : "data.unlabelled-dir (run: --unlabelled)";
+    };
+  }
 
   /** Class names of an ImageNet-layout directory: its sub-folders, sorted (index = label). */
   public static List<String> classNames(FileSystem fs, Path dir) {

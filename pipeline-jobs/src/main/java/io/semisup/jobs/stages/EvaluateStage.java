@@ -52,7 +52,7 @@ public final class EvaluateStage extends Stage {
 
   @Override
   public List<Table> inputs() {
-    return List.of(Tables.IMAGES, Tables.PSEUDO_LABELS);
+    return List.of(Tables.IMAGES, Tables.SHARD_REJECTS, Tables.DUPLICATES, Tables.PSEUDO_LABELS);
   }
 
   /** {@link Tables#PRECISION} only where hidden labels exist; also writes {@link #METRICS_JSON}. */
@@ -81,6 +81,7 @@ public final class EvaluateStage extends Stage {
   @Override
   protected void run(RunContext ctx, Path out, StageReport report) throws Exception {
     ObjectNode metrics = RunContext.json().createObjectNode();
+    TruthFile truth = truth(ctx); // checked before any model is scored
     Dataset<Row> val = Images.split(ctx, Tables.VAL).persist(StorageLevel.MEMORY_AND_DISK());
     long valCount = val.count();
     if (valCount == 0) {
@@ -104,7 +105,7 @@ public final class EvaluateStage extends Stage {
     val.unpersist();
     report.count("val_images", valCount);
 
-    Double precision = precision(ctx, out, report);
+    Double precision = precision(ctx, truth, out, report);
     if (precision != null) {
       metrics.put("pseudo_label_precision", precision);
     } else {
@@ -114,24 +115,57 @@ public final class EvaluateStage extends Stage {
     ctx.writeString(new Path(out, METRICS_JSON), RunContext.json().writerWithDefaultPrettyPrinter().writeValueAsString(metrics));
   }
 
-  /** Overall precision of the pseudo-labels, and the per-class table; null without hidden labels. */
-  private Double precision(RunContext ctx, Path out, StageReport report) throws Exception {
+  /**
+   * The truth file (data.hidden-labels, else the import's file when there is one), checked against
+   * the run's classes and unlabelled files; null when there is none.
+   */
+  private TruthFile truth(RunContext ctx) {
     String configured = ctx.settings().data().hiddenLabels();
-    Path file =
-        configured.isEmpty()
-            ? new Path(ctx.stageDir(ImportFashionMnistStage.NAME), ImportFashionMnistStage.HIDDEN_LABELS)
-            : new Path(configured);
-    if (!ctx.fs().exists(file)) {
-      log.warn("[evaluate] no hidden labels at {}: pseudo-label precision not measured", file);
+    String file = configured.isEmpty()
+        ? ctx.stagePath(ImportFashionMnistStage.NAME, ImportFashionMnistStage.HIDDEN_LABELS)
+        : configured;
+    try {
+      if (configured.isEmpty() && !ctx.fs().exists(new Path(file))) {
+        log.warn("[evaluate] no hidden labels at {}: pseudo-label precision not measured", file);
+        return null;
+      }
+    } catch (java.io.IOException e) {
+      throw new IllegalStateException("Cannot look for " + file + ": " + e.getMessage(), e);
+    }
+    TruthFile truth = TruthFile.load(ctx.fs().getConf(), file, ShardStage.unlabelledRoot(ctx));
+    truth.checkClasses(Classes.of(ctx));
+    // Every listed unlabelled file is in exactly one of shard's images, rejects or duplicates.
+    Dataset<Row> known = Images.split(ctx, Tables.UNLABELLED).select("uri")
+        .unionByName(Tables.SHARD_REJECTS.read(ctx).filter(col("split").equalTo(Tables.UNLABELLED)).select("uri"))
+        .unionByName(Tables.DUPLICATES.read(ctx).filter(col("split").equalTo(Tables.UNLABELLED)).select("uri"));
+    List<Row> missing = truthRows(ctx, truth).join(known, "uri", "left_anti")
+        .orderBy("line").limit(1).collectAsList();
+    if (!missing.isEmpty()) {
+      throw truth.unknownPath(missing.get(0).getAs("uri"));
+    }
+    return truth;
+  }
+
+  private static Dataset<Row> truthRows(RunContext ctx, TruthFile truth) {
+    List<Row> rows = truth.entries().stream()
+        .map(e -> org.apache.spark.sql.RowFactory.create(e.line(), e.uri(), e.className())).toList();
+    return ctx.spark().createDataFrame(rows, new org.apache.spark.sql.types.StructType()
+        .add("line", org.apache.spark.sql.types.DataTypes.IntegerType, false)
+        .add("uri", org.apache.spark.sql.types.DataTypes.StringType, false)
+        .add("true_name", org.apache.spark.sql.types.DataTypes.StringType, false));
+  }
+
+  /**
+   * Overall precision of the pseudo-labels with a true label, and the per-class table; null
+   * without a truth file. Joined on the image's full URI, never its base name.
+   */
+  private Double precision(RunContext ctx, TruthFile truth, Path out, StageReport report) throws Exception {
+    if (truth == null) {
       return null;
     }
-    Dataset<Row> hidden =
-        ctx.spark().read().option("header", "true").csv(file.toString())
-            .select(col("file"), col("label_name").as("true_name"));
-    Dataset<Row> pseudo =
-        Tables.PSEUDO_LABELS.read(ctx)
-            .withColumn("file", functions.element_at(functions.split(col("uri"), "/"), -1));
-    Dataset<Row> joined = pseudo.join(hidden, "file");
+    Dataset<Row> hidden = truthRows(ctx, truth).select("uri", "true_name");
+    Dataset<Row> pseudo = Tables.PSEUDO_LABELS.read(ctx);
+    Dataset<Row> joined = pseudo.join(hidden, "uri");
     Dataset<Row> perClass =
         joined.groupBy("class", "class_name")
             .agg(

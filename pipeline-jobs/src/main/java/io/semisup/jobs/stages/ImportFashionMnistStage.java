@@ -25,7 +25,7 @@ import org.apache.spark.util.SerializableConfiguration;
 /**
  * Turns the Fashion-MNIST IDX files into the layout a real user has: labelled images in ImageNet
  * layout ({@code train/<class>/<file>.png}, {@code val/<class>/<file>.png}), an {@code unlabelled/}
- * folder without labels, and {@code hidden_labels.csv} holding the unlabelled images' true labels,
+ * folder without labels, and {@code hidden_labels.csv} holding the unlabelled images' true labels (the {@link TruthFile} format),
  * read only by evaluate to measure pseudo-label precision. The rest of the pipeline never sees the
  * IDX files, so it runs unchanged on a user's own folders.
  */
@@ -118,7 +118,8 @@ public final class ImportFashionMnistStage extends Stage {
     int valCount = valLimit > 0 ? Math.min(valLimit, test.size()) : test.size();
 
     List<GreyImage> files = new ArrayList<>();
-    StringBuilder hidden = new StringBuilder("file,label,label_name\n");
+    // The truth file format (TruthFile): path relative to the unlabelled folder, class folder name.
+    StringBuilder hidden = new StringBuilder("path,class\n");
     for (int i = 0; i < train.size(); i++) {
       if (labelled[i]) {
         String cls = FashionMnist.CLASS_NAMES.get(train.label(i));
@@ -128,8 +129,7 @@ public final class ImportFashionMnistStage extends Stage {
     for (int i : unlabelled) {
       String file = "fmnist-train-" + i + ".png";
       files.add(new GreyImage("unlabelled/" + file, train.pixels(i)));
-      hidden.append(file).append(',').append(train.label(i)).append(',')
-          .append(FashionMnist.CLASS_NAMES.get(train.label(i))).append('\n');
+      hidden.append(file).append(',').append(FashionMnist.CLASS_NAMES.get(train.label(i))).append('\n');
     }
     for (int i = 0; i < valCount; i++) {
       String cls = FashionMnist.CLASS_NAMES.get(test.label(i));

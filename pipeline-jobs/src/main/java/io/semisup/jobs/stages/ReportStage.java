@@ -97,7 +97,8 @@ public final class ReportStage extends Stage {
                 .select(functions.element_at(col("probs"), 1).as("score")),
             bins);
 
-    String html = new Page(ctx.runId(), selectManifest, metrics, counts, precision, sheets, selectedHist, top1Hist, size).render();
+    String html = new Page(ctx.runId(), selectManifest, metrics, counts, precision, sheets, selectedHist, top1Hist, size,
+        ClassNames.of(ctx)).render();
     ctx.writeString(new Path(out, HTML), html);
     long thumbs = sheets.values().stream().mapToLong(List::size).sum();
     report.count("classes", counts.size())
@@ -131,7 +132,8 @@ public final class ReportStage extends Stage {
       Map<Integer, List<Row>> sheets,
       long[] selectedHist,
       long[] top1Hist,
-      int size) {
+      int size,
+      Map<String, String> readableNames) {
 
     String render() {
       StringBuilder h = new StringBuilder(1 << 16);
@@ -191,7 +193,7 @@ public final class ReportStage extends Stage {
         }
         Row p = precision.get(cls);
         h.append("<tr").append(isShort ? " class=\"short\"" : "").append("><td>").append(cls)
-            .append("</td><td class=\"name\"><a href=\"#class-").append(cls).append("\">").append(esc(name)).append("</a></td><td>")
+            .append("</td><td class=\"name\"><a href=\"#class-").append(cls).append("\">").append(esc(ClassNames.label(readableNames, name))).append("</a></td><td>")
             .append(r.getLong(r.fieldIndex("candidates"))).append("</td><td>").append(r.getLong(r.fieldIndex("selected")))
             .append("</td><td>").append(String.format(Locale.ROOT, "%.4f", r.getFloat(r.fieldIndex("threshold"))))
             .append("</td><td>").append(p == null ? "" : String.valueOf(p.getLong(p.fieldIndex("correct"))))
@@ -250,7 +252,7 @@ public final class ReportStage extends Stage {
         int cls = r.getInt(r.fieldIndex("class"));
         String name = r.getString(r.fieldIndex("class_name"));
         List<Row> thumbs = sheets.getOrDefault(cls, List.of());
-        h.append("<h3 id=\"class-").append(cls).append("\">").append(cls).append(" ").append(esc(name)).append(" (")
+        h.append("<h3 id=\"class-").append(cls).append("\">").append(cls).append(" ").append(esc(ClassNames.label(readableNames, name))).append(" (")
             .append(r.getLong(r.fieldIndex("selected"))).append(" selected)</h3>\n<div class=\"sheet\">\n");
         if (thumbs.isEmpty()) {
           h.append("<p>No image selected for this class.</p>\n");

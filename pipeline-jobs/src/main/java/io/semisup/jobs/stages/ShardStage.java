@@ -46,6 +46,8 @@ public final class ShardStage extends Stage {
 
   public static final String NAME = "shard";
   public static final String CLASSES = "classes.json";
+  /** The measured input statistics, beside {@link #CLASSES}: {@link InputStatistics#FILE}. */
+  public static final String INPUT_STATS = InputStatistics.FILE;
 
   /** Reasons of the duplicates table besides {@link RejectReason#SAME_AS_EVAL}. */
   static final String DUPLICATE = "DUPLICATE";
@@ -105,10 +107,35 @@ public final class ShardStage extends Stage {
     return usesImport(ctx.config()) ? dependsOn() : List.of();
   }
 
+  /**
+   * Shard reads the Fashion-MNIST import only for the input folders left empty: when some are set,
+   * the user means their own data, so the hint names the keys still missing.
+   */
+  @Override
+  protected String missingInputHint(RunContext ctx, String dep) {
+    var d = ctx.settings().data();
+    List<String> missing = new java.util.ArrayList<>();
+    if (d.trainDir().isEmpty()) {
+      missing.add("data.train-dir");
+    }
+    if (d.valDir().isEmpty()) {
+      missing.add("data.val-dir");
+    }
+    if (d.unlabelledDir().isEmpty() && d.unlabelledListing().isEmpty()) {
+      missing.add("data.unlabelled-dir (or data.unlabelled-listing)");
+    }
+    if (missing.size() == 3) {
+      return super.missingInputHint(ctx, dep);
+    }
+    return "With your own images, set " + String.join(" and ", missing) + " too (or use `bin/semisup run"
+        + " --labelled DIR --test DIR --unlabelled DIR`); only with none of them set does shard read the"
+        + " Fashion-MNIST import.";
+  }
+
   @Override
   protected List<String> configKeys() {
     return List.of("data.train-dir", "data.val-dir", "data.unlabelled-dir", "data.unlabelled-listing",
-        "data.allow-empty-unlabelled", "shard");
+        "data.allow-empty-unlabelled", "data.class-names", "shard");
   }
 
   public static void main(String[] args) {
@@ -124,6 +151,12 @@ public final class ShardStage extends Stage {
 
   private static String orImport(RunContext ctx, String v, String child) {
     return v.isEmpty() ? ctx.stagePath(ImportFashionMnistStage.NAME, child) : v;
+  }
+
+  /** The unlabelled folder of this run, or null when the unlabelled images come from a listing. */
+  public static String unlabelledRoot(RunContext ctx) {
+    ImageSource unlabelled = sources(ctx).get(2);
+    return unlabelled.isListing() ? null : unlabelled.location();
   }
 
   /** The three inputs of this run. */
@@ -145,7 +178,10 @@ public final class ShardStage extends Stage {
     SemisupConfig c = ctx.config();
     List<ImageSource> sources = sources(ctx);
     List<String> classes = ImageSource.classNames(ctx.fs(), new Path(sources.get(0).location()));
-    ctx.writeString(new Path(out, CLASSES), RunContext.json().writeValueAsString(Map.of("classes", classes)));
+    Map<String, Object> classesJson = new java.util.LinkedHashMap<>();
+    classesJson.put("classes", classes);
+    classesJson.put("names", ClassNames.load(ctx.fs().getConf(), c.settings().data().classNames(), classes));
+    ctx.writeString(new Path(out, CLASSES), RunContext.json().writeValueAsString(classesJson));
 
     Dataset<Row> listed = null;
     for (ImageSource s : sources) {
@@ -276,6 +312,12 @@ public final class ShardStage extends Stage {
       log.info("[shard] {}: read {} = kept {} + duplicates {} + rejected {} + same-as-labelled {} ({} shards)",
           s.split(), read, kept, dupCount, rejected, leaks, shards);
     }
+    // The labelled images describe the model's input: colour or grey, mean and std (TrainingInput).
+    InputStatistics stats = InputStatistics.measure(
+        images.filter(col("split").equalTo(Tables.TRAIN)).select("image_id", "bytes"));
+    stats.write(ctx, out);
+    report.detail("input_channels", stats.channels()).detail("input_stats_images", stats.sampledImages())
+        .detail("input_colour_images", stats.colourImages());
     report.count(Tables.TRAIN + "_same_as_eval", dropped.getOrDefault(Tables.TRAIN + "/" + RejectReason.SAME_AS_EVAL.name(), 0L));
     rejects.unpersist();
     duplicates.unpersist();

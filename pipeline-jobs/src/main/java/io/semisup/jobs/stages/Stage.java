@@ -118,8 +118,7 @@ public abstract class Stage {
       boolean willRun = d != null && d.action().computes();
       if (!willRun && !ctx.isCommitted(dep)) {
         throw new UsageError("Cannot run stage " + name() + ": stage " + dep + " of run "
-            + ctx.runId() + " is not committed under " + ctx.stageDir(dep) + ". Run `bin/semisup "
-            + dep + " --run-id " + ctx.runId() + "` first (or `bin/semisup demo` for every stage).");
+            + ctx.runId() + " is not committed under " + ctx.stageDir(dep) + ". " + missingInputHint(ctx, dep));
       }
     }
     if (!ctx.isCommitted(name())) {
@@ -159,6 +158,11 @@ public abstract class Stage {
       }
     }
     return new Decision(name(), Action.REUSE, "already committed with the same settings and inputs");
+  }
+
+  /** What to do when {@code dep}, a stage this one requires, is not committed: one sentence. */
+  protected String missingInputHint(RunContext ctx, String dep) {
+    return "Run `bin/semisup " + dep + " --run-id " + ctx.runId() + "` first (or `bin/semisup demo` for every stage).";
   }
 
   /** Runs the stage unless a committed output with the same identity exists ({@link #decide}). */

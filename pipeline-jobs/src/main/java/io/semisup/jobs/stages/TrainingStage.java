@@ -48,7 +48,7 @@ abstract class TrainingStage extends Stage {
   protected final void run(RunContext ctx, Path out, StageReport report) throws Exception {
     SemisupConfig c = ctx.config();
     TrainingConfig cfg = TrainingConfigs.from(c.settings().train(section()), c.settings().run().seed());
-    InputSpec spec = inputSpec(c);
+    InputSpec spec = TrainingInput.of(ctx);
     List<String> classes = Classes.of(ctx);
     SparkTrainer trainer =
         new SparkTrainer(
@@ -79,22 +79,5 @@ abstract class TrainingStage extends Stage {
         .detail("epochs", cfg.epochs())
         .detail("train_seconds", Math.round(secs * 10) / 10.0)
         .detail("images_per_second", Math.round(n * (double) cfg.epochs() / secs));
-  }
-
-  static InputSpec inputSpec(SemisupConfig c) {
-    return new InputSpec(
-        c.settings().model().inputHeight(),
-        c.settings().model().inputWidth(),
-        c.settings().model().inputChannels(),
-        floats(c.settings().model().inputMean()),
-        floats(c.settings().model().inputStd()));
-  }
-
-  private static float[] floats(List<Double> values) {
-    float[] f = new float[values.size()];
-    for (int i = 0; i < f.length; i++) {
-      f[i] = values.get(i).floatValue();
-    }
-    return f;
   }
 }

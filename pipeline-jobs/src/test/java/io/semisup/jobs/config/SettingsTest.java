@@ -42,7 +42,10 @@ class SettingsTest {
     assertThat(s.run().sharedStages()).containsExactly("import-fashion-mnist", "shard", "teacher", "score");
     assertThat(s.spark().conf()).containsEntry("spark.ui.enabled", "false");
     assertThat(s.kernels()).isEqualTo(new KernelSettings(true, true, true, true));
-    assertThat(s.model().inputMean()).containsExactly(0.2860);
+    // The input follows the data unless set: shard measures channels, mean and std.
+    assertThat(s.model().inputMean()).isEmpty();
+    assertThat(s.model().inputChannels()).isZero();
+    assertThat(s.model().inputSize()).isEqualTo(28);
   }
 
   @Test
@@ -110,7 +113,10 @@ class SettingsTest {
     assertThat(load("select.p=3", "score.top-p=3").select().p()).isEqualTo(3);
     assertThat(error("score.teacher-onnx=/m.onnx").getMessage())
         .contains("score.teacher-onnx").contains("score.teacher-metadata");
-    assertThat(error("model.input.channels=3").getMessage()).contains("model.input.mean");
+    assertThat(error("model.input.channels=3", "model.input.mean=[0.5]", "model.input.std=[0.5]").getMessage())
+        .contains("model.input.mean");
+    assertThat(error("model.input.mean=[0.5]").getMessage()).contains("model.input.std");
+    assertThat(load("model.input.channels=3").model().inputMean()).isEmpty();
     assertThat(error("model.student-architecture=resnet-tiny").getMessage()).contains("student.init=scratch");
     assertThat(load("model.student-architecture=resnet-tiny", "student.init=scratch").student().init())
         .isEqualTo("scratch");
