@@ -29,7 +29,8 @@ public final class RunOptions {
 
   @Option(names = "--preset",
       description = "A named configuration from conf/preset-<name>.conf under --config and --set: "
-          + "best (the ablation's best pipeline, docs/results.md).")
+          + "best (the ablation's best pipeline, docs/results.md), fixres (the student trained at a low"
+          + " resolution and fixed at the test resolution).")
   String preset;
 
   @Option(names = "--config", description = "A HOCON file overriding conf/defaults.conf.")

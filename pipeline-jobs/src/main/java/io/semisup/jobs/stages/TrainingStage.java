@@ -1,6 +1,7 @@
 package io.semisup.jobs.stages;
 
 import io.semisup.core.image.InputSpec;
+import io.semisup.core.image.RandomResizedCrop;
 import io.semisup.core.model.ModelBundle;
 import io.semisup.core.model.ModelMetadata;
 import io.semisup.core.train.TrainingConfig;
@@ -43,7 +44,11 @@ abstract class TrainingStage extends Stage {
   protected final void run(RunContext ctx, Path out, StageReport report) throws Exception {
     SemisupConfig c = ctx.config();
     TrainingConfig cfg = TrainingConfigs.from(c.settings().train(section()), c.settings().run().seed());
-    InputSpec spec = inputSpec(c);
+    InputSpec dataSpec = inputSpec(c);
+    InputSpec spec = trainingSpec(c, section());
+    RandomResizedCrop crop = c.settings().train(section()).cropMinArea() > 0
+        ? new RandomResizedCrop(c.settings().train(section()).cropMinArea(), spec.height(), spec.width())
+        : null;
     List<String> classes = Classes.of(ctx);
     SparkTrainer trainer =
         new SparkTrainer(
@@ -56,13 +61,17 @@ abstract class TrainingStage extends Stage {
       log.info("[{}] {}.epochs = 0: the starting model is saved as is, without training", name(), section());
     }
     long t0 = System.nanoTime();
-    ComputationGraph trained = trainer.fit(initial, rows, cfg, spec, classes.size(), name());
+    ComputationGraph trained = trainer.fit(initial, rows, cfg, spec, crop, dataSpec, classes.size(), name());
     double secs = (System.nanoTime() - t0) / 1e9;
     Map<String, String> extra = new LinkedHashMap<>();
     extra.put("stage", name());
     extra.put("run_id", ctx.runId());
     extra.put("training", cfg.toString());
     extra.put("workers", Integer.toString(trainer.workers()));
+    extra.put("train_resolution", spec.height() + "x" + spec.width());
+    if (crop != null) {
+      extra.put("augment", crop.toString());
+    }
     String modelId = name() + "-" + ctx.runId() + "-" + c.hash(section()).substring(0, 8);
     ModelBundle bundle =
         new ModelBundle(trained, new ModelMetadata(modelId, architecture(ctx), classes, spec, cfg.seed(), extra));
@@ -72,8 +81,19 @@ abstract class TrainingStage extends Stage {
         .detail("model_id", modelId)
         .detail("dl4j_patches", io.semisup.core.dl4j.Dl4jPatches.status().summary())
         .detail("epochs", cfg.epochs())
+        .detail("input_size", spec.height() + "x" + spec.width())
         .detail("train_seconds", Math.round(secs * 10) / 10.0)
         .detail("images_per_second", Math.round(n * (double) cfg.epochs() / secs));
+  }
+
+  /**
+   * The spec a training section trains at: the data's ({@link #inputSpec}) at {@code
+   * <section>.input-size} (square), or the data's size when that is 0. The saved model carries it.
+   */
+  static InputSpec trainingSpec(SemisupConfig c, String section) {
+    InputSpec data = inputSpec(c);
+    int size = c.settings().train(section).inputSize();
+    return size > 0 ? data.withSize(size, size) : data;
   }
 
   static InputSpec inputSpec(SemisupConfig c) {
