@@ -71,16 +71,19 @@ public final class BenchFixres implements Callable<Integer> {
 
   @Option(names = "--quick",
       description = "The reduced run of docs/results.md: --quick-pool pool images, K = pool / 10,"
-          + " labelled images repeated 8 times, --quick-teacher-epochs and --quick-student-epochs.")
+          + " labelled images repeated --quick-repeat times, --quick-teacher-epochs and --quick-student-epochs.")
   boolean quick;
 
-  @Option(names = "--quick-pool", defaultValue = "15000", description = "Pool images with --quick (default: ${DEFAULT-VALUE}).")
+  @Option(names = "--quick-repeat", defaultValue = "3", description = "Copies of each labelled image per student epoch with --quick (default: ${DEFAULT-VALUE}).")
+  int quickRepeat;
+
+  @Option(names = "--quick-pool", defaultValue = "6000", description = "Pool images with --quick (default: ${DEFAULT-VALUE}).")
   int quickPool;
 
-  @Option(names = "--quick-teacher-epochs", defaultValue = "30", description = "Teacher epochs with --quick (default: ${DEFAULT-VALUE}).")
+  @Option(names = "--quick-teacher-epochs", defaultValue = "15", description = "Teacher epochs with --quick (default: ${DEFAULT-VALUE}).")
   int quickTeacherEpochs;
 
-  @Option(names = "--quick-student-epochs", defaultValue = "3", description = "Student epochs with --quick (default: ${DEFAULT-VALUE}).")
+  @Option(names = "--quick-student-epochs", defaultValue = "2", description = "Student epochs with --quick (default: ${DEFAULT-VALUE}).")
   int quickStudentEpochs;
 
   @Option(names = "--val", defaultValue = "2000",
@@ -124,7 +127,7 @@ public final class BenchFixres implements Callable<Integer> {
     int perClass = config.settings().data().labelledPerClass();
     Split split = Split.of(train, val, perClass, quick ? quickPool : Integer.MAX_VALUE);
     int k = quick ? Math.max(1, split.pool().length / 10) : config.settings().select().k();
-    int repeat = student.withLabelled() ? (quick ? 8 : student.labelledRepeat()) : 0;
+    int repeat = student.withLabelled() ? (quick ? quickRepeat : student.labelledRepeat()) : 0;
     int[] testIdx = new int[Math.min(testImages, test.size())];
     Arrays.setAll(testIdx, i -> i);
     String arch = config.settings().model().studentArchitecture();
