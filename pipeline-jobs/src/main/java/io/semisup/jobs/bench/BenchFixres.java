@@ -86,6 +86,11 @@ public final class BenchFixres implements Callable<Integer> {
   @Option(names = "--quick-student-epochs", defaultValue = "2", description = "Student epochs with --quick (default: ${DEFAULT-VALUE}).")
   int quickStudentEpochs;
 
+  @Option(names = "--crop-min-area", defaultValue = "0",
+      description = "RandomResizedCrop for both students: area fraction uniform in [a, 1] (0 = off: the"
+          + " whole image resized, as the demo) (default: ${DEFAULT-VALUE}).")
+  double cropMinArea;
+
   @Option(names = "--val", defaultValue = "2000",
       description = "Training images held out (seeded hash) as the validation split (default: ${DEFAULT-VALUE}).")
   int val;
@@ -106,6 +111,9 @@ public final class BenchFixres implements Callable<Integer> {
     if (!Files.isDirectory(dir)) {
       throw new UsageError("Cannot read Fashion-MNIST from " + dir
           + ": not a directory. Install it: apt-get install -y dataset-fashion-mnist");
+    }
+    if (cropMinArea < 0 || cropMinArea > 1) {
+      throw new UsageError("Cannot crop with --crop-min-area " + cropMinArea + ": use 0 (off) or a fraction in (0, 1]");
     }
     if (seeds.isEmpty() || trainRes.isEmpty() || testRes.isEmpty()) {
       throw new UsageError("Cannot benchmark nothing: --seeds, --train-res and --test-res need a value each");
@@ -132,9 +140,9 @@ public final class BenchFixres implements Callable<Integer> {
     Arrays.setAll(testIdx, i -> i);
     String arch = config.settings().model().studentArchitecture();
     System.out.printf(Locale.ROOT, "bench fixres: %s, seeds %s, train res %s vs %d, test res %s, labelled %d,"
-            + " pool %d, K %d, labelled x%d, val %d, test %d%s, load %.1f%n",
+            + " pool %d, K %d, labelled x%d, val %d, test %d, crop-min-area %s%s, load %.1f%n",
         arch, seeds, trainRes, SIDE, testRes, split.labelled().length, split.pool().length, k, repeat,
-        split.val().length, testIdx.length, quick ? " (quick)" : "", BenchSupport.loadAverage());
+        split.val().length, testIdx.length, cropMinArea, quick ? " (quick)" : "", BenchSupport.loadAverage());
 
     // res -> test res -> per-seed outcomes; full resolution under SIDE.
     Map<Integer, Map<Integer, List<double[]>>> table = new TreeMap<>();
@@ -163,7 +171,11 @@ public final class BenchFixres implements Callable<Integer> {
         int[] y = concatLabels(pseudo[1], yLab, repeat);
         InputSpec spec = DATA.withSize(res, res);
         ComputationGraph s = teacher.clone();
-        double secs = seconds(LocalTrainer.fit(s, images(train, idx, res), y, studentCfg, spec, null));
+        // With the crop: images at the data's size, cropped and resized to res every epoch.
+        double secs = cropMinArea > 0
+            ? seconds(LocalTrainer.fit(s, images(train, idx, SIDE), y, studentCfg, DATA,
+                new io.semisup.core.image.RandomResizedCrop(cropMinArea, res, res), null))
+            : seconds(LocalTrainer.fit(s, images(train, idx, res), y, studentCfg, spec, null));
         trainSeconds.computeIfAbsent(res, r -> new ArrayList<>()).add(secs);
         Map<Integer, List<double[]>> row = table.computeIfAbsent(res, r -> new TreeMap<>());
         for (int t : concat(List.of(res), testRes)) {
@@ -207,6 +219,7 @@ public final class BenchFixres implements Callable<Integer> {
     json.put("full_res_train_s", BenchSupport.round(avg(trainSeconds.get(SIDE)), 1));
     json.put("low_res_top1_at_train_res", BenchSupport.round(mean(table.get(low).get(low), 1), 4));
     json.put("quick", quick);
+    json.put("crop_min_area", cropMinArea);
     json.put("table", rows);
     json.put("load_average", BenchSupport.round(BenchSupport.loadAverage(), 2));
     System.out.println(RunContext.json().writeValueAsString(json));
