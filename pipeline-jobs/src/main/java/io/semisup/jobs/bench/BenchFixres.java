@@ -192,6 +192,9 @@ public final class BenchFixres implements Callable<Integer> {
       }
     }
 
+    // Whole runs are minutes apart on a shared host: the step-time ratio, interleaved, is the
+    // load-proof figure of what the lower resolution saves.
+    double[] stepMs = interleavedStepMs(config, train, split.labelled(), trainRes.get(0));
     List<Map<String, Object>> rows = new ArrayList<>();
     for (var byTrain : table.entrySet()) {
       for (var byTest : byTrain.getValue().entrySet()) {
@@ -218,12 +221,66 @@ public final class BenchFixres implements Callable<Integer> {
     json.put("low_res_train_s", BenchSupport.round(avg(trainSeconds.get(low)), 1));
     json.put("full_res_train_s", BenchSupport.round(avg(trainSeconds.get(SIDE)), 1));
     json.put("low_res_top1_at_train_res", BenchSupport.round(mean(table.get(low).get(low), 1), 4));
+    json.put("low_res_step_ms", BenchSupport.round(stepMs[0], 1));
+    json.put("full_res_step_ms", BenchSupport.round(stepMs[1], 1));
+    json.put("step_ratio", BenchSupport.round(stepMs[0] / stepMs[1], 3));
     json.put("quick", quick);
     json.put("crop_min_area", cropMinArea);
     json.put("table", rows);
     json.put("load_average", BenchSupport.round(BenchSupport.loadAverage(), 2));
     System.out.println(RunContext.json().writeValueAsString(json));
     return 0;
+  }
+
+  /**
+   * Median milliseconds of one student training step at {@code low} and at the data's size,
+   * measured in alternating blocks on one network (the same minibatch of labelled images), so
+   * that the load of a shared host hits both alike.
+   */
+  private double[] interleavedStepMs(SemisupConfig config, FashionMnist train, int[] labelled, int low) {
+    TrainingConfig cfg = TrainingConfigs.from(config.settings().student().train(), seeds.get(0));
+    int batch = Math.min(cfg.batchSize(), labelled.length);
+    int[] idx = Arrays.copyOf(labelled, batch);
+    int[] y = train.labels(idx);
+    ComputationGraph g = Architectures.build(config.settings().model().studentArchitecture(), DATA, 10, cfg);
+    int[] sides = {low, SIDE};
+    org.nd4j.linalg.api.ndarray.INDArray[][] batches = new org.nd4j.linalg.api.ndarray.INDArray[2][];
+    for (int k = 0; k < 2; k++) {
+      batches[k] = io.semisup.core.train.Minibatch.pack(images(train, idx, sides[k]), y,
+          DATA.withSize(sides[k], sides[k]), 10, io.semisup.core.image.Augmenter.NONE, 0, new java.util.Random(1));
+    }
+    io.semisup.core.dl4j.TrainingKernels.install(g);
+    double[][] ms = new double[2][TIMED_ROUNDS];
+    try {
+      for (int k = 0; k < 2; k++) { // warm-up
+        g.fit(new org.nd4j.linalg.api.ndarray.INDArray[] {batches[k][0]}, new org.nd4j.linalg.api.ndarray.INDArray[] {batches[k][1]});
+      }
+      for (int r = 0; r < TIMED_ROUNDS; r++) {
+        for (int k = 0; k < 2; k++) {
+          long t0 = System.nanoTime();
+          for (int i = 0; i < TIMED_STEPS; i++) {
+            g.fit(new org.nd4j.linalg.api.ndarray.INDArray[] {batches[k][0]}, new org.nd4j.linalg.api.ndarray.INDArray[] {batches[k][1]});
+          }
+          ms[k][r] = (System.nanoTime() - t0) / 1e6 / TIMED_STEPS;
+        }
+      }
+    } finally {
+      io.semisup.core.dl4j.TrainingKernels.restoreConfiguration(g);
+    }
+    double lowMs = median(ms[0]);
+    double fullMs = median(ms[1]);
+    System.out.printf(Locale.ROOT, "step time, interleaved, batch %d: %d px %.1f ms, %d px %.1f ms (ratio %.3f)%n",
+        batch, low, lowMs, SIDE, fullMs, lowMs / fullMs);
+    return new double[] {lowMs, fullMs};
+  }
+
+  private static final int TIMED_ROUNDS = 5;
+  private static final int TIMED_STEPS = 4;
+
+  private static double median(double[] v) {
+    double[] s = v.clone();
+    Arrays.sort(s);
+    return s[s.length / 2];
   }
 
   /** The test resolution whose fixed model has the best mean validation top-1 (ties: the lower). */
