@@ -222,6 +222,24 @@ class PipelineEndToEndTest extends SparkTestBase {
     assertThat(new FixresStage().execute(ctx()).skipped()).isTrue();
   }
 
+  @Test
+  @Order(8)
+  void studentTrainsAtItsOwnResolutionWithTheCropAndItsModelScoresThere() throws Exception {
+    List<String> settings = new java.util.ArrayList<>(List.of(smallSlice()));
+    settings.addAll(List.of("student.input-size=20", "student.crop-min-area=0.35", "student.epochs=1",
+        "force=true"));
+    RunContext ctx = context(root, RUN, settings.toArray(new String[0]));
+    assertThat(new StudentStage().execute(ctx).skipped()).isFalse();
+    io.semisup.core.model.ModelBundle student = Models.load(ctx, StudentStage.NAME);
+    assertThat(student.metadata().input().height()).isEqualTo(20);
+    assertThat(student.metadata().input().width()).isEqualTo(20);
+    assertThat(student.metadata().extra().get("augment")).contains("RandomResizedCrop(minArea=0.35, 20x20)");
+    double[] acc = Accuracy.of(Scoring.score(ctx, Images.split(ctx, Tables.VAL).limit(100),
+        Scoring.model(ctx, StudentStage.NAME), 50, 5));
+    assertThat(acc[0]).isBetween(0.0, 1.0);
+    assertThat(acc[1]).isGreaterThanOrEqualTo(acc[0]);
+  }
+
   private static List<String> columns(org.apache.spark.sql.types.StructType schema) {
     return java.util.Arrays.stream(schema.fields())
         .map(f -> f.name() + " " + f.dataType().simpleString()).toList();
