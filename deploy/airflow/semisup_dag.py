@@ -47,6 +47,7 @@ STAGES = [
     ("select", ["score"]),
     ("student", ["shard", "select"]),
     ("finetune", ["shard", "student"]),
+    ("fixres", ["shard", "finetune"]),
     ("evaluate", ["select", "teacher", "student", "finetune"]),
     ("report", ["select", "evaluate"]),
 ]

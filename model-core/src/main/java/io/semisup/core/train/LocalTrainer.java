@@ -4,6 +4,7 @@ import io.semisup.core.dl4j.TrainingKernels;
 import io.semisup.core.enorm.EquiNormalizer;
 import io.semisup.core.image.Augmenter;
 import io.semisup.core.image.InputSpec;
+import io.semisup.core.image.RandomResizedCrop;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Random;
@@ -64,6 +65,28 @@ public final class LocalTrainer {
   public static List<EpochStats> fit(
       ComputationGraph g, float[][] x, float[][] targets, TrainingConfig cfg, InputSpec spec,
       IntConsumer onEpoch) {
+    return fit(g, x, targets, cfg, spec, null, onEpoch);
+  }
+
+  /**
+   * As {@link #fit(ComputationGraph, float[][], int[], TrainingConfig, InputSpec, IntConsumer)},
+   * each image first cut by a {@link RandomResizedCrop} (drawn from the epoch's {@link Random},
+   * before the other augmentations) from {@code spec}, the images' size, to the crop's training
+   * size; a null crop trains on the images as they are.
+   */
+  public static List<EpochStats> fit(ComputationGraph g, float[][] x, int[] y, TrainingConfig cfg,
+      InputSpec spec, RandomResizedCrop crop, IntConsumer onEpoch) {
+    int numClasses = numClasses(g);
+    float[][] targets = new float[y.length][];
+    for (int i = 0; i < y.length; i++) {
+      targets[i] = Minibatch.oneHot(y[i], numClasses);
+    }
+    return fit(g, x, targets, cfg, spec, crop, onEpoch);
+  }
+
+  private static List<EpochStats> fit(
+      ComputationGraph g, float[][] x, float[][] targets, TrainingConfig cfg, InputSpec spec,
+      RandomResizedCrop crop, IntConsumer onEpoch) {
     if (x.length != targets.length) {
       throw new IllegalArgumentException(
           "Cannot train on " + x.length + " tensors with " + targets.length + " target rows");
@@ -102,10 +125,11 @@ public final class LocalTrainer {
           float[][] bx = new float[b][];
           float[][] bt = new float[b][];
           for (int k = 0; k < b; k++) {
-            bx[k] = x[perm[start + k]];
+            bx[k] = crop == null ? x[perm[start + k]] : crop.apply(x[perm[start + k]], spec, rnd);
             bt[k] = targets[perm[start + k]];
           }
-          INDArray[] batch = Minibatch.pack(bx, bt, spec, aug, cfg.labelSmoothing(), mixup, rnd);
+          INDArray[] batch = Minibatch.pack(bx, bt, crop == null ? spec : crop.outputSpec(spec), aug,
+              cfg.labelSmoothing(), mixup, rnd);
           INDArray features = batch[0];
           INDArray labels = batch[1];
           g.fit(new INDArray[] {features}, new INDArray[] {labels});

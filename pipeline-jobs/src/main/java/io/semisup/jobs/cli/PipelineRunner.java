@@ -81,8 +81,11 @@ final class PipelineRunner {
     JsonNode m = metrics(ctx);
     System.out.println();
     System.out.println("model                  top-1    top-5");
-    for (String model : new String[] {"teacher", "student", "finetuned"}) {
+    for (String model : new String[] {"teacher", "student", "finetuned", "fixres"}) {
       JsonNode n = m.get(model);
+      if (n == null) { // fixres: only with fixres.enabled
+        continue;
+      }
       System.out.printf(
           "%-20s %6.2f%%  %6.2f%%%n", model, 100 * n.get("top1").asDouble(), 100 * n.get("top5").asDouble());
     }

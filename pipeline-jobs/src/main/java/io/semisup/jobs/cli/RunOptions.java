@@ -29,8 +29,9 @@ public final class RunOptions {
 
   @Option(names = "--preset",
       description = "A named configuration from conf/preset-<name>.conf under --config and --set: "
-          + "best (the ablation's best pipeline, docs/results.md), imagenet (ResNet-50, 224x224x3, K 16000, P 10), "
-          + "small-colour (small colour images such as 64x64 JPEGs, locally in minutes).")
+          + "best (the ablation's best pipeline, docs/results.md), fixres (the student trained at a low"
+          + " resolution and fixed at the test resolution), imagenet (ResNet-50, 224x224x3, K 16000, P 10),"
+          + " small-colour (small colour images such as 64x64 JPEGs, locally in minutes).")
   String preset;
 
   @Option(names = "--config", description = "A HOCON file overriding conf/defaults.conf.")

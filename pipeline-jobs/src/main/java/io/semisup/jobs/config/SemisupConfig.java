@@ -75,7 +75,7 @@ public final class SemisupConfig {
     }
     if (preset != null && !preset.isEmpty()) {
       layers.add(confFile("preset-" + preset,
-          "Cannot use preset '" + preset + "': no preset-" + preset + ".conf in conf/. Known: best, imagenet, small-colour."));
+          "Cannot use preset '" + preset + "': no preset-" + preset + ".conf in conf/. Known: best, fixres, imagenet, small-colour."));
     }
     if (env != null && !env.isEmpty()) {
       layers.add(confFile(env,

@@ -29,6 +29,7 @@ public final class SettingsSchema {
     all.addAll(TeacherSettings.SCHEMA);
     all.addAll(StudentSettings.SCHEMA);
     all.addAll(TrainSettings.schema("finetune"));
+    all.addAll(FixresSettings.SCHEMA);
     all.addAll(ScoreSettings.SCHEMA);
     all.addAll(SelectSettings.SCHEMA);
     all.addAll(ReportSettings.SCHEMA);

@@ -14,7 +14,7 @@ import java.util.List;
 public record TrainSettings(
     int epochs, int batchSize, double learningRate, String schedule, double warmupFraction, double momentum,
     double weightDecay, double labelSmoothing, boolean augmentFlip, int augmentShift, double augmentErase,
-    double mixupAlpha, double enormC, int workers, int averagingFrequency) {
+    double mixupAlpha, double enormC, int workers, int averagingFrequency, int inputSize, double cropMinArea) {
 
   /** Learning-rate schedules of {@code io.semisup.core.train.LrSchedule}. */
   static final List<String> SCHEDULES = List.of("onecycle", "cosine", "step", "constant");
@@ -37,7 +37,14 @@ public record TrainSettings(
         real(p + "mixup-alpha", Range.atLeast(0), "Mixup with weights from Beta(alpha, alpha) (0 = off)."),
         real(p + "enorm-c", Range.atLeast(0), "ENorm: one equi-normalization cycle after every SGD step with this c (0 = off; for BN-free networks)."),
         integer(p + "workers", Range.atLeast(0), "dl4j-spark model replicas (0 = Spark's default parallelism)."),
-        integer(p + "averaging-frequency", Range.atLeast(1), "Minibatches each replica fits between two parameter averagings."));
+        integer(p + "averaging-frequency", Range.atLeast(1), "Minibatches each replica fits between two parameter averagings."),
+        integer(p + "input-size", Range.atLeast(0), "Training resolution, square (0 = the data's, model.input.height x width; FixRes trains low and fixes high)."),
+        real(p + "crop-min-area", Range.closed(0, 1), "RandomResizedCrop: smallest area fraction of a random crop, aspect 3/4-4/3, resized to input-size (0 = off: the whole image resized)."));
+  }
+
+  /** The square training resolution, or {@code dataSize} when {@code input-size} is 0. */
+  public int resolution(int dataSize) {
+    return inputSize > 0 ? inputSize : dataSize;
   }
 
   static TrainSettings from(SettingsReader r, String section) {
@@ -46,6 +53,7 @@ public record TrainSettings(
         r.stringOf(p + "schedule"), r.doubleOf(p + "warmup-fraction"), r.doubleOf(p + "momentum"),
         r.doubleOf(p + "weight-decay"), r.doubleOf(p + "label-smoothing"), r.booleanOf(p + "augment-flip"),
         r.intOf(p + "augment-shift"), r.doubleOf(p + "augment-erase"), r.doubleOf(p + "mixup-alpha"),
-        r.doubleOf(p + "enorm-c"), r.intOf(p + "workers"), r.intOf(p + "averaging-frequency"));
+        r.doubleOf(p + "enorm-c"), r.intOf(p + "workers"), r.intOf(p + "averaging-frequency"),
+        r.intOf(p + "input-size"), r.doubleOf(p + "crop-min-area"));
   }
 }

@@ -7,6 +7,7 @@ import io.semisup.core.image.ImageDecoder;
 import io.semisup.core.image.ImageRejectedException;
 import io.semisup.core.image.InputSpec;
 import io.semisup.core.image.Preprocessor;
+import io.semisup.core.image.RandomResizedCrop;
 import io.semisup.core.train.TrainingConfig;
 import io.semisup.jobs.progress.ProgressReporter;
 import java.io.Serializable;
@@ -69,11 +70,23 @@ public final class SparkTrainer {
    */
   public ComputationGraph fit(
       ComputationGraph graph, Dataset<Row> rows, TrainingConfig cfg, InputSpec spec, int numClasses, String what) {
+    return fit(graph, rows, cfg, spec, null, spec, numClasses, what);
+  }
+
+  /**
+   * As {@link #fit(ComputationGraph, Dataset, TrainingConfig, InputSpec, int, String)}, with a
+   * RandomResizedCrop: images are decoded once at {@code decodeSpec} (the data's resolution) and
+   * every epoch crops them anew to {@code spec} (the training resolution). A null {@code crop}
+   * decodes straight at {@code spec}.
+   */
+  public ComputationGraph fit(ComputationGraph graph, Dataset<Row> rows, TrainingConfig cfg,
+      InputSpec spec, RandomResizedCrop crop, InputSpec decodeSpec, int numClasses, String what) {
+    InputSpec decodeAt = crop == null ? spec : decodeSpec;
     JavaRDD<Example> examples =
         rows.select("image_id", "bytes", "label")
             .orderBy("image_id", "label")
             .javaRDD()
-            .map(r -> Example.decode(r, spec))
+            .map(r -> Example.decode(r, decodeAt))
             .coalesce(workers)
             .persist(StorageLevel.MEMORY_AND_DISK());
     long n = examples.count();
@@ -121,7 +134,7 @@ public final class SparkTrainer {
         net.getNetwork().setLearningRate(schedule.withOffset(done));
         JavaRDD<DataSet> batches =
             examples.mapPartitionsWithIndex(
-                    (part, it) -> chunk(minibatches(it, cfg, spec, aug, numClasses, eps, mix(cfg.seed(), epoch, part)), chunk, numChunks),
+                    (part, it) -> chunk(minibatches(it, cfg, spec, crop, decodeAt, aug, numClasses, eps, mix(cfg.seed(), epoch, part)), chunk, numChunks),
                     true)
                 .persist(StorageLevel.MEMORY_ONLY());
         net.fit(batches);
@@ -174,6 +187,12 @@ public final class SparkTrainer {
   /** Shuffled, augmented minibatches of one partition, labels smoothed by {@code eps}. */
   static Iterator<DataSet> minibatches(
       Iterator<Example> it, TrainingConfig cfg, InputSpec spec, Augmenter aug, int numClasses, float eps, long seed) {
+    return minibatches(it, cfg, spec, null, spec, aug, numClasses, eps, seed);
+  }
+
+  /** As above, each image first cropped by {@code crop} (when not null) from {@code decodeSpec} to {@code spec}. */
+  static Iterator<DataSet> minibatches(Iterator<Example> it, TrainingConfig cfg, InputSpec spec,
+      RandomResizedCrop crop, InputSpec decodeSpec, Augmenter aug, int numClasses, float eps, long seed) {
     List<Example> all = new ArrayList<>();
     it.forEachRemaining(all::add);
     Random rnd = new Random(seed);
@@ -184,7 +203,7 @@ public final class SparkTrainer {
       float[][] x = new float[b][];
       int[] y = new int[b];
       for (int k = 0; k < b; k++) {
-        x[k] = all.get(start + k).x();
+        x[k] = crop == null ? all.get(start + k).x() : crop.apply(all.get(start + k).x(), decodeSpec, rnd);
         y[k] = all.get(start + k).y();
       }
       INDArray[] batch = Minibatch.pack(x, y, spec, numClasses, aug, eps, cfg.mixup(), rnd);

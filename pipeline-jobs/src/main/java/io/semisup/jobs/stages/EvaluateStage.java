@@ -73,9 +73,24 @@ public final class EvaluateStage extends Stage {
 
   @Override
   protected List<String> requires(RunContext ctx) {
-    return OnnxTeacher.configured(ctx)
+    List<String> required = OnnxTeacher.configured(ctx)
         ? dependsOn().stream().filter(s -> !s.equals(TeacherStage.NAME)).toList()
         : dependsOn();
+    if (!ctx.settings().fixres().enabled()) {
+      return required;
+    }
+    List<String> withFixres = new java.util.ArrayList<>(required);
+    withFixres.add(FixresStage.NAME);
+    return withFixres;
+  }
+
+  /** The models reported: {@link #MODELS}, and the FixRes model as "fixres" when that stage is on. */
+  static Map<String, String> models(RunContext ctx) {
+    Map<String, String> models = new LinkedHashMap<>(MODELS);
+    if (ctx.settings().fixres().enabled()) {
+      models.put("fixres", FixresStage.NAME);
+    }
+    return models;
   }
 
   @Override
@@ -89,7 +104,7 @@ public final class EvaluateStage extends Stage {
           "Cannot evaluate run " + ctx.runId() + ": the val split is empty. Set data.val-dir to labelled held-out images.");
     }
     int batch = ctx.settings().score().batchSize();
-    for (Map.Entry<String, String> m : MODELS.entrySet()) {
+    for (Map.Entry<String, String> m : models(ctx).entrySet()) {
       // A teacher brought as ONNX (score.teacher-onnx) is evaluated as scored: no teacher stage.
       ScoringModel model = m.getValue().equals(TeacherStage.NAME) && OnnxTeacher.configured(ctx)
           ? OnnxTeacher.load(ctx).model()
@@ -99,6 +114,7 @@ public final class EvaluateStage extends Stage {
       n.put("top1", acc[0]);
       n.put("top5", acc[1]);
       n.put("model_id", model.modelId());
+      n.put("input_size", model.spec().height() + "x" + model.spec().width());
       report.detail(m.getKey() + "_top1", acc[0]).detail(m.getKey() + "_top5", acc[1]);
       log.info("[evaluate] {}: top-1 {} top-5 {} on {} images", m.getKey(), acc[0], acc[1], valCount);
     }

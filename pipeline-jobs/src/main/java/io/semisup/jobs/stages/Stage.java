@@ -55,6 +55,15 @@ public abstract class Stage {
   /** The Parquet tables this stage writes, every one of them, through their handles. */
   public abstract List<Table> outputs();
 
+  /**
+   * Whether this run's configuration asks for the stage (default: always). A disabled stage is
+   * skipped by every command, and the stage graph plans nothing for it (e.g. {@code fixres}
+   * without {@code fixres.enabled}).
+   */
+  public boolean enabled(RunContext ctx) {
+    return true;
+  }
+
   /** Stages that must be committed before this run of the stage (default: all of dependsOn). */
   protected List<String> requires(RunContext ctx) {
     return dependsOn();
@@ -167,8 +176,12 @@ public abstract class Stage {
 
   /** Runs the stage unless a committed output with the same identity exists ({@link #decide}). */
   public final Outcome execute(RunContext ctx) {
-    Decision decision = decide(ctx, Map.of());
     Path target = ctx.stageDir(name());
+    if (!enabled(ctx)) {
+      log.info("[{}] not enabled by this run's configuration: skipped", name());
+      return new Outcome(name(), true, target);
+    }
+    Decision decision = decide(ctx, Map.of());
     if (!decision.action().computes()) {
       log.info("[{}] {} at {}: skipped", name(), decision.why(), target);
       return new Outcome(name(), true, target);

@@ -36,6 +36,7 @@ public final class StageGraph {
             new SelectStage(),
             new StudentStage(),
             new FinetuneStage(),
+            new FixresStage(),
             new EvaluateStage(),
             new ReportStage()));
   }
@@ -61,7 +62,7 @@ public final class StageGraph {
   public Map<String, Stage.Decision> plan(RunContext ctx, List<String> names) {
     Map<String, Stage.Decision> planned = new LinkedHashMap<>();
     for (Stage s : stages.values()) {
-      if (names.contains(s.name())) {
+      if (names.contains(s.name()) && s.enabled(ctx)) {
         planned.put(s.name(), s.decide(ctx, planned));
       }
     }

@@ -1,6 +1,7 @@
 package io.semisup.jobs.stages;
 
 import io.semisup.core.image.InputSpec;
+import io.semisup.core.image.RandomResizedCrop;
 import io.semisup.core.model.ModelBundle;
 import io.semisup.core.model.ModelMetadata;
 import io.semisup.core.train.TrainingConfig;
@@ -48,7 +49,12 @@ abstract class TrainingStage extends Stage {
   protected final void run(RunContext ctx, Path out, StageReport report) throws Exception {
     SemisupConfig c = ctx.config();
     TrainingConfig cfg = TrainingConfigs.from(c.settings().train(section()), c.settings().run().seed());
-    InputSpec spec = TrainingInput.of(ctx);
+    InputSpec dataSpec = TrainingInput.of(ctx);
+    int size = c.settings().train(section()).inputSize();
+    InputSpec spec = size > 0 ? dataSpec.withSize(size, size) : dataSpec;
+    RandomResizedCrop crop = c.settings().train(section()).cropMinArea() > 0
+        ? new RandomResizedCrop(c.settings().train(section()).cropMinArea(), spec.height(), spec.width())
+        : null;
     List<String> classes = Classes.of(ctx);
     SparkTrainer trainer =
         new SparkTrainer(
@@ -61,13 +67,17 @@ abstract class TrainingStage extends Stage {
       log.info("[{}] {}.epochs = 0: the starting model is saved as is, without training", name(), section());
     }
     long t0 = System.nanoTime();
-    ComputationGraph trained = trainer.fit(initial, rows, cfg, spec, classes.size(), name());
+    ComputationGraph trained = trainer.fit(initial, rows, cfg, spec, crop, dataSpec, classes.size(), name());
     double secs = (System.nanoTime() - t0) / 1e9;
     Map<String, String> extra = new LinkedHashMap<>();
     extra.put("stage", name());
     extra.put("run_id", ctx.runId());
     extra.put("training", cfg.toString());
     extra.put("workers", Integer.toString(trainer.workers()));
+    extra.put("train_resolution", spec.height() + "x" + spec.width());
+    if (crop != null) {
+      extra.put("augment", crop.toString());
+    }
     String modelId = name() + "-" + ctx.runId() + "-" + c.hash(section()).substring(0, 8);
     ModelBundle bundle =
         new ModelBundle(trained, new ModelMetadata(modelId, architecture(ctx), classes, spec, cfg.seed(), extra));
@@ -77,6 +87,7 @@ abstract class TrainingStage extends Stage {
         .detail("model_id", modelId)
         .detail("dl4j_patches", io.semisup.core.dl4j.Dl4jPatches.status().summary())
         .detail("epochs", cfg.epochs())
+        .detail("input_size", spec.height() + "x" + spec.width())
         .detail("train_seconds", Math.round(secs * 10) / 10.0)
         .detail("images_per_second", Math.round(n * (double) cfg.epochs() / secs));
   }

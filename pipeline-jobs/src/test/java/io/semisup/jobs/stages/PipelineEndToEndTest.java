@@ -156,6 +156,9 @@ class PipelineEndToEndTest extends SparkTestBase {
   void everyParquetTableOfTheRunIsDeclaredByItsStageWithTheSchemaItWasWrittenWith() throws Exception {
     RunContext ctx = ctx();
     for (Stage s : StageGraph.standard().all()) {
+      if (!s.enabled(ctx)) { // fixres: off by default, writes nothing
+        continue;
+      }
       Path dir = Paths.get(ctx.stageDir(s.name()).toUri());
       java.util.Set<String> found = new java.util.TreeSet<>();
       try (Stream<Path> files = Files.walk(dir)) {
@@ -177,6 +180,64 @@ class PipelineEndToEndTest extends SparkTestBase {
         assertThat(columns(written)).as("schema of %s", t).isEqualTo(columns(t.schema()));
       }
     }
+  }
+
+  @Test
+  @Order(7)
+  void fixresFreezesAllButTheClassifierAndTheLastStatisticsAndEvaluateReportsIt() throws Exception {
+    List<String> settings = new java.util.ArrayList<>(List.of(smallSlice()));
+    settings.addAll(List.of("fixres.enabled=true", "fixres.model=student", "fixres.test-size=32",
+        "fixres.epochs=2", "fixres.batch-size=16"));
+    RunContext ctx = context(root, RUN, settings.toArray(new String[0]));
+    assertThat(new FixresStage().execute(ctx).skipped()).isFalse();
+
+    io.semisup.core.model.ModelBundle student = Models.load(ctx, StudentStage.NAME);
+    io.semisup.core.model.ModelBundle fixed = Models.load(ctx, FixresStage.NAME);
+    assertThat(fixed.metadata().input()).isEqualTo(student.metadata().input().withSize(32, 32));
+    java.util.Set<String> bn = new java.util.HashSet<>(
+        List.of(fixed.metadata().extra().get("batch_norm_reestimated").split(",")));
+    assertThat(bn).isNotEmpty();
+    int changed = 0;
+    for (var e : student.graph().paramTable().entrySet()) {
+      String layer = e.getKey().substring(0, e.getKey().lastIndexOf('_'));
+      String param = e.getKey().substring(e.getKey().lastIndexOf('_') + 1);
+      boolean mayChange = layer.equals(io.semisup.core.model.Architectures.OUTPUT)
+          || (bn.contains(layer) && List.of("mean", "var", "log10stdev").contains(param));
+      float[] was = e.getValue().dup().data().asFloat();
+      float[] now = fixed.graph().paramTable().get(e.getKey()).dup().data().asFloat();
+      if (mayChange) {
+        changed += java.util.Arrays.equals(was, now) ? 0 : 1;
+      } else {
+        assertThat(now).as("%s is bit-identical", e.getKey()).isEqualTo(was);
+      }
+    }
+    assertThat(changed).isGreaterThan(0);
+
+    assertThat(new EvaluateStage().execute(ctx).skipped()).isFalse();
+    JsonNode m = RunContext.json().readTree(ctx.readBytes(new org.apache.hadoop.fs.Path(ctx.stageDir(EvaluateStage.NAME), EvaluateStage.METRICS_JSON)));
+    assertThat(m.get("fixres").get("input_size").asText()).isEqualTo("32x32");
+    assertThat(m.get("fixres").get("top1").asDouble()).isGreaterThan(0.3);
+    assertThat(m.get("student").get("input_size").asText()).isEqualTo("28x28");
+    // Off again: every command skips it, and evaluate no longer reports it.
+    assertThat(new FixresStage().execute(ctx()).skipped()).isTrue();
+  }
+
+  @Test
+  @Order(8)
+  void studentTrainsAtItsOwnResolutionWithTheCropAndItsModelScoresThere() throws Exception {
+    List<String> settings = new java.util.ArrayList<>(List.of(smallSlice()));
+    settings.addAll(List.of("student.input-size=20", "student.crop-min-area=0.35", "student.epochs=1",
+        "force=true"));
+    RunContext ctx = context(root, RUN, settings.toArray(new String[0]));
+    assertThat(new StudentStage().execute(ctx).skipped()).isFalse();
+    io.semisup.core.model.ModelBundle student = Models.load(ctx, StudentStage.NAME);
+    assertThat(student.metadata().input().height()).isEqualTo(20);
+    assertThat(student.metadata().input().width()).isEqualTo(20);
+    assertThat(student.metadata().extra().get("augment")).contains("RandomResizedCrop(minArea=0.35, 20x20)");
+    double[] acc = Accuracy.of(Scoring.score(ctx, Images.split(ctx, Tables.VAL).limit(100),
+        Scoring.model(ctx, StudentStage.NAME), 50, 5));
+    assertThat(acc[0]).isBetween(0.0, 1.0);
+    assertThat(acc[1]).isGreaterThanOrEqualTo(acc[0]);
   }
 
   private static List<String> columns(org.apache.spark.sql.types.StructType schema) {
