@@ -48,7 +48,8 @@ STAGES = [
     ("student", ["shard", "select"]),
     ("finetune", ["shard", "student"]),
     ("evaluate", ["select", "teacher", "student", "finetune"]),
-    ("report", ["select", "evaluate"]),
+    ("audit", ["shard", "teacher", "student", "finetune", "evaluate"]),
+    ("report", ["select", "evaluate", "audit"]),
 ]
 
 SEMISUP_HOME = os.environ.get("SEMISUP_HOME", "/opt/semisup")

@@ -12,7 +12,7 @@ public record Settings(
     RunSettings run, SparkSettings spark, DataSettings data, ShardSettings shard, ModelSettings model,
     TrainSettings trainDefaults, TeacherSettings teacher, StudentSettings student, TrainSettings finetune,
     ScoreSettings score, SelectSettings select, ReportSettings report, AblateSettings ablate,
-    KernelSettings kernels) {
+    KernelSettings kernels, AuditSettings audit) {
 
   /**
    * Reads and validates every section, then the rules between keys.
@@ -26,7 +26,8 @@ public record Settings(
     Settings s = new Settings(RunSettings.from(r), SparkSettings.from(r), DataSettings.from(r),
         ShardSettings.from(r), ModelSettings.from(r), TrainSettings.from(r, "train-defaults"),
         TeacherSettings.from(r), StudentSettings.from(r), TrainSettings.from(r, "finetune"), ScoreSettings.from(r),
-        SelectSettings.from(r), ReportSettings.from(r), AblateSettings.from(r), KernelSettings.from(r));
+        SelectSettings.from(r), ReportSettings.from(r), AblateSettings.from(r), KernelSettings.from(r),
+        AuditSettings.from(r));
     s.checkRulesBetweenKeys(r);
     return s;
   }

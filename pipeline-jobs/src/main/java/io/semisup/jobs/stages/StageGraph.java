@@ -37,6 +37,7 @@ public final class StageGraph {
             new StudentStage(),
             new FinetuneStage(),
             new EvaluateStage(),
+            new AuditStage(),
             new ReportStage()));
   }
 
