@@ -63,14 +63,14 @@ public final class BenchAudit implements Callable<Integer> {
       description = "Percent of the test set copied (from its suspect half) into training (default: ${DEFAULT-VALUE}).")
   List<Double> contaminations;
 
-  @Option(names = "--labels", defaultValue = "1000",
+  @Option(names = "--labels", defaultValue = "500",
       description = "Labelled training images, balanced over classes (default: ${DEFAULT-VALUE}).")
   int labels;
 
   @Option(names = "--arch", defaultValue = "resnet-tiny", description = "Architecture (default: ${DEFAULT-VALUE}).")
   String arch;
 
-  @Option(names = "--epochs", defaultValue = "30", description = "Training epochs (default: ${DEFAULT-VALUE}).")
+  @Option(names = "--epochs", defaultValue = "20", description = "Training epochs (default: ${DEFAULT-VALUE}).")
   int epochs;
 
   @Option(names = "--alpha", defaultValue = "0.05", description = "Level of the test (default: ${DEFAULT-VALUE}).")
@@ -86,6 +86,10 @@ public final class BenchAudit implements Callable<Integer> {
 
   @Option(names = "--exact-copies", description = "Plant exact copies instead of altered ones.")
   boolean exactCopies;
+
+  @Option(names = "--no-augment",
+      description = "Train without the recipe's flips and shifts (a model that memorises more).")
+  boolean noAugment;
 
   @Option(names = "--seed", defaultValue = "42", description = "Seed of split, copies and training (default: ${DEFAULT-VALUE}).")
   long seed;
@@ -116,7 +120,8 @@ public final class BenchAudit implements Callable<Integer> {
       throw new UsageError("Cannot run bench audit with --alpha " + alpha + ", --resplits " + resplits
           + ", --labels " + labels + ", --epochs " + epochs + ": need 0 < alpha < 1, resplits >= 1, labels >= 10, epochs >= 1");
     }
-    TrainingConfig recipe = TrainingConfigs.from(config.settings().teacher().train(), seed).withEpochs(epochs);
+    TrainingConfig base = TrainingConfigs.from(config.settings().teacher().train(), seed).withEpochs(epochs);
+    TrainingConfig recipe = noAugment ? base.withAugment(false, 0) : base;
 
     FashionMnist train = FashionMnist.load(dir, true);
     FashionMnist testSet = FashionMnist.load(dir, false);
@@ -141,8 +146,8 @@ public final class BenchAudit implements Callable<Integer> {
     }
     java.util.Collections.shuffle(suspect, new Random(seed + 7)); // copies of c are a prefix: nested
     System.out.printf(Locale.ROOT, "bench audit: %s, %d epochs, %d labels, test %d images (suspect %d),"
-            + " %s copies, alpha %.3f, %s, load %.1f%n",
-        arch, epochs, labels, n, suspect.size(), exactCopies ? "exact" : "altered", alpha, kind.key(),
+            + " %s copies, augmentation %s, alpha %.3f, %s, load %.1f%n",
+        arch, epochs, labels, n, suspect.size(), exactCopies ? "exact" : "altered", noAugment ? "off" : "on", alpha, kind.key(),
         BenchSupport.loadAverage());
 
     List<Map<String, Object>> rows = new ArrayList<>();
@@ -208,6 +213,7 @@ public final class BenchAudit implements Callable<Integer> {
     json.put("epochs", epochs);
     json.put("labels", labelledIdx.length);
     json.put("copies", exactCopies ? "exact" : "altered: crop 50-90% area, flip 1/2, JPEG q30-90");
+    json.put("augment", !noAugment);
     json.put("resplits", resplits);
     json.put("seed", seed);
     json.put("load_average", BenchSupport.round(BenchSupport.loadAverage(), 2));
