@@ -49,7 +49,8 @@ STAGES = [
     ("finetune", ["shard", "student"]),
     ("fixres", ["shard", "finetune"]),
     ("evaluate", ["select", "teacher", "student", "finetune"]),
-    ("report", ["select", "evaluate"]),
+    ("audit", ["shard", "teacher", "student", "finetune", "evaluate"]),
+    ("report", ["select", "evaluate", "audit"]),
 ]
 
 SEMISUP_HOME = os.environ.get("SEMISUP_HOME", "/opt/semisup")

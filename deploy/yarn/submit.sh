@@ -40,7 +40,7 @@ home="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 here="$home/deploy/yarn"
 
 # The stage graph's names, in order (StageGraph.standard(); DagMatchesStageGraphTest keeps them equal).
-STAGES=(import-fashion-mnist shard teacher score select student finetune fixres evaluate report)
+STAGES=(import-fashion-mnist shard teacher score select student finetune fixres evaluate audit report)
 
 die() { echo "submit.sh: $*" >&2; exit 2; }
 

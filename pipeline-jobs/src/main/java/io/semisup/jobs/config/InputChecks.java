@@ -67,6 +67,10 @@ final class InputChecks {
         mustExist(stage, "score.teacher-metadata", s.score().teacherMetadata());
       }
       case "evaluate" -> mustExist(stage, "data.hidden-labels", s.data().hiddenLabels());
+      case "audit" -> {
+        mustExist(stage, "audit.suspect-dir", s.audit().suspectDir());
+        mustExist(stage, "audit.reference-dir", s.audit().referenceDir());
+      }
       default -> { }
     }
   }

@@ -15,7 +15,7 @@ public record RunSettings(
 
   /** Every stage name, in pipeline order (the values {@code shared-stages} accepts). */
   static final List<String> STAGES = List.of("import-fashion-mnist", "shard", "teacher", "score", "select",
-      "student", "finetune", "fixres", "evaluate", "report");
+      "student", "finetune", "fixres", "evaluate", "audit", "report");
 
   static final List<Setting> SCHEMA = List.of(
       path("root", "Where runs live: <root>/<run-id>/<stage>/ (local path or Hadoop URI).").noResult(),

@@ -12,7 +12,7 @@ public record Settings(
     RunSettings run, SparkSettings spark, DataSettings data, ShardSettings shard, ModelSettings model,
     TrainSettings trainDefaults, TeacherSettings teacher, StudentSettings student, TrainSettings finetune,
     ScoreSettings score, SelectSettings select, ReportSettings report, AblateSettings ablate,
-    KernelSettings kernels, FixresSettings fixres) {
+    KernelSettings kernels, FixresSettings fixres, AuditSettings audit) {
 
   /**
    * Reads and validates every section, then the rules between keys.
@@ -27,7 +27,7 @@ public record Settings(
         ShardSettings.from(r), ModelSettings.from(r), TrainSettings.from(r, "train-defaults"),
         TeacherSettings.from(r), StudentSettings.from(r), TrainSettings.from(r, "finetune"), ScoreSettings.from(r),
         SelectSettings.from(r), ReportSettings.from(r), AblateSettings.from(r), KernelSettings.from(r),
-        FixresSettings.from(r));
+        FixresSettings.from(r), AuditSettings.from(r));
     s.checkRulesBetweenKeys(r);
     return s;
   }

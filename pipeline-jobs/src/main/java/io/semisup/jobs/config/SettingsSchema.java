@@ -35,6 +35,7 @@ public final class SettingsSchema {
     all.addAll(ReportSettings.SCHEMA);
     all.addAll(AblateSettings.SCHEMA);
     all.addAll(KernelSettings.SCHEMA);
+    all.addAll(AuditSettings.SCHEMA);
     return List.copyOf(all);
   }
 

@@ -46,7 +46,7 @@ public final class ReportStage extends Stage {
 
   @Override
   public List<String> dependsOn() {
-    return List.of(SelectStage.NAME, EvaluateStage.NAME);
+    return List.of(SelectStage.NAME, EvaluateStage.NAME, AuditStage.NAME);
   }
 
   @Override
@@ -178,6 +178,25 @@ public final class ReportStage extends Stage {
       h.append("<p>Pseudo-label precision: ")
           .append(p.isNumber() ? pct(p.asDouble()) : "not measured (no true labels for the unlabelled images)")
           .append("; ").append(metrics.path("val_images").asLong()).append(" held-out images.</p>\n");
+      audit(h);
+    }
+
+    /** The membership audit's verdict (the audit stage puts it into metrics.json). */
+    private void audit(StringBuilder h) {
+      JsonNode a = metrics.path(AuditStage.METRICS_KEY);
+      h.append("<h2 id=\"audit\">Membership audit (Deja Vu)</h2>\n<p>");
+      if (a.isMissingNode() || !a.path("enabled").asBoolean(false)) {
+        h.append("Not run (audit.enabled = false).</p>\n");
+        return;
+      }
+      h.append(String.format(java.util.Locale.ROOT,
+          "Verdict for the %s model: <b>%s</b> (%s, one-sided %s p = %.3g at alpha %.3g). Mean loss on the true label:"
+              + " %.4f on %d suspect images, %.4f on %d reference images (%s); membership AUC %.3f, KS D+ %.4f (p = %.3g).</p>\n",
+          a.path("model").asText(), a.path("verdict").asText(), a.path("method").asText(), a.path("test").asText(),
+          a.path("p_value").asDouble(), a.path("alpha").asDouble(), a.path("suspect_mean_loss").asDouble(),
+          a.path("suspect_images").asLong(), a.path("reference_mean_loss").asDouble(), a.path("reference_images").asLong(),
+          a.path("reference").asText(), a.path("membership_auc").asDouble(), a.path("ks_d_plus").asDouble(),
+          a.path("ks_p").asDouble()));
     }
 
     private void classes(StringBuilder h) {

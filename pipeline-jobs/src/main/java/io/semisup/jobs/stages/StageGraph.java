@@ -38,6 +38,7 @@ public final class StageGraph {
             new FinetuneStage(),
             new FixresStage(),
             new EvaluateStage(),
+            new AuditStage(),
             new ReportStage()));
   }
 

@@ -1,5 +1,6 @@
 package io.semisup.jobs.tables;
 
+import io.semisup.jobs.stages.AuditStage;
 import io.semisup.jobs.stages.EvaluateStage;
 import io.semisup.jobs.stages.ScoreStage;
 import io.semisup.jobs.stages.SelectStage;
@@ -129,9 +130,25 @@ public final class Tables {
               .add("precision", DataTypes.DoubleType, true),
           "Per class: pseudo-labels with a hidden true label, how many are right, precision.");
 
+  /**
+   * The audit's per-image membership scores: which set the image is in ({@code suspect}, {@code
+   * reference}, or {@code head-train}, the reference half a linear head was fitted on) and the
+   * audited model's loss on its true label.
+   */
+  public static final Table AUDIT_SCORES =
+      Table.of(AuditStage.NAME, "scores",
+          new StructType()
+              .add("image_id", DataTypes.StringType, false)
+              .add("uri", DataTypes.StringType, false)
+              .add("set", DataTypes.StringType, false)
+              .add("label", DataTypes.IntegerType, false)
+              .add("loss", DataTypes.DoubleType, false),
+          "Per image of the audit: suspect, reference or head-train, and the audited model's loss on the true label.");
+
   /** Every table, in pipeline order. */
   public static final List<Table> ALL =
-      List.of(IMAGES, SHARD_REJECTS, DUPLICATES, SCORES, SCORE_REJECTS, PSEUDO_LABELS, CLASS_COUNTS, PRECISION);
+      List.of(IMAGES, SHARD_REJECTS, DUPLICATES, SCORES, SCORE_REJECTS, PSEUDO_LABELS, CLASS_COUNTS, PRECISION,
+          AUDIT_SCORES);
 
   private Tables() {}
 }

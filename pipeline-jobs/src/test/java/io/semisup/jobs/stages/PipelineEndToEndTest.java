@@ -88,7 +88,7 @@ class PipelineEndToEndTest extends SparkTestBase {
   @Order(3)
   void teacherScoreSelectStudentFinetuneEvaluate() throws Exception {
     RunContext ctx = ctx();
-    for (Stage s : List.of(new TeacherStage(), new ScoreStage(), new SelectStage(), new StudentStage(), new FinetuneStage(), new EvaluateStage(), new ReportStage())) {
+    for (Stage s : List.of(new TeacherStage(), new ScoreStage(), new SelectStage(), new StudentStage(), new FinetuneStage(), new EvaluateStage(), new AuditStage(), new ReportStage())) {
       assertThat(s.execute(ctx).skipped()).isFalse();
     }
     // score: one row per kept unlabelled image, top-P sorted, probabilities sum to <= 1.
@@ -114,6 +114,11 @@ class PipelineEndToEndTest extends SparkTestBase {
     // Even 4 epochs on 200 images learn something: far above the 10% of chance.
     assertThat(m.get("teacher").get("top1").asDouble()).isGreaterThan(0.4);
     assertThat(m.get("pseudo_label_precision").asDouble()).isBetween(0.3, 1.0);
+    // audit: its verdict lands in metrics.json; the val split halves add up.
+    JsonNode audit = m.get(AuditStage.METRICS_KEY);
+    assertThat(audit.get("p_value").asDouble()).isBetween(0.0, 1.0);
+    assertThat(audit.get("suspect_images").asLong() + audit.get("reference_images").asLong())
+        .isEqualTo(m.get("val_images").asLong());
   }
 
   @Test
