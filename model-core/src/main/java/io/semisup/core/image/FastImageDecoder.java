@@ -99,6 +99,26 @@ public final class FastImageDecoder implements Serializable {
    * minHeight} (0 x 0: full size); ImageIO's images are always full size.
    */
   public Decoded decode(byte[] bytes, int minWidth, int minHeight) throws ImageRejectedException {
+    return decode(bytes, (w, h) -> new int[] {minWidth, minHeight});
+  }
+
+  /**
+   * The image at the smallest DCT scale whose longer upright side is still at least {@code
+   * longSide} (and the shorter one in proportion): what a re-encode at that longest side needs.
+   */
+  public Decoded decodeForLongSide(byte[] bytes, int longSide) throws ImageRejectedException {
+    return decode(bytes, (w, h) -> {
+      double f = Math.min(1.0, longSide / (double) Math.max(w, h));
+      return new int[] {(int) Math.round(w * f), (int) Math.round(h * f)};
+    });
+  }
+
+  /** The minimum upright size wanted of an image whose full upright size is {@code w x h}. */
+  private interface SizeWanted {
+    int[] of(int w, int h);
+  }
+
+  private Decoded decode(byte[] bytes, SizeWanted wanted) throws ImageRejectedException {
     JpegStructure jpeg = fast && bytes != null && bytes.length > 0 && bytes.length <= imageio.maxBytes()
         ? JpegStructure.parse(bytes) : null;
     if (jpeg == null || (long) jpeg.width() * jpeg.height() > imageio.maxPixels()) {
@@ -106,8 +126,9 @@ public final class FastImageDecoder implements Serializable {
     }
     int orientation = jpeg.hasExif() ? ExifOrientation.ofJpeg(bytes) : ExifOrientation.NORMAL;
     boolean turned = orientation >= 5;
+    int[] min = turned ? wanted.of(jpeg.height(), jpeg.width()) : wanted.of(jpeg.width(), jpeg.height());
     int reduction = DctScale.reduction(jpeg.width(), jpeg.height(),
-        turned ? minHeight : minWidth, turned ? minWidth : minHeight);
+        turned ? min[1] : min[0], turned ? min[0] : min[1]);
     long limit = imageio.timeLimitMillis() * 1_000_000L;
     DecodeDeadline.Clock clock = imageio.clock();
     long cpu0 = limit > 0 ? clock.nanos() : 0;
