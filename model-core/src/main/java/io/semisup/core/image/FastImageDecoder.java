@@ -29,7 +29,10 @@ public final class FastImageDecoder implements Serializable {
 
   /** Which decoder a stage uses ({@code shard.decoder}, {@code score.decoder}). */
   public enum Kind {
-    /** libjpeg-turbo where its natives load, else ImageIO. */
+    /**
+     * libjpeg-turbo where its natives load and a JPEG can be decoded at a reduced DCT scale (the
+     * only case it was measured faster), else ImageIO.
+     */
     AUTO,
     /** libjpeg-turbo; a machine without its natives is an error. */
     OPENCV,
@@ -129,6 +132,11 @@ public final class FastImageDecoder implements Serializable {
     int[] min = turned ? wanted.of(jpeg.height(), jpeg.width()) : wanted.of(jpeg.width(), jpeg.height());
     int reduction = DctScale.reduction(jpeg.width(), jpeg.height(),
         turned ? min[1] : min[0], turned ? min[0] : min[1]);
+    if (kind == Kind.AUTO && reduction == 1) {
+      // Measured (docs/benchmarks.md): at full size OpenCV 4.5.5's libjpeg-turbo, built without
+      // its SIMD code, is no faster than ImageIO's libjpeg; only the scaled decode gains.
+      return whole(imageio.decode(bytes));
+    }
     long limit = imageio.timeLimitMillis() * 1_000_000L;
     DecodeDeadline.Clock clock = imageio.clock();
     long cpu0 = limit > 0 ? clock.nanos() : 0;

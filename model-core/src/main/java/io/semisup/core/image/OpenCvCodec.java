@@ -9,6 +9,7 @@ import org.bytedeco.javacpp.BytePointer;
 import org.bytedeco.javacpp.IntPointer;
 import org.bytedeco.javacpp.Loader;
 import org.bytedeco.javacpp.PointerScope;
+import org.bytedeco.opencv.global.opencv_core;
 import org.bytedeco.opencv.global.opencv_imgcodecs;
 import org.bytedeco.opencv.global.opencv_imgproc;
 import org.bytedeco.opencv.opencv_core.Mat;
@@ -114,6 +115,9 @@ public final class OpenCvCodec {
     try {
       Loader.load(opencv_imgcodecs.class);
       Loader.load(opencv_imgproc.class);
+      // Sequential: parallelism comes from Spark's one task per core, and OpenCV's pool busy-waits
+      // for its workers, which on a loaded machine burns CPU time on every resize.
+      opencv_core.setNumThreads(0);
       return new Availability(null);
     } catch (Throwable t) { // UnsatisfiedLinkError, NoClassDefFoundError: no natives for this platform
       return new Availability(t.getClass().getSimpleName() + ": " + t.getMessage());

@@ -6,6 +6,7 @@ import static io.semisup.jobs.bench.BenchSupport.processCpuNanos;
 import static io.semisup.jobs.bench.BenchSupport.round;
 
 import io.semisup.core.image.ContentHash;
+import io.semisup.core.image.ModelReadyEncoder;
 import io.semisup.core.image.FastImageDecoder;
 import io.semisup.core.image.ImageDecoder;
 import io.semisup.core.image.InputSpec;
@@ -66,11 +67,16 @@ import picocli.CommandLine.Option;
  *       per core at the same time), each measured before and after the end-to-end run (the
  *       machine is shared; the mean is used); the faster way is the engine's figure, whichever
  *       way the stage ran;
- *   <li>DL4J on the same tensors, a few batches, with every core.
+ *   <li>DL4J on the same tensors, a few batches, with every core;
+ *   <li>decode + resize + normalize on one thread ({@link DecodeMeter}), ImageIO against the
+ *       configured {@code --decoder}, on the 500x375 photos and on 1600x1200 ones (where the
+ *       DCT-scaled decode applies), and the engine's top-1 and top-5 agreement between the two
+ *       decoders' tensors ({@link Agreement}).
  * </ul>
  *
  * The last line of output is one JSON object ({@code end_to_end_img_s}, {@code engine_img_s},
- * {@code dl4j_img_s}, {@code ratio_end_to_end_vs_engine}, {@code engine_vs_dl4j}, ...).
+ * {@code dl4j_img_s}, {@code ratio_end_to_end_vs_engine}, {@code engine_vs_dl4j}, ..., ending
+ * with {@code decode_core_ms}, {@code decode_core_ms_imageio}, {@code top1_agreement}).
  */
 @Command(name = "score", mixinStandardHelpOptions = true,
     description = {"Scoring throughput: end to end (score stage on local Spark) vs the ONNX"
@@ -220,9 +226,22 @@ public final class BenchScore implements Callable<Integer> {
       List<byte[]> small = IntStream.range(0, decodeImages).mapToObj(photos::jpeg).toList();
       SyntheticPhotos largePhotos = new SyntheticPhotos(seed + 1, 1600, 1200, SyntheticPhotos.DEFAULT_QUALITY);
       List<byte[]> large = IntStream.range(0, largeImages).parallel().mapToObj(largePhotos::jpeg).toList();
+      // Model-ready shards: the photos as shard.max-side = 320 stores them.
+      ModelReadyEncoder stored = new ModelReadyEncoder(320, 90);
+      List<byte[]> smallStored = new ArrayList<>();
+      for (byte[] b : small) {
+        smallStored.add(stored.store(b, imageio.decode(b, 0, 0)).bytes());
+      }
+      List<byte[]> largeStored = new ArrayList<>();
+      for (byte[] b : large) {
+        largeStored.add(stored.store(b, imageio.decode(b, 0, 0)).bytes());
+      }
       double[] decodeMs = {
         DecodeMeter.scoreCoreMs(fast, pre, small, 2), DecodeMeter.scoreCoreMs(imageio, pre, small, 2),
-        DecodeMeter.scoreCoreMs(fast, pre, large, 2), DecodeMeter.scoreCoreMs(imageio, pre, large, 2)};
+        DecodeMeter.scoreCoreMs(fast, pre, large, 2), DecodeMeter.scoreCoreMs(imageio, pre, large, 2),
+        DecodeMeter.scoreCoreMs(fast, pre, smallStored, 2), DecodeMeter.scoreCoreMs(fast, pre, largeStored, 2)};
+      say("decode + resize + normalize of the same photos stored at max side 320: %.2f core-ms"
+          + " (from 500x375), %.2f (from 1600x1200)", decodeMs[4], decodeMs[5]);
       say("decode + resize + normalize, 1 thread: %.2f core-ms (%s) vs %.2f (imageio) per 500x375"
           + " photo; %.2f vs %.2f per 1600x1200 photo", decodeMs[0], decoder, decodeMs[1], decodeMs[2],
           decodeMs[3]);
@@ -350,6 +369,8 @@ public final class BenchScore implements Callable<Integer> {
       json.put("decoder", decoder + (fast.fast() ? "" : " (imageio: no OpenCV natives)"));
       json.put("decode_core_ms_large", round(decodeMs[2], 3));
       json.put("decode_core_ms_imageio_large", round(decodeMs[3], 3));
+      json.put("decode_core_ms_max_side_320", round(decodeMs[4], 3));
+      json.put("decode_core_ms_max_side_320_large", round(decodeMs[5], 3));
       json.put("top5_set_agreement", round(agreement[1], 4));
       json.put("top1_agreement_large", round(agreement[2], 4));
       json.put("top5_set_agreement_large", round(agreement[3], 4));

@@ -39,14 +39,19 @@ import picocli.CommandLine.Option;
  *       decode it fully to reject damaged ones, hash it, drop duplicates, write Parquet shards of
  *       the target size, count), images / wall time / Spark cores;
  *   <li>baseline: the same per-image calls in a plain loop on one thread (read the file,
- *       {@link ImageDecoder#decode}, {@link ContentHash#of}), no Spark, no Parquet: the most one
- *       core can do with this decoder.
+ *       {@link FastImageDecoder#decode}, {@link ContentHash#of}, the re-encode of {@code
+ *       --max-side}), no Spark, no Parquet: the most one core can do with this decoder;
+ *   <li>the per-image work on one thread ({@link DecodeMeter}), ImageIO with originals stored
+ *       against the configured decoder and max side, on the 500x375 photos and on 1600x1200
+ *       ones, with the bytes stored per image.
  * </ul>
  *
  * The stage has a fixed cost (a dozen Spark jobs, listing, commit) that a small run cannot
  * amortize, so the stage is also timed on {@value #TINY} images and the marginal rate, (images -
  * {@value #TINY}) / (time - that time), is reported too. Also reports process CPU milliseconds per
- * image for both, which the shared machine's other load does not inflate. The last line of output is one JSON object.
+ * image for both, which the shared machine's other load does not inflate. The last line of output
+ * is one JSON object, ending with {@code cpu_ms_per_image} (the stage's CPU ms per image) and
+ * {@code stored_bytes_per_image} (image bytes in the unlabelled shards per image).
  */
 @Command(name = "shard", mixinStandardHelpOptions = true,
     description = {"Sharding throughput per core: the shard stage on local Spark vs the bare"
