@@ -93,6 +93,11 @@ public final class ImageDecoder implements Serializable {
     return d;
   }
 
+  /** The clock its time limit is measured by (the thread's CPU time unless a test set one). */
+  DecodeDeadline.Clock clock() {
+    return clock == null ? DecodeDeadline.THREAD_CPU : clock;
+  }
+
   /** The time limit in CPU milliseconds, 0 for none. */
   public long timeLimitMillis() {
     return timeLimitNanos / 1_000_000L;

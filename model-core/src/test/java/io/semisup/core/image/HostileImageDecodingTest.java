@@ -17,14 +17,20 @@ import org.junit.jupiter.api.Test;
  */
 class HostileImageDecodingTest {
 
+
   private final ImageDecoder decoder = new ImageDecoder(64L << 20, 100_000_000L, 10_000);
 
   private DecodedImage decode(byte[] bytes) throws ImageRejectedException {
-    return decoder.decode(bytes);
+    return decodeWith(decoder, bytes);
   }
 
-  private static RejectReason reject(ImageDecoder d, byte[] bytes) {
-    ImageRejectedException e = catchThrowableOfType(() -> d.decode(bytes), ImageRejectedException.class);
+  /** How the test decodes with decoder {@code d}'s limits (a subclass runs the fast path). */
+  DecodedImage decodeWith(ImageDecoder d, byte[] bytes) throws ImageRejectedException {
+    return d.decode(bytes);
+  }
+
+  RejectReason reject(ImageDecoder d, byte[] bytes) {
+    ImageRejectedException e = catchThrowableOfType(() -> decodeWith(d, bytes), ImageRejectedException.class);
     assertThat(e).as("should be rejected").isNotNull();
     return e.reason();
   }

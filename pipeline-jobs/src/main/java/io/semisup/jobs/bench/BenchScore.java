@@ -6,6 +6,8 @@ import static io.semisup.jobs.bench.BenchSupport.processCpuNanos;
 import static io.semisup.jobs.bench.BenchSupport.round;
 
 import io.semisup.core.image.ContentHash;
+import io.semisup.core.image.ModelReadyEncoder;
+import io.semisup.core.image.FastImageDecoder;
 import io.semisup.core.image.ImageDecoder;
 import io.semisup.core.image.InputSpec;
 import io.semisup.core.image.Preprocessor;
@@ -65,11 +67,16 @@ import picocli.CommandLine.Option;
  *       per core at the same time), each measured before and after the end-to-end run (the
  *       machine is shared; the mean is used); the faster way is the engine's figure, whichever
  *       way the stage ran;
- *   <li>DL4J on the same tensors, a few batches, with every core.
+ *   <li>DL4J on the same tensors, a few batches, with every core;
+ *   <li>decode + resize + normalize on one thread ({@link DecodeMeter}), ImageIO against the
+ *       configured {@code --decoder}, on the 500x375 photos and on 1600x1200 ones (where the
+ *       DCT-scaled decode applies), and the engine's top-1 and top-5 agreement between the two
+ *       decoders' tensors ({@link Agreement}).
  * </ul>
  *
  * The last line of output is one JSON object ({@code end_to_end_img_s}, {@code engine_img_s},
- * {@code dl4j_img_s}, {@code ratio_end_to_end_vs_engine}, {@code engine_vs_dl4j}, ...).
+ * {@code dl4j_img_s}, {@code ratio_end_to_end_vs_engine}, {@code engine_vs_dl4j}, ..., ending
+ * with {@code decode_core_ms}, {@code decode_core_ms_imageio}, {@code top1_agreement}).
  */
 @Command(name = "score", mixinStandardHelpOptions = true,
     description = {"Scoring throughput: end to end (score stage on local Spark) vs the ONNX"
@@ -115,6 +122,18 @@ public final class BenchScore implements Callable<Integer> {
       description = "score.engine-sharing of the end-to-end run: auto, concurrent or turns"
           + " (default ${DEFAULT-VALUE}).")
   String engineSharing = "auto";
+
+  @Option(names = "--decoder",
+      description = "score.decoder of the end-to-end run: auto, opencv or imageio (default ${DEFAULT-VALUE}).")
+  String decoder = "auto";
+
+  @Option(names = "--decode-images",
+      description = "500x375 photos the decode meter times, per decoder (default ${DEFAULT-VALUE}).")
+  int decodeImages = 128;
+
+  @Option(names = "--large-images",
+      description = "1600x1200 photos the decode meter times and scores, per decoder (default ${DEFAULT-VALUE}).")
+  int largeImages = 32;
 
   @Option(names = "--size", description = "Model input side in pixels (default ${DEFAULT-VALUE}).")
   int size = 224;
@@ -175,6 +194,7 @@ public final class BenchScore implements Callable<Integer> {
         "score.prefetch-batches=" + prefetchBatches,
         "score.intra-op-threads=" + threads,
         "score.engine-sharing=" + engineSharing,
+        "score.decoder=" + decoder,
         "score.teacher-onnx=\"" + onnxFile + "\"",
         "score.teacher-metadata=\"" + metaFile + "\""));
     SparkSession spark = SparkSessions.create(config);
@@ -188,16 +208,64 @@ public final class BenchScore implements Callable<Integer> {
       // Pre-decoded tensors for the engines: the first pictures, through the same preprocessing.
       SyntheticPhotos photos = new SyntheticPhotos(seed);
       Preprocessor pre = new Preprocessor(spec);
-      ImageDecoder decoder = new ImageDecoder(Long.MAX_VALUE, Long.MAX_VALUE);
+      ImageDecoder reference = new ImageDecoder(Long.MAX_VALUE, Long.MAX_VALUE);
       float[][] tensors = IntStream.range(0, engineImages).parallel()
           .mapToObj(i -> {
             try {
-              return pre.toChw(decoder.decode(photos.jpeg(i)).image());
+              return pre.toChw(reference.decode(photos.jpeg(i)).image());
             } catch (Exception e) {
               throw new IllegalStateException(e);
             }
           })
           .toArray(float[][]::new);
+
+      // Decode + resize + normalize, one thread, ImageIO vs the configured decoder, on the
+      // photos above and on large ones (where the DCT-scaled decode applies).
+      FastImageDecoder fast = DecodeMeter.of(decoder);
+      FastImageDecoder imageio = DecodeMeter.imageio();
+      List<byte[]> small = IntStream.range(0, decodeImages).mapToObj(photos::jpeg).toList();
+      SyntheticPhotos largePhotos = new SyntheticPhotos(seed + 1, 1600, 1200, SyntheticPhotos.DEFAULT_QUALITY);
+      List<byte[]> large = IntStream.range(0, largeImages).parallel().mapToObj(largePhotos::jpeg).toList();
+      // Model-ready shards: the photos as shard.max-side = 320 stores them.
+      ModelReadyEncoder stored = new ModelReadyEncoder(320, 90);
+      List<byte[]> smallStored = new ArrayList<>();
+      for (byte[] b : small) {
+        smallStored.add(stored.store(b, imageio.decode(b, 0, 0)).bytes());
+      }
+      List<byte[]> largeStored = new ArrayList<>();
+      for (byte[] b : large) {
+        largeStored.add(stored.store(b, imageio.decode(b, 0, 0)).bytes());
+      }
+      double[] decodeMs = {
+        DecodeMeter.scoreCoreMs(fast, pre, small, 2), DecodeMeter.scoreCoreMs(imageio, pre, small, 2),
+        DecodeMeter.scoreCoreMs(fast, pre, large, 2), DecodeMeter.scoreCoreMs(imageio, pre, large, 2),
+        DecodeMeter.scoreCoreMs(fast, pre, smallStored, 2), DecodeMeter.scoreCoreMs(fast, pre, largeStored, 2)};
+      say("decode + resize + normalize of the same photos stored at max side 320: %.2f core-ms"
+          + " (from 500x375), %.2f (from 1600x1200)", decodeMs[4], decodeMs[5]);
+      say("decode + resize + normalize, 1 thread: %.2f core-ms (%s) vs %.2f (imageio) per 500x375"
+          + " photo; %.2f vs %.2f per 1600x1200 photo", decodeMs[0], decoder, decodeMs[1], decodeMs[2],
+          decodeMs[3]);
+      float[][] fastTensors = IntStream.range(0, engineImages).parallel()
+          .mapToObj(i -> {
+            try {
+              return pre.toChw(fast.decode(photos.jpeg(i), size, size).image().image());
+            } catch (Exception e) {
+              throw new IllegalStateException(e);
+            }
+          })
+          .toArray(float[][]::new);
+      float[][][] largeTensors = new float[2][][];
+      for (int k = 0; k < 2; k++) {
+        FastImageDecoder d = k == 0 ? fast : imageio;
+        largeTensors[k] = large.parallelStream().map(b -> {
+          try {
+            return pre.toChw(d.decode(b, size, size).image().image());
+          } catch (Exception e) {
+            throw new IllegalStateException(e);
+          }
+        }).toArray(float[][]::new);
+      }
+      double[] agreement = new double[4];
 
       // The engine alone, both ways of sharing it; turns: every core on one batch at a time;
       // concurrent: one run per core, each on its own thread (intra-op threads as configured,
@@ -218,6 +286,13 @@ public final class BenchScore implements Callable<Integer> {
         float[][] first = Arrays.copyOfRange(tensors, 0, Math.min(batch, tensors.length));
         inTurns.probabilities(first);
         together.probabilities(first);
+        agreement[0] = Agreement.top1(inTurns, tensors, fastTensors, batch);
+        agreement[1] = Agreement.topSets(inTurns, tensors, fastTensors, batch, 5);
+        agreement[2] = Agreement.top1(inTurns, largeTensors[1], largeTensors[0], batch);
+        agreement[3] = Agreement.topSets(inTurns, largeTensors[1], largeTensors[0], batch, 5);
+        say("%s vs imageio on the engine: top-1 agreement %.4f, same top-5 set %.4f (%d 500x375"
+            + " photos); %.4f, %.4f (%d 1600x1200 photos)", decoder, agreement[0], agreement[1],
+            engineImages, agreement[2], agreement[3], largeImages);
         turns[0] = enginePass(inTurns, tensors, 1);
         concurrent[0] = enginePass(together, tensors, runs);
         say("engine (ONNX Runtime, pre-decoded tensors, batch %d): %.1f img/s taking turns,"
@@ -291,8 +366,19 @@ public final class BenchScore implements Callable<Integer> {
       json.put("end_to_end_cpu_ms_per_image", round(e2eCpu, 1));
       json.put("dl4j_cpu_ms_per_image", round(dl4jCpu[0], 1));
       json.put("ratio_end_to_end_vs_engine_cpu", round(engineCpuMean / e2eCpu, 3));
+      json.put("decoder", decoder + (fast.fast() ? "" : " (imageio: no OpenCV natives)"));
+      json.put("decode_core_ms_large", round(decodeMs[2], 3));
+      json.put("decode_core_ms_imageio_large", round(decodeMs[3], 3));
+      json.put("decode_core_ms_max_side_320", round(decodeMs[4], 3));
+      json.put("decode_core_ms_max_side_320_large", round(decodeMs[5], 3));
+      json.put("top5_set_agreement", round(agreement[1], 4));
+      json.put("top1_agreement_large", round(agreement[2], 4));
+      json.put("top5_set_agreement_large", round(agreement[3], 4));
       json.put("load_avg_start", round(loadStart, 1));
       json.put("load_avg_end", round(loadAverage(), 1));
+      json.put("decode_core_ms", round(decodeMs[0], 3));
+      json.put("decode_core_ms_imageio", round(decodeMs[1], 3));
+      json.put("top1_agreement", round(agreement[0], 4));
       System.out.println(RunContext.json().writeValueAsString(json));
       return 0;
     } finally {

@@ -6,6 +6,11 @@ import static io.semisup.jobs.bench.BenchSupport.processCpuNanos;
 import static io.semisup.jobs.bench.BenchSupport.round;
 
 import io.semisup.core.image.ContentHash;
+import io.semisup.core.image.FastImageDecoder;
+import io.semisup.core.image.ModelReadyEncoder;
+import io.semisup.jobs.tables.Tables;
+import org.apache.spark.sql.functions;
+import static org.apache.spark.sql.functions.col;
 import io.semisup.core.image.ImageDecoder;
 import io.semisup.jobs.config.SemisupConfig;
 import io.semisup.jobs.spark.SparkSessions;
@@ -34,14 +39,19 @@ import picocli.CommandLine.Option;
  *       decode it fully to reject damaged ones, hash it, drop duplicates, write Parquet shards of
  *       the target size, count), images / wall time / Spark cores;
  *   <li>baseline: the same per-image calls in a plain loop on one thread (read the file,
- *       {@link ImageDecoder#decode}, {@link ContentHash#of}), no Spark, no Parquet: the most one
- *       core can do with this decoder.
+ *       {@link FastImageDecoder#decode}, {@link ContentHash#of}, the re-encode of {@code
+ *       --max-side}), no Spark, no Parquet: the most one core can do with this decoder;
+ *   <li>the per-image work on one thread ({@link DecodeMeter}), ImageIO with originals stored
+ *       against the configured decoder and max side, on the 500x375 photos and on 1600x1200
+ *       ones, with the bytes stored per image.
  * </ul>
  *
  * The stage has a fixed cost (a dozen Spark jobs, listing, commit) that a small run cannot
  * amortize, so the stage is also timed on {@value #TINY} images and the marginal rate, (images -
  * {@value #TINY}) / (time - that time), is reported too. Also reports process CPU milliseconds per
- * image for both, which the shared machine's other load does not inflate. The last line of output is one JSON object.
+ * image for both, which the shared machine's other load does not inflate. The last line of output
+ * is one JSON object, ending with {@code cpu_ms_per_image} (the stage's CPU ms per image) and
+ * {@code stored_bytes_per_image} (image bytes in the unlabelled shards per image).
  */
 @Command(name = "shard", mixinStandardHelpOptions = true,
     description = {"Sharding throughput per core: the shard stage on local Spark vs the bare"
@@ -61,6 +71,18 @@ public final class BenchShard implements Callable<Integer> {
 
   @Option(names = "--cores", description = "Spark local cores (default ${DEFAULT-VALUE}).")
   int cores = 2;
+
+  @Option(names = "--decoder",
+      description = "shard.decoder of the stage run: auto, opencv or imageio (default ${DEFAULT-VALUE}).")
+  String decoder = "auto";
+
+  @Option(names = "--max-side",
+      description = "shard.max-side of the stage run and the per-image meter (0: originals; default ${DEFAULT-VALUE}).")
+  int maxSide = 0;
+
+  @Option(names = "--large-images",
+      description = "1600x1200 photos the per-image meter also times (default ${DEFAULT-VALUE}).")
+  int largeImages = 32;
 
   @Option(names = "--seed", description = "Seed of the pictures (default ${DEFAULT-VALUE}).")
   long seed = 7;
@@ -109,17 +131,36 @@ public final class BenchShard implements Callable<Integer> {
         (System.nanoTime() - t0) / 1e9);
 
     // Baseline: the stage's per-image calls, one thread, no Spark.
-    ImageDecoder decoder = new ImageDecoder(67_108_864L, 100_000_000L);
+    FastImageDecoder stageDecoder = new FastImageDecoder(new ImageDecoder(67_108_864L, 100_000_000L),
+        FastImageDecoder.Kind.of(decoder));
+    ModelReadyEncoder encoder = maxSide > 0 ? new ModelReadyEncoder(maxSide, 90) : null;
     int nBase = Math.min(baselineImages, images);
-    baseline(decoder, unlabelled, Math.min(20, nBase)); // warm the JIT and the decoder
+    baseline(stageDecoder, encoder, unlabelled, Math.min(20, nBase)); // warm the JIT and the decoder
     long cpu0 = processCpuNanos();
     t0 = System.nanoTime();
-    baseline(decoder, unlabelled, nBase);
+    baseline(stageDecoder, encoder, unlabelled, nBase);
     double baseWall = (System.nanoTime() - t0) / 1e9;
     double baseCpu = (processCpuNanos() - cpu0) / 1e9;
     double basePerCore = nBase / baseWall;
     say("baseline (read + decode + hash, 1 thread): %.1f img/s, %.2f CPU ms per image",
         basePerCore, 1000 * baseCpu / nBase);
+
+    // The per-image work of the stage on one thread, ImageIO (check decode, original stored) vs
+    // the configured decoder and max side, on the photos above and on large ones.
+    FastImageDecoder fast = DecodeMeter.of(decoder);
+    List<byte[]> small = IntStream.range(0, Math.min(nBase, 128)).mapToObj(photos::jpeg).toList();
+    SyntheticPhotos largePhotos = new SyntheticPhotos(seed + 1, 1600, 1200, SyntheticPhotos.DEFAULT_QUALITY);
+    List<byte[]> large = IntStream.range(0, largeImages).parallel().mapToObj(largePhotos::jpeg).toList();
+    DecodeMeter.ShardWork[] perImage = {
+      DecodeMeter.shardCoreMs(fast, encoder, small, 2),
+      DecodeMeter.shardCoreMs(DecodeMeter.imageio(), null, small, 2),
+      DecodeMeter.shardCoreMs(fast, encoder, large, 2),
+      DecodeMeter.shardCoreMs(DecodeMeter.imageio(), null, large, 2)};
+    say("per image, 1 thread (check decode%s + hash): %.2f core-ms, %.0f bytes stored (%s) vs %.2f,"
+        + " %.0f (imageio, originals) per 500x375 photo; %.2f, %.0f vs %.2f, %.0f per 1600x1200 photo",
+        maxSide > 0 ? " + re-encode at " + maxSide : "", perImage[0].coreMs(), perImage[0].storedBytes(),
+        decoder, perImage[1].coreMs(), perImage[1].storedBytes(), perImage[2].coreMs(),
+        perImage[2].storedBytes(), perImage[3].coreMs(), perImage[3].storedBytes());
 
     SemisupConfig config = SemisupConfig.load("local", null, List.of(
         "spark.master=\"local[" + cores + "]\"",
@@ -127,7 +168,9 @@ public final class BenchShard implements Callable<Integer> {
         "run-id=bench",
         "data.train-dir=\"" + train + "\"",
         "data.val-dir=\"" + val + "\"",
-        "data.unlabelled-dir=\"" + unlabelled + "\""));
+        "data.unlabelled-dir=\"" + unlabelled + "\"",
+        "shard.decoder=" + decoder,
+        "shard.max-side=" + maxSide));
     SparkSession spark = SparkSessions.create(config);
     try {
       // A tiny run twice: the first warms the JIT; the second measures the stage's fixed cost
@@ -178,8 +221,20 @@ public final class BenchShard implements Callable<Integer> {
       json.put("marginal_ratio_vs_baseline", round(marginal / basePerCore, 3));
       json.put("stage_cpu_ms_per_image", round(1000 * cpu / images, 2));
       json.put("baseline_cpu_ms_per_image", round(1000 * baseCpu / nBase, 2));
+      long storedBytes = Tables.IMAGES.read(ctx).where(col("split").equalTo(Tables.UNLABELLED))
+          .agg(functions.sum(functions.length(col("bytes")))).first().getLong(0);
+      json.put("decoder", decoder + (fast.fast() ? "" : " (imageio: no OpenCV natives)"));
+      json.put("max_side", maxSide);
+      json.put("shard_core_ms", round(perImage[0].coreMs(), 3));
+      json.put("shard_core_ms_imageio", round(perImage[1].coreMs(), 3));
+      json.put("shard_core_ms_large", round(perImage[2].coreMs(), 3));
+      json.put("shard_core_ms_imageio_large", round(perImage[3].coreMs(), 3));
+      json.put("stored_bytes_per_image_large", Math.round(perImage[2].storedBytes()));
+      json.put("original_bytes_per_image_large", Math.round(perImage[3].storedBytes()));
       json.put("load_avg_start", round(loadStart, 1));
       json.put("load_avg_end", round(loadAverage(), 1));
+      json.put("cpu_ms_per_image", round(1000 * cpu / images, 2));
+      json.put("stored_bytes_per_image", Math.round(storedBytes / (double) images));
       System.out.println(RunContext.json().writeValueAsString(json));
       return 0;
     } finally {
@@ -187,12 +242,15 @@ public final class BenchShard implements Callable<Integer> {
     }
   }
 
-  /** What the stage does per file, minus Spark: read, decode (rejecting bad files), hash. */
-  private static void baseline(ImageDecoder decoder, Path dir, int n) throws Exception {
+  /**
+   * What the stage does per file, minus Spark: read, decode (rejecting bad files), hash and, with
+   * a max side, re-encode.
+   */
+  private static void baseline(FastImageDecoder decoder, ModelReadyEncoder encoder, Path dir, int n)
+      throws Exception {
     for (int i = 0; i < n; i++) {
       byte[] b = Files.readAllBytes(dir.resolve(String.format(Locale.ROOT, "img-%07d.jpg", i)));
-      decoder.decode(b);
-      ContentHash.of(b);
+      DecodeMeter.shardOne(decoder, encoder, b);
     }
   }
 

@@ -1,6 +1,7 @@
 package io.semisup.jobs.spark;
 
 import io.semisup.core.image.DecodedImage;
+import io.semisup.core.image.FastImageDecoder;
 import io.semisup.core.image.ImageDecoder;
 import io.semisup.core.image.ImageRejectedException;
 import io.semisup.core.image.InputSpec;
@@ -69,8 +70,17 @@ public final class ScorePartition implements MapPartitionsFunction<Row, Row> {
    */
   public record Settings(
       int batchSize, int topP, int decodeThreads, int prefetchBatches, int progressSeconds,
-      boolean failAfterFirstBatch) implements Serializable {
+      boolean failAfterFirstBatch, FastImageDecoder.Kind decoder) implements Serializable {
+
+    /** With the decoder {@code score.decoder} defaults to (auto). */
+    public Settings(int batchSize, int topP, int decodeThreads, int prefetchBatches,
+        int progressSeconds, boolean failAfterFirstBatch) {
+      this(batchSize, topP, decodeThreads, prefetchBatches, progressSeconds, failAfterFirstBatch,
+          FastImageDecoder.Kind.AUTO);
+    }
+
     public Settings {
+      java.util.Objects.requireNonNull(decoder, "decoder");
       if (batchSize < 1 || topP < 1 || decodeThreads < 0 || prefetchBatches < 1
           || progressSeconds < 1) {
         throw new IllegalArgumentException("Cannot score with batch-size " + batchSize
@@ -87,7 +97,8 @@ public final class ScorePartition implements MapPartitionsFunction<Row, Row> {
     }
 
     public Settings withFailAfterFirstBatch(boolean fail) {
-      return new Settings(batchSize, topP, decodeThreads, prefetchBatches, progressSeconds, fail);
+      return new Settings(batchSize, topP, decodeThreads, prefetchBatches, progressSeconds, fail,
+          decoder);
     }
   }
 
@@ -130,7 +141,8 @@ public final class ScorePartition implements MapPartitionsFunction<Row, Row> {
     private final int capacity;
     private final ArrayDeque<Future<Prepared>> queue = new ArrayDeque<>();
     private final ArrayDeque<Row> out = new ArrayDeque<>();
-    private final ImageDecoder decoder = new ImageDecoder(Long.MAX_VALUE, Long.MAX_VALUE);
+    private final FastImageDecoder decoder =
+        new FastImageDecoder(new ImageDecoder(Long.MAX_VALUE, Long.MAX_VALUE), settings.decoder());
     private final Preprocessor pre = new Preprocessor(spec);
     private final int partition;
     private final long start = System.nanoTime();
@@ -211,7 +223,8 @@ public final class ScorePartition implements MapPartitionsFunction<Row, Row> {
 
     private Prepared prepare(String id, String uri, Integer lbl, byte[] bytes) {
       try {
-        DecodedImage img = decoder.decode(bytes);
+        // At the smallest DCT scale that still covers the model input (JPEGs, libjpeg-turbo).
+        DecodedImage img = decoder.decode(bytes, spec.width(), spec.height()).image();
         return new Prepared(id, uri, lbl, pre.toChw(img.image()), null, null);
       } catch (ImageRejectedException e) {
         return new Prepared(id, uri, lbl, null, e.reason().name(), e.getMessage());

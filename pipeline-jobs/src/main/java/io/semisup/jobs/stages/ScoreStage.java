@@ -266,7 +266,8 @@ public final class ScoreStage extends Stage {
   static ScorePartition.Settings settings(SemisupConfig c) {
     return new ScorePartition.Settings(c.settings().score().batchSize(), c.settings().score().topP(),
         c.settings().score().decodeThreads(), c.settings().score().prefetchBatches(),
-        c.settings().score().progressLogSeconds(), false);
+        c.settings().score().progressLogSeconds(), false,
+        io.semisup.core.image.FastImageDecoder.Kind.of(c.settings().score().decoder()));
   }
 
   /** The data files of the unlabelled split, in name order (their index is the shard number). */

@@ -4,8 +4,9 @@ import static org.apache.spark.sql.functions.col;
 
 import io.semisup.core.UsageError;
 import io.semisup.core.image.ContentHash;
-import io.semisup.core.image.DecodedImage;
+import io.semisup.core.image.FastImageDecoder;
 import io.semisup.core.image.ImageDecoder;
+import io.semisup.core.image.ModelReadyEncoder;
 import io.semisup.core.image.ImageRejectedException;
 import io.semisup.core.image.RejectReason;
 import io.semisup.jobs.cli.SemisupCli;
@@ -194,13 +195,17 @@ public final class ShardStage extends Stage {
         ctx.spark().sparkContext().broadcast(
             new SerializableConfiguration(ctx.spark().sparkContext().hadoopConfiguration()),
             scala.reflect.ClassTag$.MODULE$.apply(SerializableConfiguration.class));
-    ImageDecoder decoder =
+    FastImageDecoder decoder = new FastImageDecoder(
         new ImageDecoder(c.settings().shard().maxImageBytes(), c.settings().shard().maxImagePixels(),
-            c.settings().shard().maxDecodeMillis());
+            c.settings().shard().maxDecodeMillis()),
+        FastImageDecoder.Kind.of(c.settings().shard().decoder()));
+    ModelReadyEncoder modelReady = c.settings().shard().maxSide() > 0
+        ? new ModelReadyEncoder(c.settings().shard().maxSide(), c.settings().shard().storedQuality())
+        : null;
     Dataset<Row> decoded =
         listed
             .select("uri", "length", "split", "label_name", "reason", "detail")
-            .mapPartitions(new ReadAndDecode(decoder, hadoopConf), Encoders.row(DECODED))
+            .mapPartitions(new ReadAndDecode(decoder, modelReady, hadoopConf), Encoders.row(DECODED))
             .persist(StorageLevel.MEMORY_AND_DISK());
     // Decode everything once, in parallel, into the cache, and count per split on the way: later
     // passes (the single rejects file, dedupe, per-split writes) read the cache instead of
@@ -390,13 +395,24 @@ public final class ShardStage extends Stage {
     return expr;
   }
 
-  /** Reads each file's bytes (refusing huge ones by size first) and decodes its header/pixels. */
+  /**
+   * Reads each file's bytes (refusing huge ones by size first), decodes its header/pixels and,
+   * with {@code shard.max-side}, re-encodes it at that longest side. Without it, JPEGs are
+   * checked by a decode at 1/8 scale (all of the entropy-coded data, an eighth of the pixels):
+   * only the verdict and the header's size are kept.
+   */
   static final class ReadAndDecode implements MapPartitionsFunction<Row, Row> {
+    private final FastImageDecoder fast;
     private final ImageDecoder decoder;
+    private final ModelReadyEncoder modelReady;
     private final Broadcast<SerializableConfiguration> conf;
 
-    ReadAndDecode(ImageDecoder decoder, Broadcast<SerializableConfiguration> conf) {
-      this.decoder = decoder;
+    /** @param modelReady null to store the original bytes */
+    ReadAndDecode(FastImageDecoder fast, ModelReadyEncoder modelReady,
+        Broadcast<SerializableConfiguration> conf) {
+      this.fast = fast;
+      this.decoder = fast.imageio();
+      this.modelReady = modelReady;
       this.conf = conf;
     }
 
@@ -461,8 +477,15 @@ public final class ShardStage extends Stage {
         return reject(uri, split, label, RejectReason.UNREADABLE.name(), e.getClass().getSimpleName() + ": " + e.getMessage());
       }
       try {
-        DecodedImage img = decoder.decode(bytes);
-        return RowFactory.create(uri, split, label, ContentHash.of(bytes), bytes, img.width(), img.height(), img.format(), null, null);
+        if (modelReady == null) {
+          FastImageDecoder.Decoded d = fast.decode(bytes, 1, 1);
+          return RowFactory.create(uri, split, label, ContentHash.of(bytes), bytes, d.fullWidth(), d.fullHeight(),
+              d.image().format(), null, null);
+        }
+        // The id stays the hash of the original bytes: duplicates are found by what was crawled.
+        ModelReadyEncoder.Stored s = modelReady.store(bytes, fast.decodeForLongSide(bytes, modelReady.maxSide()));
+        return RowFactory.create(uri, split, label, ContentHash.of(bytes), s.bytes(), s.width(), s.height(), s.format(),
+            null, null);
       } catch (ImageRejectedException e) {
         return reject(uri, split, label, e.reason().name(), e.getMessage());
       } catch (RuntimeException e) {

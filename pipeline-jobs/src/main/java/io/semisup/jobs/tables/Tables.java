@@ -45,7 +45,9 @@ public final class Tables {
               .add("label_name", DataTypes.StringType, true)
               .add("split", DataTypes.StringType, false),
           "split",
-          "Image bytes, one row per distinct image per split; label null for unlabelled images.");
+          "Image bytes, one row per distinct image per split; label null for unlabelled images. With"
+              + " shard.max-side the bytes of larger images are a JPEG re-encoded at that longest side and"
+              + " width/height are its size; image_id is always the hash of the original bytes.");
 
   /** Inputs a stage could not use, with the reason; counts of every stage add up with it. */
   private static final StructType REJECTED =
