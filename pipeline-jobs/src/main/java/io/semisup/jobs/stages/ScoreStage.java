@@ -104,9 +104,13 @@ public final class ScoreStage extends Stage {
             Scoring.model(ctx, TeacherStage.NAME));
     ScorePartition.Settings settings = settings(c);
     List<Shard> shards = unlabelledShards(ctx);
-    ScoreProgress progress =
-        ScoreProgress.open(ctx, fingerprint(teacher.model(), settings, shards), c.settings().run().force());
+    String scoring = ScoreReuse.fingerprint(teacher.model(), settings.topP());
+    java.util.Optional<ScoreReuse> reuse = ScoreReuse.find(ctx, scoring);
+    ScoreProgress progress = ScoreProgress.open(ctx,
+        fingerprint(teacher.model(), settings, shards, reuse.map(ScoreReuse::manifestHash).orElse("")),
+        c.settings().run().force());
     Set<String> done = progress.doneShards();
+    long reused = reuse.isPresent() ? takeReused(ctx, reuse.get(), teacher.id(), progress, done) : 0;
     List<Shard> pending = new ArrayList<>();
     for (Shard s : shards) {
       if (!done.contains(s.name())) {
@@ -126,7 +130,7 @@ public final class ScoreStage extends Stage {
       groups.add(pending.subList(i, Math.min(pending.size(), i + perCommit)));
     }
     scoreGroups(ctx, teacher, settings, groups, progress, c.settings().score().failShard(),
-        Math.max(1, c.settings().score().commitsInFlight()));
+        Math.max(1, c.settings().score().commitsInFlight()), reuse.orElse(null));
 
     ScoreProgress.Totals t =
         progress.assemble(out, Tables.SCORES.name(), Tables.SCORE_REJECTS.name());
@@ -139,13 +143,16 @@ public final class ScoreStage extends Stage {
     report.count("read", t.read()).count("scored", t.scored()).count("rejected", t.rejected())
         .count("shards", shards.size()).count("shards_resumed", shards.size() - pending.size())
         .count("shards_scored", pending.size())
+        .count("reused", reused).count("teacher_scored", t.scored() - reused)
+        .detail(ScoreReuse.FINGERPRINT, scoring)
+        .detail("reused_from", reuse.map(ScoreReuse::runId).orElse(""))
         .detail("teacher_id", teacher.id()).detail("top_p", settings.topP())
         .detail("backend", teacher.model().backend()).detail("shards_per_commit", perCommit);
   }
 
   /** Scores the groups, a few at a time; on a failure, lets running groups commit, then throws. */
   private void scoreGroups(RunContext ctx, Scoring.Teacher teacher, ScorePartition.Settings settings,
-      List<List<Shard>> groups, ScoreProgress progress, int failShard, int inFlight)
+      List<List<Shard>> groups, ScoreProgress progress, int failShard, int inFlight, ScoreReuse reuse)
       throws Exception {
     if (groups.isEmpty()) {
       return;
@@ -160,7 +167,7 @@ public final class ScoreStage extends Stage {
         futures.add(pool.submit(() -> {
           if (!failed.get()) {
             try {
-              scoreGroup(ctx, model, teacher, settings, g, progress, failShard);
+              scoreGroup(ctx, model, teacher, settings, g, progress, failShard, reuse);
             } catch (Exception | Error e) {
               failed.set(true);
               throw e;
@@ -191,8 +198,8 @@ public final class ScoreStage extends Stage {
   }
 
   private void scoreGroup(RunContext ctx, Broadcast<ScoringModel> model, Scoring.Teacher teacher,
-      ScorePartition.Settings settings, List<Shard> group, ScoreProgress progress, int failShard)
-      throws IOException {
+      ScorePartition.Settings settings, List<Shard> group, ScoreProgress progress, int failShard,
+      ScoreReuse reuse) throws IOException {
     long t0 = System.nanoTime();
     String name = ScoreProgress.newGroupName();
     Path tmp = progress.tmp(name);
@@ -206,6 +213,10 @@ public final class ScoreStage extends Stage {
       images = images == null ? d : images.union(d);
       names.add(s.name());
       fail |= s.index() == failShard;
+    }
+    if (reuse != null) {
+      // Only what the earlier run has not scored (a shuffle join unless its ids are small).
+      images = reuse.unscored(images);
     }
     String label = "shards " + group.get(0).index() + ".." + group.get(group.size() - 1).index();
     Dataset<Row> scored = images
@@ -224,6 +235,35 @@ public final class ScoreStage extends Stage {
     log.info("[score] committed {} ({} images, {} rejected) in {} s", label, nScored + nRejected,
         nRejected, String.format("%.1f", seconds));
   }
+
+  /**
+   * Commits the reused run's rows for this run's images as one group of the resumable progress,
+   * marked by {@link #REUSED} (so a resumed run does not take them twice); returns their count.
+   */
+  private long takeReused(RunContext ctx, ScoreReuse reuse, String teacherId, ScoreProgress progress,
+      Set<String> done) throws IOException {
+    if (done.contains(REUSED)) {
+      return progress.done().stream().filter(g -> g.shards().contains(REUSED))
+          .mapToLong(ScoreProgress.Group::scored).sum();
+    }
+    Path split = Tables.IMAGES.partitionDir(ctx, Tables.UNLABELLED);
+    if (!ctx.fs().exists(split)) {
+      return 0;
+    }
+    long t0 = System.nanoTime();
+    String name = ScoreProgress.newGroupName();
+    Path tmp = progress.tmp(name);
+    Dataset<Row> images = ctx.spark().read().schema(Tables.IMAGES.columns("image_id", "uri"))
+        .parquet(split.toString());
+    Tables.SCORES.write(reuse.rowsFor(images, teacherId), tmp);
+    long n = Tables.SCORES.readFrom(ctx.spark(), tmp).count();
+    progress.commit(name, tmp, List.of(REUSED), n, 0, (System.nanoTime() - t0) / 1e9);
+    log.info("[score] reused the scores of {} images from run {} (score.reuse-run)", n, reuse.runId());
+    return n;
+  }
+
+  /** The shard name a group of reused rows covers in the resumable progress. */
+  static final String REUSED = "_reused";
 
   /**
    * The columns scoring reads of one shard file. With the schema given, Spark runs no job to
@@ -295,8 +335,9 @@ public final class ScoreStage extends Stage {
   }
 
   /** What decides the scores: teacher bytes, engine, batching, P, and the exact input files. */
-  static String fingerprint(ScoringModel model, ScorePartition.Settings s, List<Shard> shards) {
-    StringBuilder sb = new StringBuilder();
+  static String fingerprint(ScoringModel model, ScorePartition.Settings s, List<Shard> shards,
+      String reusedCommit) {
+    StringBuilder sb = new StringBuilder(reusedCommit).append('\n');
     sb.append(model.digest()).append('\n').append(model.backend()).append('\n')
         .append(model.engine().cuda()).append('\n').append(s.batchSize()).append('\n').append(s.topP());
     for (Shard sh : shards) {
