@@ -23,13 +23,15 @@ manual run uses its Airflow run id, made directory-safe. Stages commit their out
 manifest.json) and a committed stage with the same settings and inputs is skipped: a cleared task
 resubmits, finds its stage committed, and ends without work.
 
-A pool that grew: with the `reuse_scores` param (default true) each scheduled run passes the
-previous successful scheduled run as `score.reuse-run`; the score stage then takes that run's
-scores for every image (by content hash) it already scored, when the teacher is the same bytes and
-the scoring settings agree, and runs the teacher on the new images only; select ranks all of them.
+A pool that grew: with the `reuse_previous` param (default true) each scheduled run passes the
+previous successful scheduled run as `shard.reuse-run` and `score.reuse-run`. shard then reads and
+decodes only files that run has not (same uri, split and size), and score takes that run's scores
+for every image (by content hash) it already scored, when the teacher is the same bytes (a teacher
+brought with score.teacher-onnx, or shared with base-run + shared-stages=[teacher]) and the
+scoring settings agree, running the teacher on the new images only; select ranks all of them.
 
 Params (Trigger DAG w/ config): preset, seed, k, p, rounds, gpu, settings (free `key=value`
-settings, each passed as --set), the input folders, reuse_scores. Empty values keep
+settings, each passed as --set), the input folders, reuse_previous. Empty values keep
 conf/defaults.conf.
 
 Parse-time settings from the scheduler's environment (they shape the DAG, not one run):
@@ -154,8 +156,9 @@ def stage_arguments(context, round_=1):
             sets.append('%s=%s' % (key, json.dumps(params[param])))
     if params.get("gpu"):
         sets.append("score.cuda=true")
-    previous = previous_run_id(context) if params.get("reuse_scores", True) else None
+    previous = previous_run_id(context) if params.get("reuse_previous", True) else None
     if previous:
+        sets.append("shard.reuse-run=%s" % previous)
         sets.append("score.reuse-run=%s" % previous)
     sets += list(params.get("settings") or [])
     for s in sets:
@@ -306,7 +309,7 @@ with DAG(
         "rounds": Param(1, type="integer", minimum=1, maximum=MAX_ROUNDS, description="Rounds of self-training (3 with preset best)"),
         "gpu": Param(False, type="boolean", description="GPU executors: YARN GPUs and CUDA scoring (app jar built with -Pcuda)"),
         "settings": Param([], type="array", items={"type": "string"}, description="More settings, each key=value (passed as --set)"),
-        "reuse_scores": Param(True, type="boolean", description="Reuse the previous scheduled run's scores of unchanged images when the teacher is the same"),
+        "reuse_previous": Param(True, type="boolean", description="Read, decode and score only the images the previous scheduled run has not (its scores only when the teacher is the same bytes)"),
         "train_dir": Param("", type="string", description="Labelled training images, <dir>/<class>/<file> (empty: Fashion-MNIST import)"),
         "val_dir": Param("", type="string", description="Labelled held-out images, <dir>/<class>/<file> (empty: Fashion-MNIST import)"),
         "unlabelled_dir": Param("", type="string", description="Unlabelled images, any tree (empty: Fashion-MNIST import)"),

@@ -99,7 +99,7 @@ class BashOperator(BaseOperator):
     def execute(self, context):
         env = dict(os.environ) if self.append_env or self.env is None else {}
         env.update(self.env or {})
-        p = subprocess.run(["bash", "-c", self.bash_command], env=env)
+        p = subprocess.run(["bash", "-c", self.bash_command], env=env, stdout=sys.stderr)
         if p.returncode != 0:
             raise AirflowException("Bash command failed. The command returned a non-zero exit code %d."
                                    % p.returncode)
@@ -140,7 +140,7 @@ class SparkSubmitOperator(BaseOperator):
         return cmd + list(self.application_args or [])
 
     def execute(self, context):
-        p = subprocess.run(self.command())
+        p = subprocess.run(self.command(), stdout=sys.stderr)
         if p.returncode != 0:
             raise AirflowException("Cannot execute: %s. Error code is: %d." % (self.command(), p.returncode))
 

@@ -141,7 +141,7 @@ class DagMatchesStageGraphTest {
       assertThat(dag.get("catchup").asBoolean()).isFalse();
       assertThat(dag.get("max_active_runs").asInt()).isEqualTo(1);
       assertThat(dag.get("params").fieldNames()).toIterable()
-          .contains("preset", "seed", "k", "p", "rounds", "gpu", "settings", "reuse_scores", "train_dir", "val_dir",
+          .contains("preset", "seed", "k", "p", "rounds", "gpu", "settings", "reuse_previous", "train_dir", "val_dir",
               "unlabelled_dir", "unlabelled_listing");
     }
   }
@@ -162,7 +162,7 @@ class DagMatchesStageGraphTest {
   }
 
   @Test
-  void scheduledRunsHaveTheirIntervalsRunIdAndReuseThePreviousRunsScores() throws Exception {
+  void scheduledRunsHaveTheirIntervalsRunIdAndReuseThePreviousRun() throws Exception {
     JsonNode dag = probeDag(Map.of("PROBE_CONTEXT", scheduled(
         "{\"k\": 500, \"p\": 2, \"seed\": 7, \"preset\": \"best\", \"gpu\": true,"
         + " \"train_dir\": \"hdfs:///data/train\", \"settings\": [\"select.mode=threshold\"]}")));
@@ -171,6 +171,7 @@ class DagMatchesStageGraphTest {
         "--run-id", "sched-20261130T0000--20261207T0000", "--preset", "best",
         "--set", "seed=7", "--set", "select.k=500", "--set", "select.p=2",
         "--set", "data.train-dir=\"hdfs:///data/train\"", "--set", "score.cuda=true",
+        "--set", "shard.reuse-run=sched-20261123T0000--20261130T0000",
         "--set", "score.reuse-run=sched-20261123T0000--20261130T0000", "--set", "select.mode=threshold");
     assertThat(shard.get("name").asText()).isEqualTo("semisup-shard-sched-20261130T0000--20261207T0000");
     // gpu: the resource profile, its discovery script, and CUDA scoring (above).
@@ -184,7 +185,7 @@ class DagMatchesStageGraphTest {
 
     // A manual run: its own run id, no gpu, K and P left to the configuration.
     JsonNode manual = probeDag(Map.of("PROBE_CONTEXT", "{\"run_id\": \"manual__2024-05-01T10:00:00+00:00\","
-        + " \"params\": {\"reuse_scores\": false}}")).get("prepared").get("select");
+        + " \"params\": {\"reuse_previous\": false}}")).get("prepared").get("select");
     assertThat(strings(manual.get("application_args"))).containsExactly("--env", "yarn",
         "--run-id", "manual__2024-05-01T10_00_00_00_00");
     assertThat(manual.get("conf").has("spark.executor.resource.gpu.amount")).isFalse();
