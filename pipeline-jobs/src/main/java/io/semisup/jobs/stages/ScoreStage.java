@@ -42,6 +42,10 @@ import org.apache.spark.storage.StorageLevel;
  * same batch whichever group scores it, and a resumed run writes exactly the rows an
  * uninterrupted one would.
  *
+ * <p>A pool that grew ({@code score.reuse-run}, {@link ScoreReuse}): an earlier run's rows stand
+ * for the images it scored with the same teacher bytes, engine and top-P; the teacher runs on the
+ * other images only, and the stage commits all rows, as a fresh run would.
+ *
  * <p>The teacher is the run's {@code teacher} stage model or, with {@code score.teacher-onnx}
  * and {@code score.teacher-metadata}, an ONNX model the user brings ({@link OnnxTeacher}).
  */
@@ -52,6 +56,9 @@ public final class ScoreStage extends Stage {
   /** The columns of the images table that scoring reads. */
   private static final StructType SCORED_COLUMNS =
       Tables.IMAGES.columns("image_id", "uri", "bytes", "label");
+
+  /** The shard name a group of reused rows covers in the resumable progress. */
+  static final String REUSED = "_reused";
 
   /** One input file of the unlabelled split; {@code name} is relative to the split directory. */
   record Shard(int index, String name, Path path, long length) {}
@@ -261,9 +268,6 @@ public final class ScoreStage extends Stage {
     log.info("[score] reused the scores of {} images from run {} (score.reuse-run)", n, reuse.runId());
     return n;
   }
-
-  /** The shard name a group of reused rows covers in the resumable progress. */
-  static final String REUSED = "_reused";
 
   /**
    * The columns scoring reads of one shard file. With the schema given, Spark runs no job to

@@ -41,6 +41,10 @@ import org.apache.spark.util.SerializableConfiguration;
  * place: the {@code images} table, the {@code rejects} table (with the reason), or the
  * {@code duplicates} table (with the copy kept; a training copy of an evaluation image is also
  * in rejects, as SAME_AS_EVAL, and counted as rejected); the manifest's counts add up per split.
+ *
+ * <p>A pool that grew ({@code shard.reuse-run}, {@link ShardReuse}): files an earlier run decoded
+ * (same uri, split and size) are not read again; its rows stand for them, and everything after
+ * the decode runs over all rows, so the tables equal a fresh run's ({@code <split>_reused} counts).
  */
 public final class ShardStage extends Stage {
 
