@@ -44,8 +44,9 @@ set -euo pipefail
 home="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 here="$home/deploy/yarn"
 
-# The stage graph's names, in order (StageGraph.standard(); DagMatchesStageGraphTest keeps them equal).
-STAGES=(import-fashion-mnist shard teacher score select student finetune evaluate report)
+# The stage graph's names, in order: deploy/airflow/stages.json, generated from StageGraph
+# (`bin/semisup stages --json`; DagMatchesStageGraphTest keeps them equal).
+mapfile -t STAGES < <(grep -o '"name": *"[^"]*"' "$home/deploy/airflow/stages.json" | sed 's/.*"\([^"]*\)"$/\1/')
 
 die() { echo "submit.sh: $*" >&2; exit 2; }
 

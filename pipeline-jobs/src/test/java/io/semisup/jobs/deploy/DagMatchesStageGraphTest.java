@@ -33,8 +33,6 @@ import org.junit.jupiter.api.io.TempDir;
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
 class DagMatchesStageGraphTest {
 
-  private static final String AIRFLOW_RUN_ID = "manual__2024-05-01T10:00:00+00:00";
-
   @TempDir Path tmp;
   private Path repo;
 
@@ -209,7 +207,7 @@ class DagMatchesStageGraphTest {
     env.put("PROBE_SPARK_MASTER", "local[2]");
     env.put("PROBE_DEPLOY_MODE", "client");
     String slice = "[\"root=\\\"" + root + "\\\"\", \"data.labelled-per-class=2\", \"data.unlabelled-limit=20\","
-        + " \"data.val-limit=10\", \"spark.conf.\\\"spark.sql.shuffle.partitions\\\"=2\"]";
+        + " \"data.val-limit=10\", \"spark.conf.\\\"spark.ui.enabled\\\"=false\", \"spark.conf.\\\"spark.sql.shuffle.partitions\\\"=2\"]";
 
     env.put("PROBE_CONTEXT", "{\"params\": {\"settings\": [\"select.kk=3\"]}}");
     env.put("PROBE_EXECUTE", "validate-config");
@@ -300,7 +298,7 @@ class DagMatchesStageGraphTest {
     String gpu = run(new ProcessBuilder("bash", script.toString(), "score", "--run-id", "r1", "--gpu", "--dry-run"));
     assertThat(gpu).contains("--master yarn", "--deploy-mode cluster", "spark.executor.resource.gpu.amount=1",
         "spark.task.resource.gpu.amount=0.25", "spark.executor.resource.gpu.discoveryScript=./discover_gpus.sh",
-        "discover_gpus.sh", "spark.executor.memoryOverhead=", "--env yarn --run-id r1");
+        "discover_gpus.sh", "spark.executor.memoryOverhead=", "--env yarn --set score.cuda=true --run-id r1");
     assertThat(run(new ProcessBuilder("bash", script.toString(), "score", "--run-id", "r1", "--dry-run"))).doesNotContain("gpu");
 
     ProcessBuilder noRun = new ProcessBuilder("bash", script.toString(), "score").redirectErrorStream(true);
@@ -308,6 +306,38 @@ class DagMatchesStageGraphTest {
     String err = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
     assertThat(p.waitFor()).isEqualTo(2);
     assertThat(err).contains("Cannot submit stage score without --run-id");
+  }
+
+  @Test
+  void submitScriptDryRunForEachMode() throws Exception {
+    Path script = repo.resolve("deploy/yarn/submit.sh");
+    for (String mode : List.of("cluster", "client")) {
+      ProcessBuilder pb = new ProcessBuilder("bash", script.toString(), "select", "--run-id", "r1", "--dry-run", "--set", "select.k=3");
+      pb.environment().put("SEMISUP_DEPLOY_MODE", mode);
+      pb.environment().put("SEMISUP_EXECUTOR_MEMORY", "3g");
+      String cmd = run(pb);
+      // Memory defaults from conf/yarn.conf, one overridden from the environment; the Spark UI is
+      // not switched off on YARN.
+      assertThat(cmd).contains("--master yarn", "--deploy-mode " + mode, "--driver-memory 8g", "--num-executors 10",
+          "--executor-cores 4", "--executor-memory 3g", "spark.executor.memoryOverhead=6g",
+          "spark.driver.memoryOverhead=2g", "spark.yarn.maxAppAttempts=1", "--class io.semisup.jobs.stages.SelectStage ",
+          "--env yarn --run-id r1 --set select.k=3").doesNotContain("spark.ui.enabled", "gpu", "score.cuda");
+    }
+    // A YARN defaults file without a memory key is a usage error naming the key.
+    Path conf = Files.writeString(tmp.resolve("yarn.conf"),
+        "semisup {\n  spark.conf {\n    \"spark.driver.memory\" = \"4g\"\n  }\n}\n");
+    ProcessBuilder broken = new ProcessBuilder("bash", script.toString(), "select", "--run-id", "r1", "--dry-run")
+        .redirectErrorStream(true);
+    broken.environment().put("SEMISUP_YARN_CONF", conf.toString());
+    Process p = broken.start();
+    String err = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+    assertThat(p.waitFor()).isEqualTo(2);
+    assertThat(err).contains("Cannot find \"spark.driver.memoryOverhead\" in " + conf);
+    // Local runs (conf/local.conf) switch the UI off; YARN runs (conf/yarn.conf) keep it.
+    assertThat(io.semisup.jobs.config.SemisupConfig.load("local", null, List.of()).settings().spark().conf())
+        .containsEntry("spark.ui.enabled", "false");
+    assertThat(io.semisup.jobs.config.SemisupConfig.load("yarn", null, List.of()).settings().spark().conf())
+        .doesNotContainKey("spark.ui.enabled").containsEntry("spark.executor.memory", "8g");
   }
 
   private static Path resource(String name) throws Exception {
