@@ -19,33 +19,40 @@
 # a stage whose inputs are not committed) end as 1. In client mode the driver's status is
 # spark-submit's.
 #
-# Settings from the environment (defaults sized for Fashion-MNIST-to-ImageNet-scale CPU runs;
-# see docs/sizing.md for 10^6..10^9 images):
+# Memory and sizes: every default is in conf/yarn.conf (its quoted "spark.*" values; one place for
+# submit.sh, the stages and docs/sizing.md); these environment variables override one submission:
+#   SEMISUP_DRIVER_MEMORY             driver heap                   (spark.driver.memory)
+#   SEMISUP_DRIVER_MEMORY_OVERHEAD    driver off-heap room          (spark.driver.memoryOverhead)
+#   SEMISUP_NUM_EXECUTORS             executors                     (spark.executor.instances)
+#   SEMISUP_EXECUTOR_CORES            cores per executor            (spark.executor.cores)
+#   SEMISUP_EXECUTOR_MEMORY           executor heap                 (spark.executor.memory)
+#   SEMISUP_EXECUTOR_MEMORY_OVERHEAD  off-heap room (ND4J, ONNX Runtime, CUDA) per executor (spark.executor.memoryOverhead)
+# Other settings from the environment:
 #   SPARK_SUBMIT                      spark-submit command          (spark-submit)
 #   SEMISUP_APP_JAR                   application jar               (pipeline-jobs/target/pipeline-jobs-0.1.0-SNAPSHOT-app.jar)
 #   SEMISUP_DEPLOY_MODE               cluster or client             (cluster)
 #   SEMISUP_QUEUE                     YARN queue                    (default)
-#   SEMISUP_DRIVER_MEMORY             driver heap                   (8g)
-#   SEMISUP_NUM_EXECUTORS             executors                     (10)
-#   SEMISUP_EXECUTOR_CORES            cores per executor            (4)
-#   SEMISUP_EXECUTOR_MEMORY           executor heap                 (8g)
-#   SEMISUP_EXECUTOR_MEMORY_OVERHEAD  off-heap room (ND4J, ONNX Runtime, CUDA) per executor (6g)
+#   SEMISUP_YARN_CONF                 the file of the defaults above (conf/yarn.conf)
 #   SEMISUP_GPUS_PER_EXECUTOR         GPUs per executor with --gpu  (1)
 #   SEMISUP_SPARK_OPTS                more spark-submit options, word-split (e.g. --properties-file f)
 #   SEMISUP_DL4J_HELPERS_DISABLE      true turns off DL4J's oneDNN layer helpers (false)
 #   SEMISUP_PREFLIGHT                 false skips the configuration check before a cluster-mode submit (true)
+# --gpu: YARN GPUs per executor (resource profile: spark.executor/task.resource.gpu.*, discovered by
+# discover_gpus.sh) and CUDA scoring (--set score.cuda=true, ONNX Runtime's CUDA provider). The app
+# jar must be built with -Pcuda; executors need CUDA 11.x (11.6 or later) and cuDNN 8 (README, YARN).
 set -euo pipefail
 
 home="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 here="$home/deploy/yarn"
 
-# The stage graph's names, in order (StageGraph.standard(); DagMatchesStageGraphTest keeps them equal).
-STAGES=(import-fashion-mnist shard teacher score select student finetune fixres evaluate audit report)
+# The stage graph's names, in order: deploy/airflow/stages.json, generated from StageGraph
+# (`bin/semisup stages --json`; DagMatchesStageGraphTest keeps them equal).
+mapfile -t STAGES < <(grep -o '"name": *"[^"]*"' "$home/deploy/airflow/stages.json" | sed 's/.*"\([^"]*\)"$/\1/')
 
 die() { echo "submit.sh: $*" >&2; exit 2; }
 
 usage() {
-  sed -n '2,35p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'
+  sed -n '2,48p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'
   exit "${1:-2}"
 }
 
@@ -87,7 +94,21 @@ if ! $dry_run; then
   command -v "${spark_submit%% *}" >/dev/null || die "Cannot submit: '$spark_submit' not found. Put Spark 3.5's bin/ on PATH or set SPARK_SUBMIT."
 fi
 
-cores="${SEMISUP_EXECUTOR_CORES:-4}"
+yarn_conf="${SEMISUP_YARN_CONF:-$home/conf/yarn.conf}"
+[ -f "$yarn_conf" ] || die "Cannot read the YARN defaults: $yarn_conf not found. Restore conf/yarn.conf or set SEMISUP_YARN_CONF."
+# The value of a line `"<key>" = "<value>"` of conf/yarn.conf (every memory default lives there).
+yarn_default() {
+  local v
+  v="$(sed -n 's/^[[:space:]]*"'"${1//./\\.}"'"[[:space:]]*=[[:space:]]*"\([^"]*\)".*/\1/p' "$yarn_conf" | tail -n 1)"
+  [ -n "$v" ] || die "Cannot find \"$1\" in $yarn_conf: every memory and size default of a YARN run is there. Add the line \"$1\" = \"<value>\" under semisup.spark.conf."
+  printf '%s' "$v"
+}
+driver_memory="${SEMISUP_DRIVER_MEMORY:-$(yarn_default spark.driver.memory)}"
+driver_overhead="${SEMISUP_DRIVER_MEMORY_OVERHEAD:-$(yarn_default spark.driver.memoryOverhead)}"
+executors="${SEMISUP_NUM_EXECUTORS:-$(yarn_default spark.executor.instances)}"
+cores="${SEMISUP_EXECUTOR_CORES:-$(yarn_default spark.executor.cores)}"
+executor_memory="${SEMISUP_EXECUTOR_MEMORY:-$(yarn_default spark.executor.memory)}"
+executor_overhead="${SEMISUP_EXECUTOR_MEMORY_OVERHEAD:-$(yarn_default spark.executor.memoryOverhead)}"
 # Spark on Java 17 needs these --add-opens in every JVM; the build writes them next to the jar.
 opens_file="$home/pipeline-jobs/target/launcher/jvm.options"
 opens="$( [ -f "$opens_file" ] && cat "$opens_file" || true)"
@@ -101,12 +122,12 @@ args=(
   --name "semisup-$stage-$run_id"
   --class "$class"
   --queue "${SEMISUP_QUEUE:-default}"
-  --driver-memory "${SEMISUP_DRIVER_MEMORY:-8g}"
-  --num-executors "${SEMISUP_NUM_EXECUTORS:-10}"
+  --driver-memory "$driver_memory"
+  --num-executors "$executors"
   --executor-cores "$cores"
-  --executor-memory "${SEMISUP_EXECUTOR_MEMORY:-8g}"
-  --conf "spark.executor.memoryOverhead=${SEMISUP_EXECUTOR_MEMORY_OVERHEAD:-6g}"
-  --conf "spark.driver.memoryOverhead=${SEMISUP_DRIVER_MEMORY_OVERHEAD:-2g}"
+  --executor-memory "$executor_memory"
+  --conf "spark.executor.memoryOverhead=$executor_overhead"
+  --conf "spark.driver.memoryOverhead=$driver_overhead"
   --conf "spark.driver.extraJavaOptions=$java_opts"
   --conf "spark.executor.extraJavaOptions=$java_opts"
   # Airflow (or the user) retries a failed stage; a second YARN attempt would only hide failures.
@@ -123,6 +144,8 @@ if $gpu; then
     --conf "spark.task.resource.gpu.amount=$task_gpus"
     --conf spark.executor.resource.gpu.discoveryScript=./discover_gpus.sh
   )
+  # GPUs are for scoring: ONNX Runtime's CUDA provider (the user's own --set after this wins).
+  stage_args=(--set score.cuda=true "${stage_args[@]}")
 fi
 # shellcheck disable=SC2206 # word splitting is the point of SEMISUP_SPARK_OPTS
 extra=(${SEMISUP_SPARK_OPTS:-})

@@ -1,23 +1,31 @@
-"""Loads an Airflow DAG file WITHOUT Airflow: stub modules stand in for airflow, airflow.models.param,
-airflow.operators.bash, airflow.exceptions and airflow.hooks.subprocess, record every task and edge,
-and the result is printed as JSON.
-Optionally renders each task's templated env with jinja2 (if installed) for a given run id and params.
-With PROBE_EXECUTE=<bash command> in the environment, also runs that command through the class of
-the DAG's first task, as Airflow 2.6+'s BashOperator.execute would, and reports how the task ends
-("success", "skipped", "failed" (retried) or "failed_no_retry").
+"""Loads an Airflow DAG file WITHOUT Airflow: stub modules stand in for Airflow 2.x's layout
+(airflow.DAG, airflow.models.param, airflow.operators.bash) or, with PROBE_AIRFLOW=3, Airflow 3's
+(airflow.sdk, airflow.providers.standard.operators.bash; the 2.x paths then do not exist), plus
+airflow.exceptions and the Apache Spark provider's SparkSubmitOperator. Every task and edge is
+recorded and printed as JSON.
 
-usage: python3 airflow_dag_probe.py DAG_FILE [RUN_ID [PARAMS_JSON]]
+With PROBE_CONTEXT=<json> (run_type, run_id, data_interval_start/end and
+prev_data_interval_start/end_success as ISO times, params overriding the DAG's defaults) each
+task's prepare(context) runs and its run-dependent fields (application_args, name, conf, files;
+the validation task's bash_command) are reported, or "skipped".
+With PROBE_EXECUTE=<task id> that task also runs: the stub SparkSubmitOperator.execute runs the
+spark-submit command the provider's hook would build (master and deploy mode from
+PROBE_SPARK_MASTER / PROBE_DEPLOY_MODE, standing in for the Spark connection) with $SPARK_SUBMIT,
+and the outcome is reported ("success", "skipped", "failed" (retried) or "failed_no_retry").
+
+usage: python3 airflow_dag_probe.py DAG_FILE
 """
 import json
 import os
 import subprocess
 import sys
 import types
-from collections import namedtuple
-from functools import cached_property
+from datetime import datetime
 
 tasks = {}
 dags = []
+current_dag = []
+AIRFLOW_3 = os.environ.get("PROBE_AIRFLOW") == "3"
 
 
 class Param:
@@ -33,9 +41,11 @@ class DAG:
         dags.append(self)
 
     def __enter__(self):
+        current_dag.append(self)
         return self
 
     def __exit__(self, *exc):
+        current_dag.pop()
         return False
 
 
@@ -51,28 +61,20 @@ class AirflowFailException(AirflowException):
     pass
 
 
-SubprocessResult = namedtuple("SubprocessResult", ["exit_code", "output"])
+class BaseOperator:
+    """What the DAG uses of Airflow's BaseOperator: task ids, default_args, edges."""
 
-
-class SubprocessHook:
-    def run_command(self, command, env=None, output_encoding="utf-8", cwd=None):
-        p = subprocess.run(command, env=env, cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
-        lines = p.stdout.decode(output_encoding).splitlines()
-        return SubprocessResult(exit_code=p.returncode, output=lines[-1] if lines else "")
-
-    def send_sigterm(self):
-        pass
-
-
-class BashOperator:
-    """What the DAG uses of Airflow 2.6+'s BashOperator, execute() included."""
-
-    def __init__(self, task_id, bash_command, **kwargs):
+    def __init__(self, task_id, **kwargs):
         if task_id in tasks:
             raise SystemExit("duplicate task id " + task_id)
+        defaults = dict(current_dag[-1].kwargs.get("default_args", {})) if current_dag else {}
+        defaults.update(kwargs)
         self.task_id = task_id
-        self.bash_command = bash_command
-        self.kwargs = kwargs
+        self.kwargs = defaults
+        self.pool = defaults.get("pool")
+        self.retries = defaults.get("retries")
+        self.trigger_rule = defaults.get("trigger_rule", "all_success")
+        self.on_failure_callback = defaults.get("on_failure_callback")
         self.upstream = []
         tasks[task_id] = self
 
@@ -86,28 +88,61 @@ class BashOperator:
             self.upstream.append(o.task_id)
         return other
 
-    @cached_property
-    def subprocess_hook(self):
-        return SubprocessHook()
+
+class BashOperator(BaseOperator):
+    def __init__(self, task_id, bash_command, env=None, append_env=False, **kwargs):
+        super().__init__(task_id, **kwargs)
+        self.bash_command = bash_command
+        self.env = env
+        self.append_env = append_env
 
     def execute(self, context):
-        env = dict(os.environ) if self.kwargs.get("append_env") else {}
-        env.update(self.kwargs.get("env") or {})
-        result = self.subprocess_hook.run_command(command=["bash", "-c", self.bash_command], env=env)
-        skip = self.kwargs.get("skip_on_exit_code")
-        skip = [skip] if isinstance(skip, int) else (skip or [])
-        if result.exit_code in skip:
-            raise AirflowSkipException("Bash command returned exit code %d. Skipping." % result.exit_code)
-        if result.exit_code != 0:
+        env = dict(os.environ) if self.append_env or self.env is None else {}
+        env.update(self.env or {})
+        p = subprocess.run(["bash", "-c", self.bash_command], env=env, stdout=sys.stderr)
+        if p.returncode != 0:
             raise AirflowException("Bash command failed. The command returned a non-zero exit code %d."
-                                   % result.exit_code)
-        return result.output
+                                   % p.returncode)
 
-    def set_upstream(self, other):
-        self << other
 
-    def set_downstream(self, other):
-        self >> other
+class SparkSubmitOperator(BaseOperator):
+    """The provider's operator (4.x field names); execute builds spark-submit as its hook does."""
+
+    def __init__(self, application="", conf=None, conn_id="spark_default", files=None, java_class=None,
+                 name="arrow-spark", application_args=None, driver_memory=None, executor_memory=None,
+                 executor_cores=None, num_executors=None, **kwargs):
+        super().__init__(**kwargs)
+        self.application = application
+        self.conf = conf
+        self.conn_id = conn_id
+        self.files = files
+        self.java_class = java_class
+        self.name = name
+        self.application_args = application_args
+        self.driver_memory = driver_memory
+        self.executor_memory = executor_memory
+        self.executor_cores = executor_cores
+        self.num_executors = num_executors
+
+    def command(self):
+        cmd = [os.environ.get("SPARK_SUBMIT", "spark-submit"),
+               "--master", os.environ.get("PROBE_SPARK_MASTER", "yarn")]
+        for k, v in (self.conf or {}).items():
+            cmd += ["--conf", "%s=%s" % (k, v)]
+        for flag, value in (("--files", self.files), ("--num-executors", self.num_executors),
+                            ("--executor-cores", self.executor_cores),
+                            ("--executor-memory", self.executor_memory),
+                            ("--driver-memory", self.driver_memory), ("--name", self.name),
+                            ("--class", self.java_class)):
+            if value is not None:
+                cmd += [flag, str(value)]
+        cmd += ["--deploy-mode", os.environ.get("PROBE_DEPLOY_MODE", "cluster"), self.application]
+        return cmd + list(self.application_args or [])
+
+    def execute(self, context):
+        p = subprocess.run(self.command(), stdout=sys.stderr)
+        if p.returncode != 0:
+            raise AirflowException("Cannot execute: %s. Error code is: %d." % (self.command(), p.returncode))
 
 
 def stub(name, **attrs):
@@ -117,15 +152,24 @@ def stub(name, **attrs):
     return module
 
 
-stub("airflow", DAG=DAG)
-stub("airflow.models")
-stub("airflow.models.param", Param=Param)
-stub("airflow.operators")
-stub("airflow.operators.bash", BashOperator=BashOperator)
+stub("airflow", **({} if AIRFLOW_3 else {"DAG": DAG}))
 stub("airflow.exceptions", AirflowException=AirflowException, AirflowSkipException=AirflowSkipException,
      AirflowFailException=AirflowFailException)
-stub("airflow.hooks")
-stub("airflow.hooks.subprocess", SubprocessHook=SubprocessHook, SubprocessResult=SubprocessResult)
+if AIRFLOW_3:
+    stub("airflow.sdk", DAG=DAG, Param=Param, BaseOperator=BaseOperator)
+    stub("airflow.providers.standard")
+    stub("airflow.providers.standard.operators")
+    stub("airflow.providers.standard.operators.bash", BashOperator=BashOperator)
+else:
+    stub("airflow.models")
+    stub("airflow.models.param", Param=Param)
+    stub("airflow.operators")
+    stub("airflow.operators.bash", BashOperator=BashOperator)
+stub("airflow.providers")
+stub("airflow.providers.apache")
+stub("airflow.providers.apache.spark")
+stub("airflow.providers.apache.spark.operators")
+stub("airflow.providers.apache.spark.operators.spark_submit", SparkSubmitOperator=SparkSubmitOperator)
 
 path = sys.argv[1]
 namespace = {"__name__": "semisup_dag", "__file__": path}
@@ -137,42 +181,71 @@ if len(dags) != 1:
 dag = dags[0]
 default_args = dag.kwargs.get("default_args", {})
 params = {k: (v.default if isinstance(v, Param) else v) for k, v in dag.kwargs.get("params", {}).items()}
+
+
+def describe(t):
+    d = {"task_id": t.task_id, "operator": type(t).__name__,
+         "bases": [c.__name__ for c in type(t).__mro__], "upstream": t.upstream,
+         "pool": t.pool, "retries": t.retries, "trigger_rule": t.trigger_rule,
+         "on_failure_callback": getattr(t.on_failure_callback, "__name__", None)}
+    if isinstance(t, SparkSubmitOperator):
+        d.update({"application": t.application, "java_class": t.java_class, "conn_id": t.conn_id,
+                  "conf": t.conf, "driver_memory": t.driver_memory, "executor_memory": t.executor_memory,
+                  "executor_cores": t.executor_cores, "num_executors": t.num_executors})
+    return d
+
+
 out = {
     "dag_id": dag.dag_id,
+    "schedule": dag.kwargs.get("schedule"),
+    "catchup": dag.kwargs.get("catchup"),
+    "max_active_runs": dag.kwargs.get("max_active_runs"),
     "retries": default_args.get("retries"),
     "params": params,
-    "tasks": [
-        {"task_id": t.task_id, "operator": type(t).__name__, "upstream": t.upstream, "bash_command": t.bash_command,
-         "trigger_rule": t.kwargs.get("trigger_rule"), "env": t.kwargs.get("env")}
-        for t in tasks.values()
-    ],
+    "tasks": [describe(t) for t in tasks.values()],
 }
-if len(sys.argv) > 2:
-    try:
-        import jinja2
-    except ImportError:
-        jinja2 = None
-    if jinja2 is not None:
-        run_params = dict(params)
-        if len(sys.argv) > 3:
-            run_params.update(json.loads(sys.argv[3]))
-        env = jinja2.Environment()
-        env.filters.update(dag.kwargs.get("user_defined_filters", {}))
-        for t in out["tasks"]:
-            t["rendered_env"] = {k: env.from_string(v).render(run_id=sys.argv[2], params=run_params)
-                                 for k, v in (t["env"] or {}).items()}
-if os.environ.get("PROBE_EXECUTE"):
-    first = next(iter(tasks.values()))
-    kwargs = dict(first.kwargs, env={})
-    probe = type(first)(task_id="probe_execute", bash_command=os.environ["PROBE_EXECUTE"], **kwargs)
-    try:
-        probe.execute({})
-        outcome, exception = "success", None
-    except AirflowSkipException as e:
-        outcome, exception = "skipped", e
-    except AirflowFailException as e:
-        outcome, exception = "failed_no_retry", e
-    except AirflowException as e:
-        outcome, exception = "failed", e
-    out["execute"] = {"outcome": outcome, "message": str(exception) if exception else None}
+
+
+def parse_time(value):
+    return datetime.fromisoformat(value) if value else None
+
+
+if os.environ.get("PROBE_CONTEXT"):
+    spec = json.loads(os.environ["PROBE_CONTEXT"])
+    run_params = dict(params)
+    run_params.update(spec.get("params", {}))
+    context = {
+        "params": run_params,
+        "run_id": spec.get("run_id", "manual__2024-05-01T10:00:00+00:00"),
+        "dag_run": types.SimpleNamespace(run_type=spec.get("run_type", "manual")),
+        "task_instance": types.SimpleNamespace(task_id="?", log_url=""),
+    }
+    for key in ("data_interval_start", "data_interval_end", "prev_data_interval_start_success",
+                "prev_data_interval_end_success"):
+        context[key] = parse_time(spec.get(key))
+    prepared = {}
+    for t in tasks.values():
+        try:
+            t.prepare(context)
+        except AirflowSkipException as e:
+            prepared[t.task_id] = {"skipped": str(e)}
+            continue
+        if isinstance(t, SparkSubmitOperator):
+            prepared[t.task_id] = {"application_args": t.application_args, "name": t.name,
+                                   "conf": t.conf, "files": t.files}
+        else:
+            prepared[t.task_id] = {"bash_command": t.bash_command}
+    out["prepared"] = prepared
+    if os.environ.get("PROBE_EXECUTE"):
+        task = tasks[os.environ["PROBE_EXECUTE"]]
+        try:
+            task.execute(context)
+            outcome, exception = "success", None
+        except AirflowSkipException as e:
+            outcome, exception = "skipped", e
+        except AirflowFailException as e:
+            outcome, exception = "failed_no_retry", e
+        except AirflowException as e:
+            outcome, exception = "failed", e
+        out["execute"] = {"outcome": outcome, "message": str(exception) if exception else None}
 print(json.dumps(out))

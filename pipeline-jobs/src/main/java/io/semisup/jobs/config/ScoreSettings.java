@@ -4,6 +4,7 @@ import static io.semisup.jobs.config.Setting.choice;
 import static io.semisup.jobs.config.Setting.flag;
 import static io.semisup.jobs.config.Setting.integer;
 import static io.semisup.jobs.config.Setting.path;
+import static io.semisup.jobs.config.Setting.text;
 
 import java.util.List;
 
@@ -11,7 +12,7 @@ import java.util.List;
 public record ScoreSettings(
     int topP, int batchSize, String backend, boolean cuda, String engineSharing, int intraOpThreads,
     int decodeThreads, int prefetchBatches, int progressLogSeconds, int shardsPerCommit, int commitsInFlight,
-    String teacherOnnx, String teacherMetadata, int failShard, String decoder) {
+    String teacherOnnx, String teacherMetadata, int failShard, String decoder, String reuseRun) {
 
   static final List<Setting> SCHEMA = List.of(
       integer("score.top-p", Range.atLeast(1), "Classes kept per image (at least select.p)."),
@@ -28,14 +29,16 @@ public record ScoreSettings(
       path("score.teacher-onnx", "Bring your own teacher: an ONNX model file (set teacher-metadata too)."),
       path("score.teacher-metadata", "The JSON metadata of teacher-onnx (classes in the run's order, input size, normalization)."),
       integer("score.fail-shard", Range.atLeast(-1), "Test hook: tasks scoring this unlabelled shard fail after one batch (-1 = off; never in a real run).").noResult(),
-      choice("score.decoder", List.of("auto", "opencv", "imageio"), "JPEG decoder: opencv (libjpeg-turbo, decoding at the smallest DCT scale covering the model input), imageio (ImageIO + TwelveMonkeys), auto (opencv where its natives load)."));
+      choice("score.decoder", List.of("auto", "opencv", "imageio"), "JPEG decoder: opencv (libjpeg-turbo, decoding at the smallest DCT scale covering the model input), imageio (ImageIO + TwelveMonkeys), auto (opencv where its natives load)."),
+      text("score.reuse-run", "A run id of the same root whose scores are reused for the images it scored, when made by the same teacher bytes, engine and top-P (empty: score every image).").noResult());
 
   static ScoreSettings from(SettingsReader r) {
     ScoreSettings s = new ScoreSettings(r.intOf("score.top-p"), r.intOf("score.batch-size"), r.stringOf("score.backend"),
         r.booleanOf("score.cuda"), r.stringOf("score.engine-sharing"), r.intOf("score.intra-op-threads"),
         r.intOf("score.decode-threads"), r.intOf("score.prefetch-batches"), r.intOf("score.progress-log-seconds"),
         r.intOf("score.shards-per-commit"), r.intOf("score.commits-in-flight"), r.stringOf("score.teacher-onnx"),
-        r.stringOf("score.teacher-metadata"), r.intOf("score.fail-shard"), r.stringOf("score.decoder"));
+        r.stringOf("score.teacher-metadata"), r.intOf("score.fail-shard"), r.stringOf("score.decoder"),
+        r.stringOf("score.reuse-run"));
     if (s.teacherOnnx.isEmpty() != s.teacherMetadata.isEmpty()) {
       String set = s.teacherOnnx.isEmpty() ? "score.teacher-metadata" : "score.teacher-onnx";
       throw r.crossKey(set, "a teacher of your own needs both files: set both score.teacher-onnx (the .onnx file)"

@@ -47,7 +47,9 @@ public final class EvaluateStage extends Stage {
 
   @Override
   public List<String> dependsOn() {
-    return List.of(SelectStage.NAME, TeacherStage.NAME, StudentStage.NAME, FinetuneStage.NAME);
+    // fixres is read only when fixres.enabled (requires), but always ordered before: the DAG and
+    // downstream() see that evaluate reads it.
+    return List.of(SelectStage.NAME, TeacherStage.NAME, StudentStage.NAME, FinetuneStage.NAME, FixresStage.NAME);
   }
 
   @Override
@@ -73,15 +75,12 @@ public final class EvaluateStage extends Stage {
 
   @Override
   protected List<String> requires(RunContext ctx) {
-    List<String> required = OnnxTeacher.configured(ctx)
-        ? dependsOn().stream().filter(s -> !s.equals(TeacherStage.NAME)).toList()
-        : dependsOn();
-    if (!ctx.settings().fixres().enabled()) {
-      return required;
-    }
-    List<String> withFixres = new java.util.ArrayList<>(required);
-    withFixres.add(FixresStage.NAME);
-    return withFixres;
+    boolean onnxTeacher = OnnxTeacher.configured(ctx);
+    boolean fixres = ctx.settings().fixres().enabled();
+    return dependsOn().stream()
+        .filter(s -> !(onnxTeacher && s.equals(TeacherStage.NAME)))
+        .filter(s -> fixres || !s.equals(FixresStage.NAME))
+        .toList();
   }
 
   /** The models reported: {@link #MODELS}, and the FixRes model as "fixres" when that stage is on. */

@@ -43,6 +43,10 @@ import org.apache.spark.storage.StorageLevel;
  * same batch whichever group scores it, and a resumed run writes exactly the rows an
  * uninterrupted one would.
  *
+ * <p>A pool that grew ({@code score.reuse-run}, {@link ScoreReuse}): an earlier run's rows stand
+ * for the images it scored with the same teacher bytes, engine and top-P; the teacher runs on the
+ * other images only, and the stage commits all rows, as a fresh run would.
+ *
  * <p>The teacher is the run's {@code teacher} stage model or, with {@code score.teacher-onnx}
  * and {@code score.teacher-metadata}, an ONNX model the user brings ({@link OnnxTeacher}).
  */
@@ -53,6 +57,9 @@ public final class ScoreStage extends Stage {
   /** The columns of the images table that scoring reads. */
   private static final StructType SCORED_COLUMNS =
       Tables.IMAGES.columns("image_id", "uri", "bytes", "label");
+
+  /** The shard name a group of reused rows covers in the resumable progress. */
+  static final String REUSED = "_reused";
 
   /** One input file of the unlabelled split; {@code name} is relative to the split directory. */
   record Shard(int index, String name, Path path, long length) {}
@@ -110,9 +117,13 @@ public final class ScoreStage extends Stage {
             Scoring.model(ctx, TeacherStage.NAME));
     ScorePartition.Settings settings = settings(c);
     List<Shard> shards = unlabelledShards(ctx);
-    ScoreProgress progress =
-        ScoreProgress.open(ctx, fingerprint(teacher.model(), settings, shards), c.settings().run().force());
+    String scoring = ScoreReuse.fingerprint(teacher.model(), settings.topP());
+    java.util.Optional<ScoreReuse> reuse = ScoreReuse.find(ctx, scoring);
+    ScoreProgress progress = ScoreProgress.open(ctx,
+        fingerprint(teacher.model(), settings, shards, reuse.map(ScoreReuse::manifestHash).orElse("")),
+        c.settings().run().force());
     Set<String> done = progress.doneShards();
+    long reused = reuse.isPresent() ? takeReused(ctx, reuse.get(), teacher.id(), progress, done) : 0;
     List<Shard> pending = new ArrayList<>();
     for (Shard s : shards) {
       if (!done.contains(s.name())) {
@@ -134,7 +145,7 @@ public final class ScoreStage extends Stage {
     try (ProgressReporter shardsDone = ProgressReporter.start(NAME, "shards", pending.size(),
         c.settings().score().progressLogSeconds())) {
       scoreGroups(ctx, teacher, settings, groups, progress, c.settings().score().failShard(),
-          Math.max(1, c.settings().score().commitsInFlight()), shardsDone);
+          Math.max(1, c.settings().score().commitsInFlight()), reuse.orElse(null), shardsDone);
     }
 
     ScoreProgress.Totals t =
@@ -148,13 +159,16 @@ public final class ScoreStage extends Stage {
     report.count("read", t.read()).count("scored", t.scored()).count("rejected", t.rejected())
         .count("shards", shards.size()).count("shards_resumed", shards.size() - pending.size())
         .count("shards_scored", pending.size())
+        .count("reused", reused).count("teacher_scored", t.scored() - reused)
+        .detail(ScoreReuse.FINGERPRINT, scoring)
+        .detail("reused_from", reuse.map(ScoreReuse::runId).orElse(""))
         .detail("teacher_id", teacher.id()).detail("top_p", settings.topP())
         .detail("backend", teacher.model().backend()).detail("shards_per_commit", perCommit);
   }
 
   /** Scores the groups, a few at a time; on a failure, lets running groups commit, then throws. */
   private void scoreGroups(RunContext ctx, Scoring.Teacher teacher, ScorePartition.Settings settings,
-      List<List<Shard>> groups, ScoreProgress progress, int failShard, int inFlight,
+      List<List<Shard>> groups, ScoreProgress progress, int failShard, int inFlight, ScoreReuse reuse,
       ProgressReporter shardsDone) throws Exception {
     if (groups.isEmpty()) {
       return;
@@ -169,7 +183,7 @@ public final class ScoreStage extends Stage {
         futures.add(pool.submit(() -> {
           if (!failed.get()) {
             try {
-              scoreGroup(ctx, model, teacher, settings, g, progress, failShard);
+              scoreGroup(ctx, model, teacher, settings, g, progress, failShard, reuse);
               shardsDone.advance(g.size());
             } catch (Exception | Error e) {
               failed.set(true);
@@ -201,8 +215,8 @@ public final class ScoreStage extends Stage {
   }
 
   private void scoreGroup(RunContext ctx, Broadcast<ScoringModel> model, Scoring.Teacher teacher,
-      ScorePartition.Settings settings, List<Shard> group, ScoreProgress progress, int failShard)
-      throws IOException {
+      ScorePartition.Settings settings, List<Shard> group, ScoreProgress progress, int failShard,
+      ScoreReuse reuse) throws IOException {
     long t0 = System.nanoTime();
     String name = ScoreProgress.newGroupName();
     Path tmp = progress.tmp(name);
@@ -216,6 +230,10 @@ public final class ScoreStage extends Stage {
       images = images == null ? d : images.union(d);
       names.add(s.name());
       fail |= s.index() == failShard;
+    }
+    if (reuse != null) {
+      // Only what the earlier run has not scored (a shuffle join unless its ids are small).
+      images = reuse.unscored(images);
     }
     String label = "shards " + group.get(0).index() + ".." + group.get(group.size() - 1).index();
     Dataset<Row> scored = images
@@ -233,6 +251,32 @@ public final class ScoreStage extends Stage {
     progress.commit(name, tmp, names, nScored, nRejected, seconds);
     log.info("[score] committed {} ({} images, {} rejected) in {} s", label, nScored + nRejected,
         nRejected, String.format("%.1f", seconds));
+  }
+
+  /**
+   * Commits the reused run's rows for this run's images as one group of the resumable progress,
+   * marked by {@link #REUSED} (so a resumed run does not take them twice); returns their count.
+   */
+  private long takeReused(RunContext ctx, ScoreReuse reuse, String teacherId, ScoreProgress progress,
+      Set<String> done) throws IOException {
+    if (done.contains(REUSED)) {
+      return progress.done().stream().filter(g -> g.shards().contains(REUSED))
+          .mapToLong(ScoreProgress.Group::scored).sum();
+    }
+    Path split = Tables.IMAGES.partitionDir(ctx, Tables.UNLABELLED);
+    if (!ctx.fs().exists(split)) {
+      return 0;
+    }
+    long t0 = System.nanoTime();
+    String name = ScoreProgress.newGroupName();
+    Path tmp = progress.tmp(name);
+    Dataset<Row> images = ctx.spark().read().schema(Tables.IMAGES.columns("image_id", "uri"))
+        .parquet(split.toString());
+    Tables.SCORES.write(reuse.rowsFor(images, teacherId), tmp);
+    long n = Tables.SCORES.readFrom(ctx.spark(), tmp).count();
+    progress.commit(name, tmp, List.of(REUSED), n, 0, (System.nanoTime() - t0) / 1e9);
+    log.info("[score] reused the scores of {} images from run {} (score.reuse-run)", n, reuse.runId());
+    return n;
   }
 
   /**
@@ -306,8 +350,9 @@ public final class ScoreStage extends Stage {
   }
 
   /** What decides the scores: teacher bytes, engine, batching, P, and the exact input files. */
-  static String fingerprint(ScoringModel model, ScorePartition.Settings s, List<Shard> shards) {
-    StringBuilder sb = new StringBuilder();
+  static String fingerprint(ScoringModel model, ScorePartition.Settings s, List<Shard> shards,
+      String reusedCommit) {
+    StringBuilder sb = new StringBuilder(reusedCommit).append('\n');
     sb.append(model.digest()).append('\n').append(model.backend()).append('\n')
         .append(model.engine().cuda()).append('\n').append(s.batchSize()).append('\n').append(s.topP());
     for (Shard sh : shards) {

@@ -42,6 +42,10 @@ import org.apache.spark.util.SerializableConfiguration;
  * place: the {@code images} table, the {@code rejects} table (with the reason), or the
  * {@code duplicates} table (with the copy kept; a training copy of an evaluation image is also
  * in rejects, as SAME_AS_EVAL, and counted as rejected); the manifest's counts add up per split.
+ *
+ * <p>A pool that grew ({@code shard.reuse-run}, {@link ShardReuse}): files an earlier run decoded
+ * (same uri, split and size) are not read again; its rows stand for them, and everything after
+ * the decode runs over all rows, so the tables equal a fresh run's ({@code <split>_reused} counts).
  */
 public final class ShardStage extends Stage {
 
@@ -202,20 +206,27 @@ public final class ShardStage extends Stage {
     ModelReadyEncoder modelReady = c.settings().shard().maxSide() > 0
         ? new ModelReadyEncoder(c.settings().shard().maxSide(), c.settings().shard().storedQuality())
         : null;
-    Dataset<Row> decoded =
-        listed
-            .select("uri", "length", "split", "label_name", "reason", "detail")
-            .mapPartitions(new ReadAndDecode(decoder, modelReady, hadoopConf), Encoders.row(DECODED))
-            .persist(StorageLevel.MEMORY_AND_DISK());
+    Dataset<Row> toRead = listed.select("uri", "length", "split", "label_name", "reason", "detail");
+    java.util.Optional<ShardReuse> reuse = ShardReuse.find(ctx);
+    Dataset<Row> decoded = reuse.map(r -> r.unread(toRead)).orElse(toRead)
+        .mapPartitions(new ReadAndDecode(decoder, modelReady, hadoopConf), Encoders.row(DECODED))
+        .withColumn("reused", functions.lit(false));
+    if (reuse.isPresent()) {
+      decoded = decoded.unionByName(reuse.get().decoded(toRead).withColumn("reused", functions.lit(true)));
+      report.detail("reused_from", reuse.get().runId());
+    }
+    decoded = decoded.persist(StorageLevel.MEMORY_AND_DISK());
     // Decode everything once, in parallel, into the cache, and count per split on the way: later
     // passes (the single rejects file, dedupe, per-split writes) read the cache instead of
     // narrowing the decode itself into one task.
     Map<String, long[]> decodeCounts = new java.util.HashMap<>();
     for (Row r :
         decoded.groupBy("split")
-            .agg(functions.count("*"), functions.sum(functions.when(col("reason").isNotNull(), 1).otherwise(0)))
+            .agg(functions.count("*"), functions.sum(functions.when(col("reason").isNotNull(), 1).otherwise(0)),
+                functions.sum(functions.when(col("reused"), 1).otherwise(0)))
             .collectAsList()) {
-      decodeCounts.put(r.getString(0), new long[] {r.getLong(1), r.isNullAt(2) ? 0 : r.getLong(2)});
+      decodeCounts.put(r.getString(0), new long[] {r.getLong(1), r.isNullAt(2) ? 0 : r.getLong(2),
+          r.isNullAt(3) ? 0 : r.getLong(3)});
     }
 
     // Labelled images whose folder is not a training class cannot be used: reject them.
@@ -298,7 +309,8 @@ public final class ShardStage extends Stage {
           split.repartition(shards, col("image_id")).sortWithinPartitions("image_id"),
           out, s.split(), SaveMode.ErrorIfExists);
       split.unpersist();
-      long read = decodeCounts.getOrDefault(s.split(), new long[2])[0];
+      long read = decodeCounts.getOrDefault(s.split(), new long[3])[0];
+      report.count(s.split() + "_reused", decodeCounts.getOrDefault(s.split(), new long[3])[2]);
       long rejected = rejectedBySplit.getOrDefault(s.split(), 0L);
       long dupCount = dropped.getOrDefault(s.split() + "/" + DUPLICATE, 0L);
       long leaks = dropped.getOrDefault(s.split() + "/" + SAME_AS_LABELLED, 0L);

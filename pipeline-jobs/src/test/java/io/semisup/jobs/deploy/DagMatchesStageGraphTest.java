@@ -33,8 +33,6 @@ import org.junit.jupiter.api.io.TempDir;
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
 class DagMatchesStageGraphTest {
 
-  private static final String AIRFLOW_RUN_ID = "manual__2024-05-01T10:00:00+00:00";
-
   @TempDir Path tmp;
   private Path repo;
 
@@ -62,77 +60,186 @@ class DagMatchesStageGraphTest {
     return graph;
   }
 
-  private JsonNode probeDag(String... args) throws Exception {
-    return probeDag(Map.of(), args);
-  }
-
-  private JsonNode probeDag(Map<String, String> env, String... args) throws Exception {
-    // Debian's python3 (with jinja2, which renders the templates), not another one on PATH.
+  /** The DAG as the probe sees it; {@code env} may set PROBE_CONTEXT, PROBE_EXECUTE, PROBE_AIRFLOW. */
+  private JsonNode probeDag(Map<String, String> env) throws Exception {
+    // Debian's python3, not another one on PATH.
     String python = Prerequisites.python3().toString();
-    List<String> cmd = new ArrayList<>(List.of(python, resource("airflow_dag_probe.py").toString(),
-        repo.resolve("deploy/airflow/semisup_dag.py").toString()));
-    cmd.addAll(List.of(args));
-    ProcessBuilder pb = new ProcessBuilder(cmd);
+    ProcessBuilder pb = new ProcessBuilder(python, resource("airflow_dag_probe.py").toString(),
+        repo.resolve("deploy/airflow/semisup_dag.py").toString());
     pb.environment().put("SEMISUP_HOME", repo.toString());
     pb.environment().putAll(env);
-    String out = run(pb);
-    return RunContext.json().readTree(out);
+    return RunContext.json().readTree(run(pb));
+  }
+
+  /** A scheduled run's context: the week before 2026-12-07, after a successful week before it. */
+  private static String scheduled(String params) {
+    return "{\"run_type\": \"scheduled\", \"run_id\": \"scheduled__2026-11-30T00:00:00+00:00\","
+        + " \"data_interval_start\": \"2026-11-30T00:00:00+00:00\", \"data_interval_end\": \"2026-12-07T00:00:00+00:00\","
+        + " \"prev_data_interval_start_success\": \"2026-11-23T00:00:00+00:00\","
+        + " \"prev_data_interval_end_success\": \"2026-11-30T00:00:00+00:00\", \"params\": " + params + "}";
+  }
+
+  private static Map<String, JsonNode> byId(JsonNode dag) {
+    Map<String, JsonNode> byId = new LinkedHashMap<>();
+    dag.get("tasks").forEach(t -> byId.put(t.get("task_id").asText(), t));
+    return byId;
+  }
+
+  private static List<String> strings(JsonNode array) {
+    List<String> out = new ArrayList<>();
+    array.forEach(a -> out.add(a.asText()));
+    return out;
+  }
+
+  @Test
+  void stagesJsonBesideTheDagIsTheStageGraph() throws Exception {
+    JsonNode file = RunContext.json().readTree(repo.resolve("deploy/airflow/stages.json").toFile());
+    Map<String, List<String>> graph = new LinkedHashMap<>();
+    for (JsonNode s : file.get("stages")) {
+      graph.put(s.get("name").asText(), strings(s.get("depends_on")));
+      assertThat(s.get("main_class").asText()).isEqualTo(StageGraph.standard().get(s.get("name").asText()).getClass().getName());
+    }
+    assertThat(graph).as("deploy/airflow/stages.json: regenerate with `bin/semisup stages --json > deploy/airflow/stages.json`")
+        .isEqualTo(StageGraph.standard().edges()).isEqualTo(cliGraph());
   }
 
   @Test
   void dagTasksAndDependenciesAreExactlyTheStageGraph() throws Exception {
-    Map<String, List<String>> graph = cliGraph();
-    assertThat(graph).isEqualTo(StageGraph.standard().edges());
-    assertThat(graph).containsKey("report");
-    JsonNode dag = probeDag();
-    Map<String, List<String>> dagGraph = new LinkedHashMap<>();
-    for (JsonNode t : dag.get("tasks")) {
-      List<String> up = new ArrayList<>();
-      t.get("upstream").forEach(u -> up.add(u.asText()));
-      dagGraph.put(t.get("task_id").asText(), up);
-      assertThat(t.get("operator").asText()).as("operator of %s", t.get("task_id")).isEqualTo("SemisupStageOperator");
-      // Each task submits its own stage, with the run id of the Airflow run.
-      assertThat(t.get("bash_command").asText())
-          .contains("deploy/yarn/submit.sh\" " + t.get("task_id").asText() + " --run-id \"$SEMISUP_RUN_ID\"");
+    for (String airflow : List.of("2", "3")) {
+      JsonNode dag = probeDag(Map.of("PROBE_AIRFLOW", airflow));
+      Map<String, JsonNode> byId = byId(dag);
+      // The validation task comes first: every stage task is downstream of it.
+      JsonNode first = dag.get("tasks").get(0);
+      assertThat(first.get("task_id").asText()).isEqualTo("validate-config");
+      assertThat(first.get("upstream")).isEmpty();
+      assertThat(first.get("retries").asInt()).as("a typo fails once").isZero();
+      Map<String, List<String>> dagGraph = new LinkedHashMap<>();
+      for (Stage s : StageGraph.standard().all()) {
+        JsonNode t = byId.get(s.name());
+        assertThat(t).as("task of stage %s (Airflow %s)", s.name(), airflow).isNotNull();
+        List<String> up = strings(t.get("upstream"));
+        up.remove("validate-config");
+        dagGraph.put(s.name(), up);
+        assertThat(strings(t.get("bases"))).as("operator of %s", s.name()).contains("SparkSubmitOperator");
+        assertThat(t.get("java_class").asText()).isEqualTo(s.getClass().getName());
+        assertThat(t.get("application").asText()).endsWith("pipeline-jobs/target/pipeline-jobs-0.1.0-SNAPSHOT-app.jar");
+        assertThat(t.get("conn_id").asText()).isEqualTo("spark_default");
+        assertThat(t.get("pool").asText()).isEqualTo("semisup");
+        assertThat(t.get("on_failure_callback").asText()).isEqualTo("on_task_failure");
+        assertThat(t.get("retries").asInt()).isPositive();
+        // Memory from conf/yarn.conf, the one place; no Spark UI switch on YARN.
+        assertThat(t.get("driver_memory").asText()).isEqualTo("8g");
+        assertThat(t.get("executor_memory").asText()).isEqualTo("8g");
+        assertThat(t.get("conf").get("spark.executor.memoryOverhead").asText()).isEqualTo("6g");
+        assertThat(t.get("conf").has("spark.ui.enabled")).isFalse();
+      }
+      assertThat(byId.get("import-fashion-mnist").get("upstream")).extracting(JsonNode::asText).containsExactly("validate-config");
+      assertThat(dagGraph).isEqualTo(StageGraph.standard().edges());
+      assertThat(dag.get("schedule").asText()).isEqualTo("@weekly");
+      assertThat(dag.get("catchup").asBoolean()).isFalse();
+      assertThat(dag.get("max_active_runs").asInt()).isEqualTo(1);
+      assertThat(dag.get("params").fieldNames()).toIterable()
+          .contains("preset", "seed", "k", "p", "rounds", "gpu", "settings", "reuse_previous", "train_dir", "val_dir",
+              "unlabelled_dir", "unlabelled_listing");
     }
-    assertThat(dagGraph).isEqualTo(graph);
-    assertThat(dag.get("retries").asInt()).isPositive();
-    assertThat(dag.get("params").fieldNames()).toIterable()
-        .contains("k", "p", "train_dir", "val_dir", "unlabelled_dir", "unlabelled_listing");
   }
 
   @Test
   void laterRoundsRepeatTheStagesAfterShardTaughtByThePreviousRound() throws Exception {
-    JsonNode dag = probeDag(Map.of("SEMISUP_ROUNDS", "3"));
-    Map<String, JsonNode> byId = new LinkedHashMap<>();
-    dag.get("tasks").forEach(t -> byId.put(t.get("task_id").asText(), t));
-    assertThat(byId).hasSize(11 + 2 * 9).containsKeys("teacher_r2", "report_r2", "evaluate_r3", "audit_r3")
+    JsonNode dag = probeDag(Map.of("PROBE_CONTEXT", scheduled("{\"rounds\": 2}")));
+    Map<String, JsonNode> byId = byId(dag);
+    assertThat(byId).hasSize(1 + 11 + 2 * 9).containsKeys("teacher_r2", "report_r2", "evaluate_r3", "audit_r3", "fixres_r3")
         .doesNotContainKeys("shard_r2", "import-fashion-mnist_r2");
-    assertThat(upstream(byId.get("teacher_r2"))).containsExactlyInAnyOrder("shard", "finetune");
-    assertThat(upstream(byId.get("teacher_r3"))).containsExactlyInAnyOrder("shard", "finetune_r2");
-    assertThat(upstream(byId.get("student_r3"))).containsExactlyInAnyOrder("shard", "select_r3");
-    assertThat(byId.get("score_r3").get("bash_command").asText())
-        .contains("deploy/yarn/submit.sh\" score --run-id \"$SEMISUP_RUN_ID\" --round 3 ");
-    assertThat(byId.get("score").get("bash_command").asText()).doesNotContain("--round");
-    // submit.sh hands --round to the stage's command line.
-    String cmd = run(new ProcessBuilder("bash", repo.resolve("deploy/yarn/submit.sh").toString(), "score",
-        "--run-id", "r1", "--round", "3", "--dry-run"));
-    assertThat(cmd).contains("--run-id r1 --round 3");
+    assertThat(strings(byId.get("teacher_r2").get("upstream"))).containsExactlyInAnyOrder("shard", "finetune");
+    assertThat(strings(byId.get("teacher_r3").get("upstream"))).containsExactlyInAnyOrder("shard", "finetune_r2");
+    assertThat(strings(byId.get("student_r3").get("upstream"))).containsExactlyInAnyOrder("shard", "select_r3");
+    JsonNode prepared = dag.get("prepared");
+    assertThat(strings(prepared.get("score_r2").get("application_args"))).containsSubsequence("--round", "2");
+    assertThat(strings(prepared.get("score").get("application_args"))).doesNotContain("--round");
+    assertThat(prepared.get("score_r3").get("skipped").asText()).contains("beyond this run's rounds");
   }
 
   @Test
-  void usageErrorFailsTheTaskAtOnceAndOtherFailuresAreRetried() throws Exception {
-    assertThat(execute("exit 2")).isEqualTo("failed_no_retry");
-    assertThat(execute("exit 1")).isEqualTo("failed");
-    assertThat(execute("exit 99")).as("the import's skip code").isEqualTo("skipped");
-    assertThat(execute("true")).isEqualTo("success");
-    // submit.sh's own usage errors exit 2: no --run-id.
-    assertThat(execute("bash '" + repo.resolve("deploy/yarn/submit.sh") + "' score")).isEqualTo("failed_no_retry");
+  void scheduledRunsHaveTheirIntervalsRunIdAndReuseThePreviousRun() throws Exception {
+    JsonNode dag = probeDag(Map.of("PROBE_CONTEXT", scheduled(
+        "{\"k\": 500, \"p\": 2, \"seed\": 7, \"preset\": \"best\", \"gpu\": true,"
+        + " \"train_dir\": \"hdfs:///data/train\", \"settings\": [\"select.mode=threshold\"]}")));
+    JsonNode shard = dag.get("prepared").get("shard");
+    assertThat(strings(shard.get("application_args"))).containsExactly("--env", "yarn",
+        "--run-id", "sched-20261130T0000--20261207T0000", "--preset", "best",
+        "--set", "seed=7", "--set", "select.k=500", "--set", "select.p=2",
+        "--set", "data.train-dir=\"hdfs:///data/train\"", "--set", "score.cuda=true",
+        "--set", "shard.reuse-run=sched-20261123T0000--20261130T0000",
+        "--set", "score.reuse-run=sched-20261123T0000--20261130T0000", "--set", "select.mode=threshold");
+    assertThat(shard.get("name").asText()).isEqualTo("semisup-shard-sched-20261130T0000--20261207T0000");
+    // gpu: the resource profile, its discovery script, and CUDA scoring (above).
+    assertThat(shard.get("conf").get("spark.executor.resource.gpu.amount").asText()).isEqualTo("1");
+    assertThat(shard.get("conf").get("spark.task.resource.gpu.amount").asText()).isEqualTo("0.25");
+    assertThat(shard.get("files").asText()).endsWith("deploy/yarn/discover_gpus.sh");
+    // The validation task checks the same settings, locally.
+    assertThat(dag.get("prepared").get("validate-config").get("bash_command").asText())
+        .contains("--master local", "config --check --env yarn --run-id sched-20261130T0000--20261207T0000",
+            "--set select.mode=threshold");
+
+    // A manual run: its own run id, no gpu, K and P left to the configuration.
+    JsonNode manual = probeDag(Map.of("PROBE_CONTEXT", "{\"run_id\": \"manual__2024-05-01T10:00:00+00:00\","
+        + " \"params\": {\"reuse_previous\": false}}")).get("prepared").get("select");
+    assertThat(strings(manual.get("application_args"))).containsExactly("--env", "yarn",
+        "--run-id", "manual__2024-05-01T10_00_00_00_00");
+    assertThat(manual.get("conf").has("spark.executor.resource.gpu.amount")).isFalse();
+    assertThat(manual.get("files").isNull()).isTrue();
+
+    // With every input given, the Fashion-MNIST import skips itself; shard still runs after it.
+    JsonNode own = probeDag(Map.of("PROBE_CONTEXT", scheduled(
+        "{\"train_dir\": \"/t\", \"val_dir\": \"/v\", \"unlabelled_dir\": \"/u\"}")));
+    assertThat(own.get("prepared").get("import-fashion-mnist").get("skipped").asText()).contains("not needed");
+    assertThat(byId(own).get("shard").get("trigger_rule").asText()).isEqualTo("none_failed");
   }
 
-  /** How a task of the DAG's operator class ends when its command is {@code bash}. */
-  private String execute(String bash) throws Exception {
-    return probeDag(Map.of("PROBE_EXECUTE", bash)).get("execute").get("outcome").asText();
+  @Test
+  void aTypoFailsTheValidationTaskWithoutRetriesAndAClearedTaskIsANoOp() throws Exception {
+    Prerequisites.fashionMnist();
+    Path fake = fakeSparkSubmit();
+    Path root = tmp.resolve("runs");
+    Map<String, String> env = new LinkedHashMap<>();
+    env.put("SPARK_SUBMIT", fake.toString());
+    env.put("TEST_CLASS_PATH", System.getProperty("java.class.path"));
+    env.put("PROBE_SPARK_MASTER", "local[2]");
+    env.put("PROBE_DEPLOY_MODE", "client");
+    String slice = "[\"root=\\\"" + root + "\\\"\", \"data.labelled-per-class=2\", \"data.unlabelled-limit=20\","
+        + " \"data.val-limit=10\", \"spark.conf.\\\"spark.ui.enabled\\\"=false\", \"spark.conf.\\\"spark.sql.shuffle.partitions\\\"=2\"]";
+
+    env.put("PROBE_CONTEXT", "{\"params\": {\"settings\": [\"select.kk=3\"]}}");
+    env.put("PROBE_EXECUTE", "validate-config");
+    assertThat(probeDag(env).get("execute").get("outcome").asText()).isEqualTo("failed_no_retry");
+    env.put("PROBE_CONTEXT", "{\"params\": {\"settings\": " + slice + "}}");
+    assertThat(probeDag(env).get("execute").get("outcome").asText()).isEqualTo("success");
+
+    // The import stage's task, run, then cleared and run again: the second submission finds the
+    // stage committed with the same settings and does nothing.
+    env.put("PROBE_EXECUTE", "import-fashion-mnist");
+    assertThat(probeDag(env).get("execute").get("outcome").asText()).isEqualTo("success");
+    Path manifest = root.resolve("manual__2024-05-01T10_00_00_00_00/import-fashion-mnist/manifest.json");
+    String first = RunContext.json().readTree(manifest.toFile()).get("commit_id").asText();
+    assertThat(probeDag(env).get("execute").get("outcome").asText()).isEqualTo("success");
+    assertThat(RunContext.json().readTree(manifest.toFile()).get("commit_id").asText()).isEqualTo(first);
+  }
+
+  /**
+   * A stand-in spark-submit: runs the class it is given with this test's class path and the
+   * command line it received (no Spark distribution here); the master stays the configured local one.
+   */
+  private Path fakeSparkSubmit() throws Exception {
+    Path fake = tmp.resolve("spark-submit");
+    Files.writeString(fake, "#!/usr/bin/env bash\n"
+        + "while [[ $# -gt 0 && $1 == --* ]]; do [[ $1 == --class ]] && cls=$2; shift 2; done\n"
+        + "shift\n" // the application jar
+        + "exec '" + Paths.get(System.getProperty("java.home"), "bin", "java") + "' -Xmx1g "
+        + String.join(" ", java.lang.management.ManagementFactory.getRuntimeMXBean().getInputArguments().stream()
+            .filter(a -> a.startsWith("--add-opens")).toList())
+        + " -cp \"$TEST_CLASS_PATH\" $cls \"$@\"\n");
+    assertThat(fake.toFile().setExecutable(true)).isTrue();
+    return fake;
   }
 
   @Test
@@ -173,12 +280,6 @@ class DagMatchesStageGraphTest {
         .contains("--env yarn --run-id r1 --set select.k=3");
   }
 
-  private static List<String> upstream(JsonNode task) {
-    List<String> up = new ArrayList<>();
-    task.get("upstream").forEach(u -> up.add(u.asText()));
-    return up;
-  }
-
   @Test
   void submitScriptKnowsTheSameStages() throws Exception {
     String listed = run(new ProcessBuilder("bash", repo.resolve("deploy/yarn/submit.sh").toString(), "--list"));
@@ -197,7 +298,7 @@ class DagMatchesStageGraphTest {
     String gpu = run(new ProcessBuilder("bash", script.toString(), "score", "--run-id", "r1", "--gpu", "--dry-run"));
     assertThat(gpu).contains("--master yarn", "--deploy-mode cluster", "spark.executor.resource.gpu.amount=1",
         "spark.task.resource.gpu.amount=0.25", "spark.executor.resource.gpu.discoveryScript=./discover_gpus.sh",
-        "discover_gpus.sh", "spark.executor.memoryOverhead=", "--env yarn --run-id r1");
+        "discover_gpus.sh", "spark.executor.memoryOverhead=", "--env yarn --set score.cuda=true --run-id r1");
     assertThat(run(new ProcessBuilder("bash", script.toString(), "score", "--run-id", "r1", "--dry-run"))).doesNotContain("gpu");
 
     ProcessBuilder noRun = new ProcessBuilder("bash", script.toString(), "score").redirectErrorStream(true);
@@ -208,45 +309,35 @@ class DagMatchesStageGraphTest {
   }
 
   @Test
-  void dagTaskCommandSubmitsItsStageWithTheParams() throws Exception {
-    Prerequisites.python3("jinja2");
-    JsonNode dag = probeDag(AIRFLOW_RUN_ID, "{\"k\": 500, \"p\": 2, \"train_dir\": \"hdfs:///data/train\"}");
-    JsonNode shard = null;
-    for (JsonNode t : dag.get("tasks")) {
-      if (t.get("task_id").asText().equals("shard")) {
-        shard = t;
-      }
+  void submitScriptDryRunForEachMode() throws Exception {
+    Path script = repo.resolve("deploy/yarn/submit.sh");
+    for (String mode : List.of("cluster", "client")) {
+      ProcessBuilder pb = new ProcessBuilder("bash", script.toString(), "select", "--run-id", "r1", "--dry-run", "--set", "select.k=3");
+      pb.environment().put("SEMISUP_DEPLOY_MODE", mode);
+      pb.environment().put("SEMISUP_EXECUTOR_MEMORY", "3g");
+      String cmd = run(pb);
+      // Memory defaults from conf/yarn.conf, one overridden from the environment; the Spark UI is
+      // not switched off on YARN.
+      assertThat(cmd).contains("--master yarn", "--deploy-mode " + mode, "--driver-memory 8g", "--num-executors 10",
+          "--executor-cores 4", "--executor-memory 3g", "spark.executor.memoryOverhead=6g",
+          "spark.driver.memoryOverhead=2g", "spark.yarn.maxAppAttempts=1", "--class io.semisup.jobs.stages.SelectStage ",
+          "--env yarn --run-id r1 --set select.k=3").doesNotContain("spark.ui.enabled", "gpu", "score.cuda");
     }
-    assertThat(shard).isNotNull();
-    assertThat(shard.has("rendered_env")).as("templates rendered with jinja2").isTrue();
-    // spark-submit replaced by echo: the command the task would run on the Airflow worker.
-    Path jar = Files.writeString(tmp.resolve("app.jar"), "");
-    ProcessBuilder pb = new ProcessBuilder("bash", "-c", shard.get("bash_command").asText());
-    shard.get("rendered_env").fields().forEachRemaining(e -> pb.environment().put(e.getKey(), e.getValue().asText()));
-    pb.environment().put("SPARK_SUBMIT", "echo");
-    pb.environment().put("SEMISUP_APP_JAR", jar.toString());
-    String cmd = run(pb);
-    assertThat(cmd).contains("--class io.semisup.jobs.stages.ShardStage ", "--run-id manual__2024-05-01T10_00_00_00_00",
-        "--set select.k=500 --set select.p=2", "--set data.train-dir=\"hdfs:///data/train\"")
-        .doesNotContain("data.val-dir");
-
-    // With every input given, the Fashion-MNIST import skips itself (exit 99 = skipped).
-    JsonNode all = probeDag(AIRFLOW_RUN_ID, "{\"train_dir\": \"/t\", \"val_dir\": \"/v\", \"unlabelled_dir\": \"/u\"}");
-    JsonNode imp = all.get("tasks").get(0);
-    // K and P left empty: the task passes neither, so conf/defaults.conf decides.
-    ProcessBuilder defaults = new ProcessBuilder("bash", "-c", all.get("tasks").get(1).get("bash_command").asText());
-    all.get("tasks").get(1).get("rendered_env").fields()
-        .forEachRemaining(e -> defaults.environment().put(e.getKey(), e.getValue().asText()));
-    defaults.environment().put("SPARK_SUBMIT", "echo");
-    defaults.environment().put("SEMISUP_APP_JAR", jar.toString());
-    assertThat(run(defaults)).contains("--set data.train-dir=\"/t\"").doesNotContain("select.k", "select.p");
-    assertThat(imp.get("task_id").asText()).isEqualTo("import-fashion-mnist");
-    ProcessBuilder skip = new ProcessBuilder("bash", "-c", imp.get("bash_command").asText());
-    imp.get("rendered_env").fields().forEachRemaining(e -> skip.environment().put(e.getKey(), e.getValue().asText()));
-    skip.environment().put("SPARK_SUBMIT", "false");
-    Process p = skip.start();
-    assertThat(p.waitFor(60, TimeUnit.SECONDS)).isTrue();
-    assertThat(p.exitValue()).isEqualTo(99);
+    // A YARN defaults file without a memory key is a usage error naming the key.
+    Path conf = Files.writeString(tmp.resolve("yarn.conf"),
+        "semisup {\n  spark.conf {\n    \"spark.driver.memory\" = \"4g\"\n  }\n}\n");
+    ProcessBuilder broken = new ProcessBuilder("bash", script.toString(), "select", "--run-id", "r1", "--dry-run")
+        .redirectErrorStream(true);
+    broken.environment().put("SEMISUP_YARN_CONF", conf.toString());
+    Process p = broken.start();
+    String err = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+    assertThat(p.waitFor()).isEqualTo(2);
+    assertThat(err).contains("Cannot find \"spark.driver.memoryOverhead\" in " + conf);
+    // Local runs (conf/local.conf) switch the UI off; YARN runs (conf/yarn.conf) keep it.
+    assertThat(io.semisup.jobs.config.SemisupConfig.load("local", null, List.of()).settings().spark().conf())
+        .containsEntry("spark.ui.enabled", "false");
+    assertThat(io.semisup.jobs.config.SemisupConfig.load("yarn", null, List.of()).settings().spark().conf())
+        .doesNotContainKey("spark.ui.enabled").containsEntry("spark.executor.memory", "8g");
   }
 
   private static Path resource(String name) throws Exception {
