@@ -111,8 +111,10 @@ public final class ReportStage extends Stage {
       views.computeIfAbsent(r.getInt(r.fieldIndex("class")), c -> new TreeMap<>())
           .computeIfAbsent(r.getString(r.fieldIndex("view")), v -> new ArrayList<>()).add(r);
     }
+    log.info("[report] {} view rows for {} classes", viewRows.count(), counts.size());
     Map<String, byte[]> thumbnails = Thumbnails.forImages(ctx, viewRows, size);
     viewRows.unpersist();
+    log.info("[report] {} thumbnails made", thumbnails.size());
     Map<Integer, long[]> classHistograms = new TreeMap<>();
     for (Row r : classViews.histograms(bins).collectAsList()) {
       classHistograms.computeIfAbsent(r.getInt(0), c -> new long[bins])[r.getInt(1)] += r.getLong(2);
@@ -151,6 +153,7 @@ public final class ReportStage extends Stage {
     ReportPages pages = new ReportPages(new ReportPages.Inputs(ctx.runId(), selectManifest, metrics, counts, precision, views,
         thumbnails, classHistograms, thresholds, top1Hist, selectedHist, confusion, hidden.isPresent(), size,
         rs.topConfusions(), runInfo));
+    log.info("[report] histograms and confusions collected; writing {} pages", counts.size() + 1);
     long largest = pages.writeAll((relative, html) -> ctx.writeString(new Path(out, relative), html));
     report.count("classes", counts.size())
         .count("thumbnails", thumbnails.size())
