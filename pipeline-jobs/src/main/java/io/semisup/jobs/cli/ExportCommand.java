@@ -6,6 +6,7 @@ import io.semisup.core.UsageError;
 import io.semisup.jobs.config.SemisupConfig;
 import io.semisup.jobs.inspect.ClassViews;
 import io.semisup.jobs.inspect.HiddenLabels;
+import io.semisup.jobs.inspect.SmallFiles;
 import io.semisup.jobs.spark.SparkSessions;
 import io.semisup.jobs.stages.EvaluateStage;
 import io.semisup.jobs.stages.RunContext;
@@ -189,9 +190,7 @@ final class ExportCommand implements Callable<Integer> {
     Map<String, byte[]> pngs = Thumbnails.forImages(ctx, views, thumbnailSize);
     views.unpersist();
     for (Map.Entry<String, byte[]> e : pngs.entrySet()) {
-      try (var os = fs.create(new Path(dir, "thumbnails/" + e.getKey() + ".png"), true)) {
-        os.write(e.getValue());
-      }
+      SmallFiles.write(fs, new Path(dir, "thumbnails/" + e.getKey() + ".png"), e.getValue());
     }
     int thumbs = pngs.size();
     List<String> names = new ArrayList<>(tables.keySet());

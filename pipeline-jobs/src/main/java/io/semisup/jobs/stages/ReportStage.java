@@ -9,6 +9,7 @@ import io.semisup.jobs.inspect.ClassViews;
 import io.semisup.jobs.inspect.ConfusionHeatmap;
 import io.semisup.jobs.inspect.HiddenLabels;
 import io.semisup.jobs.inspect.ReportPages;
+import io.semisup.jobs.inspect.SmallFiles;
 import io.semisup.jobs.tables.Table;
 import io.semisup.jobs.tables.Tables;
 import java.util.ArrayList;
@@ -154,7 +155,8 @@ public final class ReportStage extends Stage {
         thumbnails, classHistograms, thresholds, top1Hist, selectedHist, confusion, hidden.isPresent(), size,
         rs.topConfusions(), runInfo));
     log.info("[report] histograms and confusions collected; writing {} pages", counts.size() + 1);
-    long largest = pages.writeAll((relative, html) -> ctx.writeString(new Path(out, relative), html));
+    long largest = pages.writeAll((relative, html) ->
+        SmallFiles.write(ctx.fs(), new Path(out, relative), html.getBytes(java.nio.charset.StandardCharsets.UTF_8)));
     report.count("classes", counts.size())
         .count("thumbnails", thumbnails.size())
         .count("view_images", views.values().stream().flatMap(v -> v.values().stream()).mapToLong(List::size).sum())
