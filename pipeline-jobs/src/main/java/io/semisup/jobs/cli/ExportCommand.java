@@ -187,7 +187,8 @@ final class ExportCommand implements Callable<Integer> {
       FileUtil.copy(ctx.fs(), metrics, fs, new Path(dir, EvaluateStage.METRICS_JSON), false, ctx.spark().sparkContext().hadoopConfiguration());
     }
     // One file per image of the views: an image in several views or classes is written once.
-    Map<String, byte[]> pngs = Thumbnails.forImages(ctx, views, thumbnailSize);
+    // A run whose image shards are gone (or a run made of tables only) exports without thumbnails.
+    Map<String, byte[]> pngs = Tables.IMAGES.exists(ctx) ? Thumbnails.forImages(ctx, views, thumbnailSize) : Map.of();
     views.unpersist();
     for (Map.Entry<String, byte[]> e : pngs.entrySet()) {
       SmallFiles.write(fs, new Path(dir, "thumbnails/" + e.getKey() + ".png"), e.getValue());

@@ -30,7 +30,8 @@ public final class HiddenLabels {
     if (!ctx.fs().exists(file)) {
       return Optional.empty();
     }
-    return Optional.of(ctx.spark().read().option("header", "true").csv(file.toString())
+    // RFC 4180 quoting ("" inside quotes), as Python's csv module and spreadsheets write it.
+    return Optional.of(ctx.spark().read().option("header", "true").option("escape", "\"").csv(file.toString())
         .select(col("file"), col("label_name").as("true_name")));
   }
 
