@@ -4,9 +4,14 @@ import static org.apache.spark.sql.functions.col;
 
 import io.semisup.core.UsageError;
 import io.semisup.jobs.config.SemisupConfig;
+import io.semisup.jobs.inspect.ClassViews;
+import io.semisup.jobs.inspect.HiddenLabels;
+import io.semisup.jobs.inspect.SmallFiles;
 import io.semisup.jobs.spark.SparkSessions;
 import io.semisup.jobs.stages.EvaluateStage;
 import io.semisup.jobs.stages.RunContext;
+import io.semisup.jobs.stages.SelectStage;
+import io.semisup.jobs.stages.Stage;
 import io.semisup.jobs.stages.Thumbnails;
 import io.semisup.jobs.tables.Tables;
 import java.io.IOException;
@@ -14,6 +19,7 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.concurrent.Callable;
 import org.apache.hadoop.fs.FileSystem;
 import org.apache.hadoop.fs.FileUtil;
@@ -32,6 +38,13 @@ import picocli.CommandLine.Option;
  * Parquet reader (pandas without pyarrow, as on Debian 12) read that folder instead of the run's
  * Parquet tables; {@code deploy/notebooks/inspect_pseudo_labels.ipynb} falls back on it.
  *
+ * <p>Beside the full tables it writes the bounded per-class views of the report ({@link
+ * ClassViews}), each one small file: {@code views} (each class's top images, the images just above
+ * and just below its threshold and, where true labels are known, its most confident wrong
+ * pseudo-labels), {@code class_histograms} (per-class candidate score histograms), {@code
+ * top1_histogram} and, with true labels, {@code confusion}. Thumbnails are written for the images
+ * of the views. A notebook that reads only these stays bounded at any pool size.
+ *
  * <p>Each table is a folder of part files ({@code <table>/part-*.csv|json}) as Spark writes it,
  * so exporting the scores of 10^9 images stays a parallel job ({@code --scores-fraction} samples).
  * Array columns become space-separated strings in CSV.
@@ -40,11 +53,17 @@ import picocli.CommandLine.Option;
     name = "export",
     mixinStandardHelpOptions = true,
     description = {
-      "Export a run's tables as CSV or JSON lines, for notebooks without a Parquet engine.",
-      "Tables: pseudo_labels, class_counts, precision, scores, metrics.json, plus"
-          + " thumbnails/<image_id>.png."
+      "Export a run's tables (pseudo_labels, class_counts, precision, scores, metrics.json) as CSV or",
+      "JSON lines, the bounded per-class views (views, class_histograms, top1_histogram, confusion) and",
+      "thumbnails/<image_id>.png of the views' images, for notebooks without a Parquet engine."
     })
 final class ExportCommand implements Callable<Integer> {
+
+  /** The bounded per-class views ({@link ClassViews#ROW}). */
+  static final String VIEWS = "views";
+  static final String CLASS_HISTOGRAMS = "class_histograms";
+  static final String TOP1_HISTOGRAM = "top1_histogram";
+  static final String CONFUSION = "confusion";
 
   @Mixin RunOptions options;
 
@@ -54,8 +73,17 @@ final class ExportCommand implements Callable<Integer> {
   @Option(names = "--out", description = "Folder to write (local path or Hadoop URI; default: <run>/export). With --force, the files an earlier export wrote there (export-manifest.json) are replaced; other files stay.")
   String out;
 
-  @Option(names = "--thumbnails-per-class", defaultValue = "50", description = "Top images per class saved as PNG (default: ${DEFAULT-VALUE}).")
+  @Option(names = "--thumbnails-per-class", defaultValue = "50", description = "Top images per class in the views, saved as PNG (default: ${DEFAULT-VALUE}).")
   int thumbnailsPerClass;
+
+  @Option(names = "--borderline-per-class", defaultValue = "8", description = "Images per class on each side of its threshold in the views, saved as PNG (default: ${DEFAULT-VALUE}).")
+  int borderlinePerClass = 8;
+
+  @Option(names = "--wrong-per-class", defaultValue = "8", description = "Most confident wrong pseudo-labels per class in the views where true labels are known (default: ${DEFAULT-VALUE}).")
+  int wrongPerClass = 8;
+
+  @Option(names = "--histogram-bins", defaultValue = "20", description = "Bins of the per-class and top-1 score histograms (default: ${DEFAULT-VALUE}).")
+  int histogramBins = 20;
 
   @Option(names = "--thumbnail-size", defaultValue = "64", description = "Thumbnail side in pixels (default: ${DEFAULT-VALUE}).")
   int thumbnailSize;
@@ -67,6 +95,11 @@ final class ExportCommand implements Callable<Integer> {
   public Integer call() throws Exception {
     if (!format.equals("csv") && !format.equals("jsonl")) {
       throw new UsageError("Cannot export as '" + format + "': use --format csv or --format jsonl.");
+    }
+    if (thumbnailsPerClass < 0 || borderlinePerClass < 0 || wrongPerClass < 0 || histogramBins < 2) {
+      throw new UsageError("Cannot export with --thumbnails-per-class " + thumbnailsPerClass + ", --borderline-per-class "
+          + borderlinePerClass + ", --wrong-per-class " + wrongPerClass + ", --histogram-bins " + histogramBins
+          + ": counts must be >= 0 and bins >= 2.");
     }
     if (scoresFraction < 0 || scoresFraction > 1) {
       throw new UsageError("Cannot sample scores with --scores-fraction " + scoresFraction + ": it must be in [0, 1].");
@@ -116,7 +149,25 @@ final class ExportCommand implements Callable<Integer> {
     if (evaluated && Tables.PRECISION.exists(ctx)) {
       tables.put(Tables.PRECISION.name(), Tables.PRECISION.read(ctx).orderBy("class"));
     }
-    for (String name : List.of("pseudo_labels", "class_counts", "scores", "precision", EvaluateStage.METRICS_JSON, "export.json", "thumbnails")) {
+    // The P the selection ran with (its manifest), else today's setting.
+    int p = ctx.fs().exists(new Path(ctx.stageDir(SelectStage.NAME), Stage.MANIFEST))
+        ? ctx.manifest(SelectStage.NAME).path("details").path("p").asInt(ctx.settings().select().p())
+        : ctx.settings().select().p();
+    Optional<Dataset<Row>> hidden = HiddenLabels.read(ctx);
+    ClassViews classViews = new ClassViews(Tables.PSEUDO_LABELS.read(ctx), Tables.CLASS_COUNTS.read(ctx), Tables.SCORES.read(ctx), p, hidden);
+    Dataset<Row> views = classViews.rows(thumbnailsPerClass, borderlinePerClass, wrongPerClass).cache();
+    tables.put(VIEWS, views.orderBy("class", "view", "rank"));
+    tables.put(CLASS_HISTOGRAMS, classViews.histograms(histogramBins).orderBy("class", "bin"));
+    int bins = histogramBins;
+    tables.put(TOP1_HISTOGRAM, Tables.SCORES.read(ctx)
+        .select(functions.least(functions.floor(functions.element_at(col("probs"), 1).multiply(bins)), functions.lit(bins - 1))
+            .cast("int").as("bin"))
+        .groupBy("bin").agg(functions.count("*").as("images")).orderBy("bin"));
+    if (hidden.isPresent()) {
+      tables.put(CONFUSION, classViews.confusion().orderBy(col("count").desc(), col("class"), col("true_name")));
+    }
+    for (String name : List.of("pseudo_labels", "class_counts", "scores", "precision", VIEWS, CLASS_HISTOGRAMS, TOP1_HISTOGRAM, CONFUSION,
+        EvaluateStage.METRICS_JSON, "export.json", "thumbnails")) {
       if (fs.exists(new Path(dir, name))) {
         throw new UsageError("Cannot export to " + dir + ": it holds " + name + ", which no earlier export listed in "
             + ExportManifest.NAME + " (so it is not replaced). Move it away, or --out another folder.");
@@ -135,18 +186,14 @@ final class ExportCommand implements Callable<Integer> {
       Path metrics = new Path(ctx.stageDir(EvaluateStage.NAME), EvaluateStage.METRICS_JSON);
       FileUtil.copy(ctx.fs(), metrics, fs, new Path(dir, EvaluateStage.METRICS_JSON), false, ctx.spark().sparkContext().hadoopConfiguration());
     }
-    // One file per image: an image selected for several classes (P > 1) is written once.
-    java.util.Set<String> written = new java.util.HashSet<>();
-    for (List<Row> rows : Thumbnails.topPerClass(ctx, thumbnailsPerClass, thumbnailSize).values()) {
-      for (Row r : rows) {
-        if (!r.isNullAt(4) && written.add(r.getString(2))) {
-          try (var os = fs.create(new Path(dir, "thumbnails/" + r.getString(2) + ".png"), true)) {
-            os.write((byte[]) r.get(4));
-          }
-        }
-      }
+    // One file per image of the views: an image in several views or classes is written once.
+    // A run whose image shards are gone (or a run made of tables only) exports without thumbnails.
+    Map<String, byte[]> pngs = Tables.IMAGES.exists(ctx) ? Thumbnails.forImages(ctx, views, thumbnailSize) : Map.of();
+    views.unpersist();
+    for (Map.Entry<String, byte[]> e : pngs.entrySet()) {
+      SmallFiles.write(fs, new Path(dir, "thumbnails/" + e.getKey() + ".png"), e.getValue());
     }
-    int thumbs = written.size();
+    int thumbs = pngs.size();
     List<String> names = new ArrayList<>(tables.keySet());
     Map<String, Object> index = new LinkedHashMap<>();
     index.put("run_id", ctx.runId());
@@ -158,6 +205,12 @@ final class ExportCommand implements Callable<Integer> {
     index.put("scores_fraction", scoresFraction);
     // Readable class names (data.class-names), for the notebook: class folder name -> name.
     index.put("class_names", io.semisup.jobs.stages.ClassNames.of(ctx));
+    index.put("select_p", p);
+    index.put("truth_known", hidden.isPresent());
+    index.put("images_per_class", thumbnailsPerClass);
+    index.put("borderline_per_class", borderlinePerClass);
+    index.put("wrong_per_class", wrongPerClass);
+    index.put("histogram_bins", histogramBins);
     try (var os = fs.create(new Path(dir, "export.json"), true)) {
       os.write(RunContext.json().writerWithDefaultPrettyPrinter().writeValueAsBytes(index));
     }

@@ -162,13 +162,9 @@ public final class EvaluateStage extends Stage {
   }
 
   private static Dataset<Row> truthRows(RunContext ctx, TruthFile truth) {
-    List<Row> rows = truth.entries().stream()
-        .map(e -> org.apache.spark.sql.RowFactory.create(e.line(), e.uri(), e.className())).toList();
-    return ctx.spark().createDataFrame(rows, new org.apache.spark.sql.types.StructType()
-        .add("line", org.apache.spark.sql.types.DataTypes.IntegerType, false)
-        .add("uri", org.apache.spark.sql.types.DataTypes.StringType, false)
-        .add("true_name", org.apache.spark.sql.types.DataTypes.StringType, false));
+    return truth.rows(ctx.spark());
   }
+
 
   /**
    * Overall precision of the pseudo-labels with a true label, and the per-class table; null

@@ -77,6 +77,29 @@ public final class Thumbnails {
   }
 
   /**
+   * PNG thumbnails of the unlabelled images whose ids {@code ids} (a column {@code image_id})
+   * names, by image id (absent where the bytes do not decode). The ids, a few per class, are
+   * broadcast to the image shards, so image bytes are never shuffled.
+   */
+  public static Map<String, byte[]> forImages(RunContext ctx, Dataset<Row> ids, int size) {
+    Dataset<Row> wanted = ids.select("image_id").distinct();
+    StructType schema = new StructType().add("image_id", DataTypes.StringType, false).add("png", DataTypes.BinaryType, true);
+    List<Row> rows =
+        Images.split(ctx, Tables.UNLABELLED).select("image_id", "bytes")
+            .join(functions.broadcast(wanted), "image_id")
+            .map((MapFunction<Row, Row>) r -> RowFactory.create(r.getString(0), thumbnailPng((byte[]) r.get(1), size)),
+                Encoders.row(schema))
+            .collectAsList();
+    Map<String, byte[]> out = new java.util.HashMap<>();
+    for (Row r : rows) {
+      if (!r.isNullAt(1)) {
+        out.putIfAbsent(r.getString(0), (byte[]) r.get(1));
+      }
+    }
+    return out;
+  }
+
+  /**
    * A PNG thumbnail fitting in {@code size} x {@code size}; small images are enlarged without
    * smoothing so that 28-pixel images stay crisp. Returns null for undecodable bytes (the page
    * then shows a placeholder instead of failing the run).

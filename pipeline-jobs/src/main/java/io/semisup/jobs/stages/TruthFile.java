@@ -137,6 +137,16 @@ public final class TruthFile {
         + ". One line per image: path relative to the unlabelled folder (or full URI), then its class folder name.");
   }
 
+  /** The entries as rows (line, uri, true_name), to join with tables on the full URI. */
+  public org.apache.spark.sql.Dataset<org.apache.spark.sql.Row> rows(org.apache.spark.sql.SparkSession spark) {
+    List<org.apache.spark.sql.Row> rows = entries().stream()
+        .map(e -> org.apache.spark.sql.RowFactory.create(e.line(), e.uri(), e.className())).toList();
+    return spark.createDataFrame(rows, new org.apache.spark.sql.types.StructType()
+        .add("line", org.apache.spark.sql.types.DataTypes.IntegerType, false)
+        .add("uri", org.apache.spark.sql.types.DataTypes.StringType, false)
+        .add("true_name", org.apache.spark.sql.types.DataTypes.StringType, false));
+  }
+
   public List<Entry> entries() {
     return entries;
   }

@@ -6,6 +6,9 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
 import com.fasterxml.jackson.databind.JsonNode;
 import io.semisup.jobs.SparkTestBase;
 import io.semisup.jobs.cli.SemisupCli;
+import io.semisup.jobs.inspect.HeadlessChromium;
+import io.semisup.jobs.inspect.NotebookParameters;
+import io.semisup.jobs.inspect.ReportPages;
 import io.semisup.jobs.stages.ReportStage;
 import io.semisup.jobs.stages.RunContext;
 import io.semisup.jobs.stages.Stage;
@@ -34,8 +37,9 @@ import org.junit.jupiter.api.TestMethodOrder;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * The ways a person looks at a run's pseudo-labels, on one small real run: the report stage's HTML
- * page (opened in headless Chromium: the thumbnails must really render), {@code semisup export},
+ * The ways a person looks at a run's pseudo-labels, on one small real run: the report stage's
+ * index and class pages (a class page opened in headless Chromium: the thumbnails must really
+ * render), {@code semisup export},
  * and the notebook executed headlessly by Jupyter on the export. Chromium and Jupyter are Debian
  * packages {@code .ci/run} installs; without them those tests are skipped (failed under
  * {@code CI=true}, see {@link Prerequisites}).
@@ -44,7 +48,6 @@ import org.junit.jupiter.api.io.TempDir;
 class InspectPseudoLabelsTest extends SparkTestBase {
 
   private static final String RUN = "inspect";
-  private static final String CHROMIUM = "/usr/bin/chromium";
   private static final String NBCONVERT = "/usr/bin/jupyter-nbconvert";
 
   /** Every stage in about a minute: quality is not the point, the pages and files are. */
@@ -85,17 +88,30 @@ class InspectPseudoLabelsTest extends SparkTestBase {
     }
     String html = Files.readString(reportFile());
     JsonNode counts = ctx.manifest(ReportStage.NAME).get("counts");
-    long thumbs = counts.get("thumbnails").asLong();
-    // Up to 8 per class, fewer for a class with fewer selected images.
+    List<Integer> classes = Tables.CLASS_COUNTS.read(ctx).select("class").as(org.apache.spark.sql.Encoders.INT()).collectAsList();
+    assertThat(counts.get("pages").asLong()).isEqualTo(classes.size() + 1);
+    // Each class page shows up to 8 top images, fewer for a class with fewer selected images.
     long expected = Tables.PSEUDO_LABELS.read(ctx).filter("rank <= 8").count();
-    assertThat(thumbs).isEqualTo(expected).isPositive();
-    assertThat(count(html, "<img ")).isEqualTo(thumbs);
-    assertThat(count(html, "src=\"data:image/png;base64,")).isEqualTo(thumbs);
+    long shown = 0;
+    long thresholds = 0;
+    for (int c : classes) {
+      String page = Files.readString(reportFile().resolveSibling(ReportPages.classPage(c)));
+      shown += count(section(page, "top"), "<img ");
+      // A class with nothing selected has no threshold to mark.
+      thresholds += count(page, "class=\"threshold\"");
+      assertThat(page).contains("<section id=\"above\">", "<section id=\"below\">")
+          .doesNotContain("http://", "https://", "<script");
+    }
+    assertThat(shown).isEqualTo(expected).isPositive();
+    assertThat(thresholds).isEqualTo(Tables.PSEUDO_LABELS.read(ctx).select("class").distinct().count());
+    assertThat(counts.get("thumbnails").asLong()).isPositive();
+    // The index carries no thumbnails: only the confusion heat-map (Fashion-MNIST's true labels are known).
+    assertThat(count(html, "<img ")).isEqualTo(1);
     assertThat(count(html, "<svg")).isEqualTo(2);
     assertThat(html)
         .contains("Counts per class", "Classes short of K", "Accuracy on the held-out split", "Pseudo-label precision: ")
-        .contains("t-shirt_top", "ankle_boot", "teacher", "finetuned")
-        .as("self-contained: no external resources, no scripts")
+        .contains("Confusions (true labels known)", "t-shirt_top", "ankle_boot", "teacher", "finetuned")
+        .as("no external resources, no scripts")
         .doesNotContain("http://", "https://", "<script");
     // A rerun is a no-op, as for every stage.
     assertThat(new ReportStage().execute(ctx).skipped()).isTrue();
@@ -107,59 +123,42 @@ class InspectPseudoLabelsTest extends SparkTestBase {
     Prerequisites.fashionMnist();
     Prerequisites.chromium();
     assumeTrue(Files.exists(reportFile()), "needs the report of the previous test");
-    // A copy of the page with a check that writes how many images decoded into the DOM.
-    Path page = work.resolve("check.html");
+    // A class page, with a check that writes how many images decoded and where the borderline is.
+    Path classPage = reportFile().resolveSibling(ReportPages.classPage(0));
+    Path page = classPage.resolveSibling("check.html");
     String check =
         "<script>window.addEventListener('load', () => { const all = Array.from(document.images);"
             + " const ok = all.filter(i => i.complete && i.naturalWidth > 0);"
-            + " document.body.setAttribute('data-images', all.length + '/' + ok.length); });</script>";
-    Files.writeString(page, Files.readString(reportFile()).replace("</body>", check + "</body>"));
-    String dom = chromium(List.of("--dump-dom", "--virtual-time-budget=10000", page.toUri().toString()));
+            + " const b = document.getElementById('above').getBoundingClientRect();"
+            + " document.body.setAttribute('data-images', all.length + '/' + ok.length);"
+            + " document.body.setAttribute('data-above', [b.left, b.top, b.width, b.height].map(Math.round).join(',')); });</script>";
+    Files.writeString(page, Files.readString(classPage).replace("</body>", check + "</body>"));
+    HeadlessChromium chromium = new HeadlessChromium(work);
+    String dom = chromium.dumpDom(page);
+    Files.delete(page);
     Matcher m = Pattern.compile("data-images=\"(\\d+)/(\\d+)\"").matcher(dom);
     assertThat(m.find()).as("the check ran in Chromium; DOM was:%n%s", dom.substring(0, Math.min(500, dom.length()))).isTrue();
     int all = Integer.parseInt(m.group(1));
     int decoded = Integer.parseInt(m.group(2));
     assertThat(all).isPositive();
     assertThat(decoded).as("images decoded by Chromium").isEqualTo(all);
+    Matcher r = Pattern.compile("data-above=\"(\\d+),(\\d+),(\\d+),(\\d+)\"").matcher(dom);
+    assertThat(r.find()).isTrue();
 
-    // And the pixels: the top of the contact sheets, screenshot, is not blank and image-like.
-    Path png = work.resolve("report.png");
-    Path sheetsOnly = work.resolve("sheets.html");
-    String html = Files.readString(reportFile());
-    // Put the contact sheets first so they are in the screenshot's window.
-    int at = html.indexOf("<h2 id=\"sheets\">");
-    Files.writeString(sheetsOnly, html.substring(0, html.indexOf("<h1>")) + html.substring(at));
-    chromium(List.of("--screenshot=" + png, "--window-size=1000,700", "--hide-scrollbars", sheetsOnly.toUri().toString()));
+    // And the pixels: the images just above the threshold, screenshot, are not blank and image-like.
+    Path png = chromium.screenshot(classPage, 1000, 700);
     // Kept for a human (and CI artifacts): the page and what Chromium made of it.
     Path keep = Files.createDirectories(Paths.get("target", "inspect-report"));
-    Files.copy(reportFile(), keep.resolve(ReportStage.HTML), java.nio.file.StandardCopyOption.REPLACE_EXISTING);
-    Files.copy(png, keep.resolve("contact-sheets.png"), java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+    Files.copy(classPage, keep.resolve("class-0.html"), java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+    Files.copy(png, keep.resolve("class-0.png"), java.nio.file.StandardCopyOption.REPLACE_EXISTING);
     BufferedImage shot = ImageIO.read(png.toFile());
     assertThat(shot).as("screenshot written").isNotNull();
+    double[] stats = HeadlessChromium.pixelStats(shot, Integer.parseInt(r.group(1)), Integer.parseInt(r.group(2)),
+        Integer.parseInt(r.group(3)), Integer.parseInt(r.group(4)));
     // Thumbnails are grey photos: many distinct grey levels, high variance; a page of text
     // or broken-image icons has a few levels only.
-    int[] levels = new int[256];
-    double sum = 0;
-    double sumSq = 0;
-    int n = 0;
-    for (int y = 0; y < shot.getHeight(); y++) {
-      for (int x = 0; x < shot.getWidth(); x++) {
-        int rgb = shot.getRGB(x, y);
-        int r = (rgb >> 16) & 0xff;
-        int g = (rgb >> 8) & 0xff;
-        int b = rgb & 0xff;
-        int lum = (r + g + b) / 3;
-        levels[lum]++;
-        sum += lum;
-        sumSq += (double) lum * lum;
-        n++;
-      }
-    }
-    double mean = sum / n;
-    double std = Math.sqrt(sumSq / n - mean * mean);
-    long distinct = java.util.Arrays.stream(levels).filter(c -> c > 20).count();
-    assertThat(std).as("luminance std of the screenshot").isGreaterThan(40);
-    assertThat(distinct).as("grey levels used by more than 20 pixels").isGreaterThan(100);
+    assertThat(stats[0]).as("luminance std of the images above the threshold").isGreaterThan(40);
+    assertThat(stats[1]).as("grey levels used by more than 20 pixels").isGreaterThan(60);
   }
 
   @Test
@@ -180,7 +179,8 @@ class InspectPseudoLabelsTest extends SparkTestBase {
     }
     Path csv = work.resolve("export-csv");
     JsonNode index = RunContext.json().readTree(csv.resolve("export.json").toFile());
-    assertThat(index.get("tables")).extracting(JsonNode::asText).containsExactly("pseudo_labels", "class_counts", "scores", "precision");
+    assertThat(index.get("tables")).extracting(JsonNode::asText).containsExactly("pseudo_labels", "class_counts", "scores", "precision",
+        "views", "class_histograms", "top1_histogram", "confusion");
     List<String> pseudo = readParts(csv.resolve("pseudo_labels"), ".csv");
     assertThat(pseudo.get(0)).isEqualTo("class,class_name,rank,image_id,score,uri");
     assertThat(pseudo).hasSizeGreaterThan(10);
@@ -203,18 +203,16 @@ class InspectPseudoLabelsTest extends SparkTestBase {
   void notebookRunsHeadlesslyOnTheExport() throws Exception {
     Prerequisites.fashionMnist();
     Prerequisites.nbconvert();
-    Prerequisites.python3("pandas", "matplotlib");
+    Prerequisites.python3("pandas", "matplotlib", "PIL");
     Path export = work.resolve("export-csv");
     assumeTrue(Files.exists(export.resolve("export.json")), "needs the export of the previous test");
-    Path notebook = repoRoot().resolve("deploy/notebooks/inspect_pseudo_labels.ipynb");
+    Path notebook = NotebookParameters.inject(repoRoot().resolve("deploy/notebooks/inspect_pseudo_labels.ipynb"),
+        Map.of("RUN_DIR", root.resolve(RUN).toString(), "EXPORT_DIR", export.toString(), "ROUTE", "export"),
+        work.resolve("notebook-with-parameters.ipynb"));
     ProcessBuilder pb = new ProcessBuilder(NBCONVERT, "--to", "notebook", "--execute",
         "--ExecutePreprocessor.timeout=300", "--output-dir", work.toString(), "--output", "executed.ipynb", notebook.toString())
         .redirectErrorStream(true);
-    Map<String, String> env = pb.environment();
-    env.put("SEMISUP_RUN_DIR", root.resolve(RUN).toString());
-    env.put("SEMISUP_EXPORT_DIR", export.toString());
-    env.put("SEMISUP_ROUTE", "export");
-    env.put("MPLBACKEND", "module://matplotlib_inline.backend_inline");
+    pb.environment().put("MPLBACKEND", "module://matplotlib_inline.backend_inline");
     String output = run(pb, 300);
     Path executed = work.resolve("executed.ipynb");
     assertThat(executed).as("nbconvert output:%n%s", output).exists();
@@ -231,19 +229,15 @@ class InspectPseudoLabelsTest extends SparkTestBase {
         out.path("data").path("text/plain").forEach(t -> text.append(t.asText()));
       }
     }
-    assertThat(images).as("figures: histograms, box plot, image grid").isEqualTo(3);
-    assertThat(text.toString()).contains("route: export", "pseudo-labels", "Lowest precision", "images shown for");
+    assertThat(images).as("figures: top-1 histogram, class histograms, borderline and top grids (and wrong, if any)").isBetween(4, 5);
+    assertThat(text.toString()).contains("route: export", "pseudo-labels", "Lowest precision", "images shown for",
+        "rows collected into pandas: ");
   }
 
-  private static String chromium(List<String> args) throws Exception {
-    Path profile = Files.createTempDirectory(work, "chromium-profile");
-    List<String> cmd = new ArrayList<>(List.of(CHROMIUM, "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic",
-        "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync",
-        "--disable-dev-shm-usage", "--user-data-dir=" + profile));
-    cmd.addAll(args);
-    ProcessBuilder pb = new ProcessBuilder(cmd);
-    pb.redirectError(work.resolve("chromium-stderr.log").toFile());
-    return run(pb, 120);
+  private static String section(String html, String id) {
+    int start = html.indexOf("<section id=\"" + id + "\">");
+    assertThat(start).as("section %s", id).isNotNegative();
+    return html.substring(start, html.indexOf("</section>", start));
   }
 
   private static String run(ProcessBuilder pb, long timeoutS) throws Exception {
