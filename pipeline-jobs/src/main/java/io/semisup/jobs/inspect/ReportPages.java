@@ -264,7 +264,7 @@ public final class ReportPages {
     return m;
   }
 
-  private static Map<String, Object> link(Row r) {
+  private Map<String, Object> link(Row r) {
     return Map.of("href", classOf(r) + ".html", "label", classOf(r) + " " + display(r));
   }
 
