@@ -11,7 +11,9 @@ package io.semisup.core.dedup;
  * failure that matters, and the cost is linear in the pool (measured in {@code bench dedup}).
  * Immutable and thread-safe.
  */
-public final class ExactSearch {
+public final class ExactSearch implements java.io.Serializable {
+
+  private static final long serialVersionUID = 1L;
 
   /** References per block. */
   static final int BLOCK = 512;

@@ -12,7 +12,7 @@ public record Settings(
     RunSettings run, SparkSettings spark, DataSettings data, ShardSettings shard, ModelSettings model,
     TrainSettings trainDefaults, TeacherSettings teacher, StudentSettings student, TrainSettings finetune,
     ScoreSettings score, SelectSettings select, ReportSettings report, AblateSettings ablate,
-    KernelSettings kernels) {
+    KernelSettings kernels, DedupSettings dedup) {
 
   /**
    * Reads and validates every section, then the rules between keys.
@@ -26,12 +26,17 @@ public record Settings(
     Settings s = new Settings(RunSettings.from(r), SparkSettings.from(r), DataSettings.from(r),
         ShardSettings.from(r), ModelSettings.from(r), TrainSettings.from(r, "train-defaults"),
         TeacherSettings.from(r), StudentSettings.from(r), TrainSettings.from(r, "finetune"), ScoreSettings.from(r),
-        SelectSettings.from(r), ReportSettings.from(r), AblateSettings.from(r), KernelSettings.from(r));
+        SelectSettings.from(r), ReportSettings.from(r), AblateSettings.from(r), KernelSettings.from(r),
+        DedupSettings.from(r));
     s.checkRulesBetweenKeys(r);
     return s;
   }
 
   private void checkRulesBetweenKeys(SettingsReader r) {
+    if (dedup.pairFloor() > dedup.threshold()) {
+      throw r.crossKey("dedup.pair-floor", "borderline pairs lie below the threshold: set dedup.pair-floor <= dedup.threshold ("
+          + dedup.threshold() + ").");
+    }
     if (select.p() > score.topP()) {
       throw r.crossKey("select.p", "selection can only use the " + score.topP() + " classes score keeps per image"
           + " (score.top-p). Lower select.p or raise score.top-p to at least " + select.p() + ".");

@@ -34,6 +34,7 @@ public final class SettingsSchema {
     all.addAll(ReportSettings.SCHEMA);
     all.addAll(AblateSettings.SCHEMA);
     all.addAll(KernelSettings.SCHEMA);
+    all.addAll(DedupSettings.SCHEMA);
     return List.copyOf(all);
   }
 
