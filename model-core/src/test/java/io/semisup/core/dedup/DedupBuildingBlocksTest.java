@@ -112,7 +112,7 @@ class DedupBuildingBlocksTest {
     Calibration.Point loose = Calibration.pick(items, 0.7);
     assertThat(loose.threshold()).isEqualTo(0.93f);
     assertThat(loose.recall()).isEqualTo(0.75);
-    Calibration.Point at = Calibration.at(items, 0.9);
+    Calibration.Point at = Calibration.at(items, 0.90f);
     assertThat(at.flagged()).isEqualTo(5);
     assertThat(at.precision()).isEqualTo(0.6);
   }

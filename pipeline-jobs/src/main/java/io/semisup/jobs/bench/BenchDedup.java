@@ -6,8 +6,10 @@ import io.semisup.core.UsageError;
 import io.semisup.core.data.FashionMnist;
 import io.semisup.core.dedup.Calibration;
 import io.semisup.core.dedup.CopyAlterations;
+import io.semisup.core.dedup.EmbeddingWhitening;
 import io.semisup.core.dedup.Embeddings;
 import io.semisup.core.dedup.ExactSearch;
+import io.semisup.core.dedup.ReferenceVariants;
 import io.semisup.core.image.InputSpec;
 import io.semisup.core.model.Architectures;
 import io.semisup.core.model.GlobalPool;
@@ -18,7 +20,9 @@ import io.semisup.jobs.config.SemisupConfig;
 import io.semisup.jobs.stages.RunContext;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.List;
 import java.util.LinkedHashMap;
 import java.util.Locale;
 import java.util.Map;
@@ -43,8 +47,11 @@ import picocli.CommandLine.Option;
  * precision are measured at it on the planted copies and the other half. Methods, in one run:
  * raw pixels (mean-removed, normalised), the average-pooling teacher's embedding, the GeM
  * teacher's embedding (same architecture, recipe and seed), and the pipeline's method: the GeM
- * embedding against the references and their horizontal mirrors (references are few, so
- * embedding them twice costs nothing per pool image). Both teachers are trained here on
+ * embedding against {@link ReferenceVariants} of each reference (the image and five 70% crops,
+ * each also mirrored: references are few, so embedding each twelve times costs nothing per pool
+ * image); {@code gem+mirrored-references} shows the mirrors alone. Embeddings are PCA-whitened
+ * ({@link EmbeddingWhitening}) on labelled training images first, except the pixels (mean-removed
+ * only) and {@code gem-unwhitened} (shown for the difference). Both teachers are trained here on
  * {@code --train-images} labelled images, seeded. MultiGrain's objective is not built: its
  * field is null.
  */
@@ -103,6 +110,8 @@ public final class BenchDedup implements Callable<Integer> {
 
   private static final InputSpec SPEC = FashionMnist.INPUT_SPEC;
   private static final int SIDE = FashionMnist.SIDE;
+  /** Labelled images the whitening of each teacher's embedding is learned on. */
+  private static final int WHITENING_SAMPLE = 2000;
 
   @Override
   public Integer call() throws Exception {
@@ -156,6 +165,14 @@ public final class BenchDedup implements Callable<Integer> {
     for (int r = 0; r < references; r++) {
       refMirror[r] = mirror(refChw[r]);
     }
+    // Views of each reference, grouped by view: row v * references + r is view v of reference r.
+    float[][] refViews = new float[references * ReferenceVariants.COUNT][];
+    for (int r = 0; r < references; r++) {
+      List<byte[]> views = ReferenceVariants.of(test.pixels(refIdx[r]), SIDE);
+      for (int v = 0; v < views.size(); v++) {
+        refViews[v * references + r] = chw(views.get(v));
+      }
+    }
     boolean[] inCalibration = new boolean[n];
     for (int i = 0; i < n; i++) {
       inCalibration[i] = i < pool / 2 || i >= pool + planted;
@@ -168,27 +185,36 @@ public final class BenchDedup implements Callable<Integer> {
     TrainingConfig cfg = TrainingConfig.defaults().withEpochs(epochs).withSeed(seed);
     float[][] xTrain = train.chw(labelled, SPEC);
     int[] yTrain = train.labels(labelled);
-    int[] allTest = new int[test.size()];
-    Arrays.setAll(allTest, i -> i);
-    float[][] xTest = test.chw(allTest, SPEC);
-    int[] yTest = test.labels(allTest);
+    float[][] xTest = test.chw(refIdx, SPEC);
+    int[] yTest = test.labels(refIdx);
     Map<String, Object> top1 = new LinkedHashMap<>();
     ComputationGraph avg = teacher(GlobalPool.AVG, cfg, xTrain, yTrain, xTest, yTest, top1);
     ComputationGraph gem = teacher(GlobalPool.gem(gemP), cfg, xTrain, yTrain, xTest, yTest, top1);
 
+    // Whitening of each model learned on labelled training images (never the test set or pool).
+    float[][] whitenSample = Arrays.copyOf(xTrain, Math.min(xTrain.length, WHITENING_SAMPLE));
+    EmbeddingWhitening avgW = EmbeddingWhitening.learn(Embeddings.of(avg, whitenSample, SPEC));
+    EmbeddingWhitening gemW = EmbeddingWhitening.learn(Embeddings.of(gem, whitenSample, SPEC));
+
     Map<String, Object> methods = new LinkedHashMap<>();
     Result pixels = measure("pixels", Embeddings.pixels(refChw), null, Embeddings.pixels(poolChw),
         source, inCalibration, methods);
-    Result avgPool = measure("avgpool", Embeddings.of(avg, refChw, SPEC), null,
-        Embeddings.of(avg, poolChw, SPEC), source, inCalibration, methods);
-    float[][] gemRefs = Embeddings.of(gem, refChw, SPEC);
-    float[][] gemPool = Embeddings.of(gem, poolChw, SPEC);
+    Result avgPool = measure("avgpool", avgW.apply(Embeddings.of(avg, refChw, SPEC)), null,
+        avgW.apply(Embeddings.of(avg, poolChw, SPEC)), source, inCalibration, methods);
+    float[][] gemRawRefs = Embeddings.of(gem, refChw, SPEC);
+    float[][] gemRawPool = Embeddings.of(gem, poolChw, SPEC);
+    measure("gem-unwhitened", gemRawRefs, null, gemRawPool, source, inCalibration, methods);
+    float[][] gemRefs = gemW.apply(gemRawRefs);
+    float[][] gemPool = gemW.apply(gemRawPool);
+    float[][] gemMirrors = gemW.apply(Embeddings.of(gem, refMirror, SPEC));
     Result gemPlain = measure("gem", gemRefs, null, gemPool, source, inCalibration, methods);
-    Result gemMirrored = measure("gem+mirrored-references", gemRefs, Embeddings.of(gem, refMirror, SPEC),
-        gemPool, source, inCalibration, methods);
+    measure("gem+mirrored-references", gemRefs, gemMirrors, gemPool, source, inCalibration, methods);
+    float[][] gemViews = gemW.apply(Embeddings.of(gem, refViews, SPEC));
+    Result gemVariants = measure("gem+reference-views", gemRefs,
+        Arrays.copyOfRange(gemViews, references, gemViews.length), gemPool, source, inCalibration, methods);
 
     // Exact search speed: every pool image against references and mirrors, median of 5.
-    ExactSearch search = new ExactSearch(concat(gemRefs, Embeddings.of(gem, refMirror, SPEC)));
+    ExactSearch search = new ExactSearch(gemViews);
     double[] secs = new double[5];
     for (int r = 0; r < secs.length; r++) {
       long t0 = System.nanoTime();
@@ -204,18 +230,18 @@ public final class BenchDedup implements Callable<Integer> {
 
     Map<String, Object> json = new LinkedHashMap<>();
     json.put("planted", planted);
-    json.put("recall", round(gemMirrored.eval.recall(), 4));
-    json.put("precision", round(gemMirrored.eval.precision(), 4));
-    json.put("threshold", round(gemMirrored.calibrated.threshold(), 4));
+    json.put("recall", round(gemVariants.eval.recall(), 4));
+    json.put("precision", round(gemVariants.eval.precision(), 4));
+    json.put("threshold", round(gemVariants.calibrated.threshold(), 4));
     json.put("pixel_recall", round(pixels.eval.recall(), 4));
     json.put("avgpool_recall", round(avgPool.eval.recall(), 4));
     json.put("gem_recall", round(gemPlain.eval.recall(), 4));
     json.put("multigrain_recall", null);
     json.put("pairs_per_s", round(pairsPerS, 0));
-    json.put("method", "gem+mirrored-references");
+    json.put("method", "gem+reference-views");
     json.put("target_precision", minPrecision);
     json.put("methods", methods);
-    json.put("teacher_top1", top1);
+    json.put("teacher_top1_on_references", top1);
     json.put("embedding_dim", gemRefs[0].length);
     json.put("embed_ms_per_image", round(embedMsPerImage, 4));
     json.put("calibration", calibration);
@@ -252,6 +278,22 @@ public final class BenchDedup implements Callable<Integer> {
       }
     }
     Calibration.Point picked = Calibration.pick(calItems, minPrecision);
+    // Diagnostics on the measured items: how often the source is the best match at all, and how
+    // the copies' similarities compare with the clean images' best (natural look-alikes).
+    int copies = 0;
+    int rank1 = 0;
+    List<Float> copySims = new ArrayList<>();
+    List<Float> cleanSims = new ArrayList<>();
+    for (Calibration.Item it : evalItems) {
+      if (it.planted()) {
+        copies++;
+        rank1 += it.rightSource() ? 1 : 0;
+        copySims.add(it.similarity());
+      } else {
+        cleanSims.add(it.similarity());
+      }
+    }
+    Calibration.Point at90 = Calibration.at(evalItems, Calibration.pick(calItems, 0.9).threshold());
     Calibration.Point eval = Calibration.at(evalItems, picked.threshold());
     Map<String, Object> m = new LinkedHashMap<>();
     m.put("threshold", round(picked.threshold(), 4));
@@ -259,10 +301,17 @@ public final class BenchDedup implements Callable<Integer> {
     m.put("recall", round(eval.recall(), 4));
     m.put("precision", round(eval.precision(), 4));
     m.put("flagged", eval.flagged());
+    m.put("source_is_best_match", round(rank1 / (double) Math.max(1, copies), 4));
+    m.put("copy_median_similarity", round(quantile(copySims, 0.5), 4));
+    m.put("clean_p99_similarity", round(quantile(cleanSims, 0.99), 4));
+    m.put("recall_at_precision_0.9", round(at90.recall(), 4));
+    m.put("precision_at_that", round(at90.precision(), 4));
     methods.put(name, m);
     System.out.printf(Locale.ROOT, "  %-26s threshold %.4f (calibration recall %.4f): recall %.4f,"
-            + " precision %.4f, %d flagged%n", name, picked.threshold(), picked.recall(), eval.recall(),
-        eval.precision(), eval.flagged());
+            + " precision %.4f, %d flagged; source best match %.3f, copy median %.4f, clean p99 %.4f;"
+            + " at 90%% precision: recall %.4f%n", name, picked.threshold(), picked.recall(), eval.recall(),
+        eval.precision(), eval.flagged(), rank1 / (double) Math.max(1, copies), quantile(copySims, 0.5),
+        quantile(cleanSims, 0.99), at90.recall());
     return new Result(picked, eval);
   }
 
@@ -276,6 +325,15 @@ public final class BenchDedup implements Callable<Integer> {
     System.out.printf(Locale.ROOT, "  teacher %s (%s): test top-1 %.4f, %.0f s%n", arch, pool, acc,
         (System.nanoTime() - t0) / 1e9);
     return g;
+  }
+
+  private static double quantile(List<Float> values, double q) {
+    if (values.isEmpty()) {
+      return Double.NaN;
+    }
+    List<Float> sorted = new ArrayList<>(values);
+    java.util.Collections.sort(sorted);
+    return sorted.get((int) Math.min(sorted.size() - 1, Math.floor(q * sorted.size())));
   }
 
   private static float[] chw(byte[] grey) {

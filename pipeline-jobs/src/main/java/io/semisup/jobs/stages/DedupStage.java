@@ -2,6 +2,7 @@ package io.semisup.jobs.stages;
 
 import static org.apache.spark.sql.functions.col;
 
+import io.semisup.core.dedup.EmbeddingWhitening;
 import io.semisup.core.dedup.ExactSearch;
 import io.semisup.core.dedup.SignLsh;
 import io.semisup.jobs.cli.SemisupCli;
@@ -18,7 +19,6 @@ import org.apache.spark.api.java.JavaRDD;
 import org.apache.spark.api.java.JavaSparkContext;
 import org.apache.spark.broadcast.Broadcast;
 import org.apache.spark.sql.Dataset;
-import org.apache.spark.sql.Encoders;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.RowFactory;
 import org.apache.spark.storage.StorageLevel;
@@ -27,7 +27,8 @@ import scala.Tuple2;
 /**
  * Test-set contamination, between score and select: finds unlabelled images that are copies of
  * labelled or evaluation images (leaks), and near-duplicate groups inside the pool, by the
- * teacher's pooled embedding (L2-normalised; GeM pooling with {@code model.pooling = gem}
+ * teacher's pooled embedding (L2-normalised, PCA-whitened on the labelled training images'
+ * embeddings, {@link EmbeddingWhitening}; GeM pooling with {@code model.pooling = gem}
  * retrieves altered copies best, docs/results.md). Select leaves out every image of
  * {@code dedup/removed}.
  *
@@ -52,6 +53,9 @@ public final class DedupStage extends Stage {
 
   /** Largest bucket compared pair by pair; larger ones are compared in chunks of this size. */
   static final int MAX_BUCKET = 2000;
+
+  /** Labelled training embeddings the whitening is learned on. */
+  static final int WHITENING_SAMPLE = 5000;
 
   @Override
   public String name() {
@@ -99,9 +103,29 @@ public final class DedupStage extends Stage {
     }
     JavaSparkContext jsc = JavaSparkContext.fromSparkContext(ctx.spark().sparkContext());
     Broadcast<byte[]> model = jsc.broadcast(Models.bytes(ctx, TeacherStage.NAME));
-    Dataset<Row> emb = Tables.IMAGES.read(ctx).select("image_id", "bytes", "split")
-        .mapPartitions(new EmbedPartition(model), Encoders.row(EmbedPartition.SCHEMA))
+    // Through RDDs: createDataFrame converts float[] to array<float>; a Row encoder would not.
+    EmbedPartition embed = new EmbedPartition(model);
+    JavaRDD<Row> embedded = Tables.IMAGES.read(ctx).select("image_id", "bytes", "split").javaRDD()
+        .mapPartitions(embed::call);
+    Dataset<Row> emb = ctx.spark().createDataFrame(embedded, EmbedPartition.SCHEMA)
         .persist(StorageLevel.MEMORY_AND_DISK());
+    // Whitening learned on the labelled training images' embeddings (never the evaluation split).
+    List<Row> sample = emb.filter(col("split").equalTo(Tables.TRAIN)).select("embedding")
+        .limit(WHITENING_SAMPLE).collectAsList();
+    if (sample.size() < 2) {
+      throw new IllegalStateException("Cannot learn dedup's whitening from " + sample.size()
+          + " labelled training images: shard/images needs at least 2 in split train");
+    }
+    float[][] rows = new float[sample.size()][];
+    for (int i = 0; i < rows.length; i++) {
+      rows[i] = floats(sample.get(i).getList(0));
+    }
+    Broadcast<EmbeddingWhitening> whitening = jsc.broadcast(EmbeddingWhitening.learn(rows));
+    Dataset<Row> whitened = ctx.spark().createDataFrame(emb.javaRDD().map(r ->
+            RowFactory.create(r.getString(0), r.getString(1), whitening.value().apply(floats(r.getList(2))))),
+        EmbedPartition.SCHEMA).persist(StorageLevel.MEMORY_AND_DISK());
+    emb.unpersist();
+    emb = whitened;
     Dataset<Row> pool = emb.filter(col("split").equalTo(Tables.UNLABELLED));
 
     Dataset<Row> leaks = leaks(ctx, jsc, emb, pool, s);
@@ -117,8 +141,8 @@ public final class DedupStage extends Stage {
         .agg(org.apache.spark.sql.functions.min(col("verdict")).as("reason"));
     Tables.DEDUP_REMOVED.write(removed.coalesce(1), out);
     Dataset<Row> removedBack = Tables.DEDUP_REMOVED.readFrom(ctx.spark(), out);
-    long embedded = emb.count();
-    report.count("embedded_images", embedded)
+    long embeddedCount = emb.count();
+    report.count("embedded_images", embeddedCount)
         .count("pool_images", pool.count())
         .count("leaks", removedBack.filter(col("reason").equalTo(LEAK)).count())
         .count("near_duplicates", removedBack.filter(col("reason").equalTo(NEAR_DUPLICATE)).count())
