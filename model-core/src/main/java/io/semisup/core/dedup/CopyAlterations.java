@@ -42,8 +42,36 @@ public final class CopyAlterations {
     return alter(grey, side, rnd, null);
   }
 
+  /** How hard the alterations are. */
+  public enum Strength {
+    /** The benchmark's: crop 50-90% of the area, rotation up to 10 degrees, overlays. */
+    STRONG(0.5, 0.4, 10, 0.5, 30),
+    /** Crop 85-100%, rotation up to 3 degrees, no overlay, JPEG and jitter as STRONG. */
+    MILD(0.85, 0.15, 3, 0, 30);
+
+    final double minArea;
+    final double areaSpan;
+    final double maxDegrees;
+    final double overlayProbability;
+    final double maxBrightness;
+
+    Strength(double minArea, double areaSpan, double maxDegrees, double overlayProbability,
+        double maxBrightness) {
+      this.minArea = minArea;
+      this.areaSpan = areaSpan;
+      this.maxDegrees = maxDegrees;
+      this.overlayProbability = overlayProbability;
+      this.maxBrightness = maxBrightness;
+    }
+  }
+
   /** As {@link #alter(byte[], int, Random)}, recording what was applied in {@code applied[0]}. */
   public static byte[] alter(byte[] grey, int side, Random rnd, Applied[] applied) {
+    return alter(grey, side, rnd, applied, Strength.STRONG);
+  }
+
+  /** As {@link #alter(byte[], int, Random, Applied[])} at the given strength. */
+  public static byte[] alter(byte[] grey, int side, Random rnd, Applied[] applied, Strength strength) {
     if (grey.length != side * side) {
       throw new IllegalArgumentException("Cannot alter " + grey.length + " bytes as a "
           + side + "x" + side + " image");
@@ -51,14 +79,14 @@ public final class CopyAlterations {
     BufferedImage src = new BufferedImage(side, side, BufferedImage.TYPE_BYTE_GRAY);
     src.getRaster().setDataElements(0, 0, side, side, grey);
 
-    double area = 0.5 + 0.4 * rnd.nextDouble();
+    double area = strength.minArea + strength.areaSpan * rnd.nextDouble();
     double aspect = Math.exp(Math.log(0.75) + (Math.log(4.0 / 3) - Math.log(0.75)) * rnd.nextDouble());
     int cw = clamp((int) Math.round(side * Math.sqrt(area * aspect)), 4, side);
     int ch = clamp((int) Math.round(side * Math.sqrt(area / aspect)), 4, side);
     int cx = rnd.nextInt(side - cw + 1);
     int cy = rnd.nextInt(side - ch + 1);
     boolean flip = rnd.nextBoolean();
-    double degrees = rnd.nextBoolean() ? (rnd.nextDouble() * 20 - 10) : 0;
+    double degrees = rnd.nextBoolean() ? (rnd.nextDouble() * 2 - 1) * strength.maxDegrees : 0;
 
     BufferedImage out = new BufferedImage(side, side, BufferedImage.TYPE_BYTE_GRAY);
     Graphics2D g = out.createGraphics();
@@ -76,7 +104,7 @@ public final class CopyAlterations {
     g.drawImage(src.getSubimage(cx, cy, cw, ch), t, null);
 
     String overlay = "none";
-    double overlayDraw = rnd.nextDouble();
+    double overlayDraw = rnd.nextDouble() / Math.max(1e-9, strength.overlayProbability) * 0.5;
     if (overlayDraw < 0.25) {
       overlay = "border";
       int width = 1 + rnd.nextInt(3);

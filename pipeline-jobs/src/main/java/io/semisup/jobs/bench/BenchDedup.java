@@ -102,6 +102,11 @@ public final class BenchDedup implements Callable<Integer> {
       description = "Precision every method's threshold must reach on the calibration set (default: ${DEFAULT-VALUE}).")
   double minPrecision;
 
+  @Option(names = "--strength", defaultValue = "STRONG",
+      description = "Alterations of the planted copies: STRONG (the issue's: crop 50-90%%, rotation,"
+          + " overlays) or MILD (crop 85-100%%, small rotation, no overlay) (default: ${DEFAULT-VALUE}).")
+  CopyAlterations.Strength strength;
+
   @Option(names = "--seed", defaultValue = "42", description = "Seed of everything (default: ${DEFAULT-VALUE}).")
   long seed;
 
@@ -155,7 +160,7 @@ public final class BenchDedup implements Callable<Integer> {
     Map<String, Integer> overlays = new LinkedHashMap<>();
     CopyAlterations.Applied[] applied = new CopyAlterations.Applied[1];
     for (int c = 0; c < planted + calibration; c++) {
-      byte[] copy = CopyAlterations.alter(test.pixels(refIdx[c]), SIDE, alter, applied);
+      byte[] copy = CopyAlterations.alter(test.pixels(refIdx[c]), SIDE, alter, applied, strength);
       poolChw[pool + c] = chw(copy);
       source[pool + c] = c;
       overlays.merge(applied[0].overlay(), 1, Integer::sum);
@@ -230,6 +235,7 @@ public final class BenchDedup implements Callable<Integer> {
 
     Map<String, Object> json = new LinkedHashMap<>();
     json.put("planted", planted);
+    json.put("strength", strength.name());
     json.put("recall", round(gemVariants.eval.recall(), 4));
     json.put("precision", round(gemVariants.eval.precision(), 4));
     json.put("threshold", round(gemVariants.calibrated.threshold(), 4));
