@@ -44,7 +44,7 @@ STAGES = [
     ("shard", ["import-fashion-mnist"]),
     ("teacher", ["shard"]),
     ("score", ["shard", "teacher"]),
-    ("dedup", ["teacher", "score"]),
+    ("dedup", ["shard", "teacher", "score"]),
     ("select", ["score", "dedup"]),
     ("student", ["shard", "select"]),
     ("finetune", ["shard", "student"]),

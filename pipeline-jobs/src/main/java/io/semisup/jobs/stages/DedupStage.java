@@ -69,7 +69,7 @@ public final class DedupStage extends Stage {
 
   @Override
   public List<String> dependsOn() {
-    return List.of(TeacherStage.NAME, ScoreStage.NAME);
+    return List.of(ShardStage.NAME, TeacherStage.NAME, ScoreStage.NAME);
   }
 
   @Override
