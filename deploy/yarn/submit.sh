@@ -39,7 +39,7 @@ home="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 here="$home/deploy/yarn"
 
 # The stage graph's names, in order (StageGraph.standard(); DagMatchesStageGraphTest keeps them equal).
-STAGES=(import-fashion-mnist shard teacher score select student finetune evaluate report)
+STAGES=(import-fashion-mnist shard teacher score dedup select student finetune evaluate report)
 
 die() { echo "submit.sh: $*" >&2; exit 2; }
 

@@ -106,7 +106,7 @@ class DagMatchesStageGraphTest {
     JsonNode dag = probeDag(Map.of("SEMISUP_ROUNDS", "3"));
     Map<String, JsonNode> byId = new LinkedHashMap<>();
     dag.get("tasks").forEach(t -> byId.put(t.get("task_id").asText(), t));
-    assertThat(byId).hasSize(9 + 2 * 7).containsKeys("teacher_r2", "report_r2", "evaluate_r3")
+    assertThat(byId).hasSize(10 + 2 * 8).containsKeys("teacher_r2", "report_r2", "evaluate_r3")
         .doesNotContainKeys("shard_r2", "import-fashion-mnist_r2");
     assertThat(upstream(byId.get("teacher_r2"))).containsExactlyInAnyOrder("shard", "finetune");
     assertThat(upstream(byId.get("teacher_r3"))).containsExactlyInAnyOrder("shard", "finetune_r2");
