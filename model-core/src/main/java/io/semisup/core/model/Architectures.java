@@ -16,7 +16,6 @@ import org.deeplearning4j.nn.conf.inputs.InputType;
 import org.deeplearning4j.nn.conf.layers.ActivationLayer;
 import org.deeplearning4j.nn.conf.layers.BatchNormalization;
 import org.deeplearning4j.nn.conf.layers.ConvolutionLayer;
-import org.deeplearning4j.nn.conf.layers.GlobalPoolingLayer;
 import org.deeplearning4j.nn.conf.layers.OutputLayer;
 import org.deeplearning4j.nn.conf.layers.PoolingType;
 import org.deeplearning4j.nn.conf.layers.SubsamplingLayer;
@@ -49,6 +48,12 @@ public final class Architectures {
 
   /** Name of the graph's output layer. */
   public static final String OUTPUT = "output";
+
+  /**
+   * Name of the global pooling layer before the classifier ({@link GlobalPool}): its
+   * activations, {@code [N, channels]}, are the image embedding.
+   */
+  public static final String POOL = "gap";
 
   /**
    * Shape of a small ResNet: a 3x3 stem (optionally followed by 2x2 max-pooling), then stages
@@ -135,13 +140,19 @@ public final class Architectures {
    */
   public static ComputationGraph build(
       String name, InputSpec input, int numClasses, TrainingConfig cfg) {
+    return build(name, input, numClasses, cfg, GlobalPool.AVG);
+  }
+
+  /** As {@link #build(String, InputSpec, int, TrainingConfig)} with the given global pooling. */
+  public static ComputationGraph build(
+      String name, InputSpec input, int numClasses, TrainingConfig cfg, GlobalPool pool) {
     if (RESNET_50.equals(name)) {
-      return resnet50(input, numClasses, cfg);
+      return resnet50(input, numClasses, cfg, pool);
     }
     if (BnFreeNets.NAMES.contains(name)) {
-      return BnFreeNets.build(name, input, numClasses, cfg);
+      return BnFreeNets.build(name, input, numClasses, cfg, pool);
     }
-    return build(shape(name), input, numClasses, cfg);
+    return build(shape(name), input, numClasses, cfg, WorkspaceMode.ENABLED, pool);
   }
 
   /** A graph of any shape; for experiments that compare shapes before naming one. */
@@ -154,6 +165,13 @@ public final class Architectures {
   public static ComputationGraph build(
       ResNetShape shape, InputSpec input, int numClasses, TrainingConfig cfg,
       WorkspaceMode workspaceMode) {
+    return build(shape, input, numClasses, cfg, workspaceMode, GlobalPool.AVG);
+  }
+
+  /** As above, with the given global pooling. */
+  public static ComputationGraph build(
+      ResNetShape shape, InputSpec input, int numClasses, TrainingConfig cfg,
+      WorkspaceMode workspaceMode, GlobalPool pool) {
     ComputationGraphConfiguration.GraphBuilder g = graphBuilder(input, numClasses, cfg,
         workspaceMode);
     String x = convBn(g, "stem", INPUT, input.channels(), shape.stemWidth(), 3, 1, true);
@@ -176,11 +194,12 @@ public final class Architectures {
         channels = widths[s];
       }
     }
-    return finish(g, x, channels, numClasses);
+    return finish(g, x, channels, numClasses, pool);
   }
 
   /** ResNet-50 (see {@link #RESNET_50}) for any input size and class count. */
-  private static ComputationGraph resnet50(InputSpec input, int numClasses, TrainingConfig cfg) {
+  private static ComputationGraph resnet50(
+      InputSpec input, int numClasses, TrainingConfig cfg, GlobalPool pool) {
     ComputationGraphConfiguration.GraphBuilder g = graphBuilder(input, numClasses, cfg,
         WorkspaceMode.ENABLED);
     String x = convBn(g, "stem", INPUT, input.channels(), 64, 7, 2, true);
@@ -195,7 +214,7 @@ public final class Architectures {
         channels = RESNET_50_WIDTHS[s] * BOTTLENECK_EXPANSION;
       }
     }
-    return finish(g, x, channels, numClasses);
+    return finish(g, x, channels, numClasses, pool);
   }
 
   static ComputationGraphConfiguration.GraphBuilder graphBuilder(
@@ -220,17 +239,18 @@ public final class Architectures {
         .setInputTypes(InputType.convolutional(input.height(), input.width(), input.channels()));
   }
 
-  /** Global average pooling and the softmax output layer; builds and initializes the graph. */
+  /** Global pooling and the softmax output layer; builds and initializes the graph. */
   static ComputationGraph finish(
-      ComputationGraphConfiguration.GraphBuilder g, String x, int channels, int numClasses) {
-    g.addLayer("gap", new GlobalPoolingLayer.Builder(PoolingType.AVG).build(), x);
+      ComputationGraphConfiguration.GraphBuilder g, String x, int channels, int numClasses,
+      GlobalPool pool) {
+    g.addLayer(POOL, pool.layer(), x);
     g.addLayer(OUTPUT,
         new OutputLayer.Builder(LossFunctions.LossFunction.MCXENT)
             .nIn(channels).nOut(numClasses)
             .activation(Activation.SOFTMAX)
             .weightInit(WeightInit.XAVIER)
             .build(),
-        "gap");
+        POOL);
     g.setOutputs(OUTPUT);
     ComputationGraph graph = new ComputationGraph(g.build());
     graph.init();

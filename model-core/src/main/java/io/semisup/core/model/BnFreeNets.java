@@ -62,16 +62,17 @@ final class BnFreeNets {
 
   private BnFreeNets() {}
 
-  static ComputationGraph build(String name, InputSpec input, int numClasses, TrainingConfig cfg) {
+  static ComputationGraph build(
+      String name, InputSpec input, int numClasses, TrainingConfig cfg, GlobalPool pool) {
     if (PLAIN_CONV.equals(name)) {
-      return plainConv(input, numClasses, cfg);
+      return plainConv(input, numClasses, cfg, pool);
     }
     ResNetShape shape = Architectures.shape(name.substring(0, name.length() - SUFFIX.length()));
-    return resnet(shape, input, numClasses, cfg);
+    return resnet(shape, input, numClasses, cfg, pool);
   }
 
   private static ComputationGraph resnet(
-      ResNetShape shape, InputSpec input, int numClasses, TrainingConfig cfg) {
+      ResNetShape shape, InputSpec input, int numClasses, TrainingConfig cfg, GlobalPool pool) {
     ComputationGraphConfiguration.GraphBuilder g =
         Architectures.graphBuilder(input, numClasses, cfg, WorkspaceMode.ENABLED);
     String x = conv(g, "stem", Architectures.INPUT, input.channels(), shape.stemWidth(), 3, 1, true);
@@ -104,14 +105,15 @@ final class BnFreeNets {
         channels = widths[s];
       }
     }
-    ComputationGraph graph = Architectures.finish(g, x, channels, numClasses);
+    ComputationGraph graph = Architectures.finish(g, x, channels, numClasses, pool);
     for (String conv : branchEnds) {
       graph.getLayer(conv).getParam("W").muli(BRANCH_SCALE);
     }
     return graph;
   }
 
-  private static ComputationGraph plainConv(InputSpec input, int numClasses, TrainingConfig cfg) {
+  private static ComputationGraph plainConv(
+      InputSpec input, int numClasses, TrainingConfig cfg, GlobalPool pool) {
     ComputationGraphConfiguration.GraphBuilder g =
         Architectures.graphBuilder(input, numClasses, cfg, WorkspaceMode.ENABLED);
     String x = conv(g, "c1", Architectures.INPUT, input.channels(), 16, 3, 1, true);
@@ -121,7 +123,7 @@ final class BnFreeNets {
     x = conv(g, "c4", x, 32, 32, 3, 1, true);
     x = maxPool(g, "pool2", x);
     x = conv(g, "c5", x, 32, 32, 1, 1, true);
-    return Architectures.finish(g, x, 32, numClasses);
+    return Architectures.finish(g, x, 32, numClasses, pool);
   }
 
   /**

@@ -34,6 +34,7 @@ import org.deeplearning4j.nn.conf.layers.ActivationLayer;
 import org.deeplearning4j.nn.conf.layers.BatchNormalization;
 import org.deeplearning4j.nn.conf.layers.ConvolutionLayer;
 import org.deeplearning4j.nn.conf.layers.DenseLayer;
+import io.semisup.core.model.GemPooling;
 import org.deeplearning4j.nn.conf.layers.GlobalPoolingLayer;
 import org.deeplearning4j.nn.conf.layers.OutputLayer;
 import org.deeplearning4j.nn.conf.layers.PoolingType;
@@ -77,7 +78,8 @@ import org.slf4j.LoggerFactory;
  *       because DL4J 1.0.0-M2.1 ignores it too: the layer's {@code activate} returns the
  *       normalized values without applying it (measured: a conv-BN(ReLU) graph outputs negative
  *       values). A warning names such layers,
- *   <li>{@code SubsamplingLayer} MAX or AVG, {@code GlobalPoolingLayer} AVG or MAX,
+ *   <li>{@code SubsamplingLayer} MAX or AVG, {@code GlobalPoolingLayer} AVG or MAX, {@code
+ *       GemPooling} (Max with eps, Pow p, GlobalAveragePool, Pow 1/p, Flatten),
  *   <li>{@code DenseLayer}, {@code OutputLayer} (softmax; it must be the graph's only output),
  *   <li>{@code ActivationLayer}, {@code ElementWiseVertex} (Add, Subtract, Product, Average, Max),
  *   <li>activations identity, ReLU (plain), leaky ReLU, sigmoid, tanh, softmax; and the
@@ -354,6 +356,20 @@ public final class OnnxExporter {
           ys = Shape.cnn(s.channels(), 1, 1);
         }
         act = null;
+      } else if (type == GemPooling.class) {
+        // GeM = Pow(1/p) . GlobalAveragePool . Pow(p) . Max(x, eps), then flattened to [N, C]
+        requireCnn(name, s, "GemPooling");
+        double p = ((GemPooling) lc).getP();
+        String clamped = node("Max", name + "/clamp",
+            List.of(x, init(name + "/eps", new float[] {(float) GemPooling.EPS})), List.of());
+        String powered = node("Pow", name + "/pow",
+            List.of(clamped, init(name + "/p", new float[] {(float) p})), List.of());
+        String mean = node("GlobalAveragePool", name + "/pool", List.of(powered), List.of());
+        String root = node("Pow", name + "/root",
+            List.of(mean, init(name + "/inv_p", new float[] {(float) (1.0 / p)})), List.of());
+        y = node("Flatten", name + "/flatten", List.of(root), List.of(attr("axis", 1)));
+        ys = Shape.ff(s.channels());
+        act = null;
       } else if (type == DenseLayer.class || type == OutputLayer.class) {
         org.deeplearning4j.nn.conf.layers.FeedForwardLayer f =
             (org.deeplearning4j.nn.conf.layers.FeedForwardLayer) lc;
@@ -544,7 +560,7 @@ public final class OnnxExporter {
     private static IllegalArgumentException unsupported(String name, String what) {
       return new IllegalArgumentException("Cannot export vertex '" + name + "' to ONNX: "
           + what + " is not supported. OnnxExporter handles ConvolutionLayer,"
-          + " BatchNormalization, SubsamplingLayer (MAX/AVG), GlobalPoolingLayer (AVG/MAX),"
+          + " BatchNormalization, SubsamplingLayer (MAX/AVG), GlobalPoolingLayer (AVG/MAX), GemPooling,"
           + " DenseLayer, OutputLayer (softmax), ActivationLayer and ElementWiseVertex");
     }
 

@@ -16,7 +16,7 @@ import picocli.CommandLine.Command;
       "See docs/benchmarks.md for the commands and the numbers measured so far."
     },
     subcommands = {BenchSelect.class, BenchScore.class, BenchShard.class, BenchTrain.class, BenchMkd.class,
-        BenchEnorm.class, BenchFixres.class, BenchAudit.class, BenchDecode.class})
+        BenchEnorm.class, BenchFixres.class, BenchAudit.class, BenchDecode.class, BenchDedup.class})
 public final class BenchCommand implements Runnable {
 
   @Override

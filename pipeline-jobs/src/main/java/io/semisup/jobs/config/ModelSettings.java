@@ -2,9 +2,11 @@ package io.semisup.jobs.config;
 
 import static io.semisup.jobs.config.Setting.choice;
 import static io.semisup.jobs.config.Setting.integer;
+import static io.semisup.jobs.config.Setting.real;
 import static io.semisup.jobs.config.Setting.realList;
 
 import io.semisup.core.model.Architectures;
+import io.semisup.core.model.GlobalPool;
 import java.util.List;
 
 /**
@@ -15,7 +17,7 @@ import java.util.List;
  */
 public record ModelSettings(
     String teacherArchitecture, String studentArchitecture, int inputSize, int inputChannels,
-    List<Double> inputMean, List<Double> inputStd) {
+    List<Double> inputMean, List<Double> inputStd, String pooling, double gemP) {
 
   static final List<Setting> SCHEMA = List.of(
       choice("model.teacher-architecture", Architectures.names(), "The teacher's network."),
@@ -26,7 +28,9 @@ public record ModelSettings(
       realList("model.input.mean", Range.closed(0, 1),
           "Per-channel mean of pixel/255 subtracted before the network; empty = measured by shard on the labelled images."),
       realList("model.input.std", Range.above(0),
-          "Per-channel standard deviation pixel/255 is divided by; empty = measured by shard."));
+          "Per-channel standard deviation pixel/255 is divided by; empty = measured by shard."),
+      choice("model.pooling", GlobalPool.KINDS, "Global pooling before the classifier: avg, or gem (generalized mean, MultiGrain); its output is the image embedding."),
+      real("model.gem-p", Range.closed(1, 100), "GeM's exponent (fixed); 1 is average pooling, large values approach max pooling."));
 
   public ModelSettings {
     inputMean = List.copyOf(inputMean);
@@ -51,6 +55,13 @@ public record ModelSettings(
   static ModelSettings from(SettingsReader r) {
     return new ModelSettings(r.stringOf("model.teacher-architecture"), r.stringOf("model.student-architecture"),
         r.intOf("model.input.size"), r.intOf("model.input.channels"),
-        r.doubleListOf("model.input.mean"), r.doubleListOf("model.input.std"));
+        r.doubleListOf("model.input.mean"), r.doubleListOf("model.input.std"),
+        r.stringOf("model.pooling"), r.doubleOf("model.gem-p"));
+  }
+
+  /** The global pooling every architecture of this run ends with. */
+  public GlobalPool globalPool() {
+    return "gem".equals(pooling) ? GlobalPool.gem(gemP) : GlobalPool.AVG;
+
   }
 }

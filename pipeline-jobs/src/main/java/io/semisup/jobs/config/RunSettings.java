@@ -14,7 +14,7 @@ public record RunSettings(
     String root, String runId, long seed, boolean force, String baseRun, List<String> sharedStages, int rounds) {
 
   /** Every stage name, in pipeline order (the values {@code shared-stages} accepts). */
-  static final List<String> STAGES = List.of("import-fashion-mnist", "shard", "teacher", "score", "select",
+  static final List<String> STAGES = List.of("import-fashion-mnist", "shard", "teacher", "score", "dedup", "select",
       "student", "finetune", "fixres", "evaluate", "audit", "report");
 
   static final List<Setting> SCHEMA = List.of(

@@ -12,7 +12,8 @@ public record Settings(
     RunSettings run, SparkSettings spark, DataSettings data, ShardSettings shard, ModelSettings model,
     TrainSettings trainDefaults, TeacherSettings teacher, StudentSettings student, TrainSettings finetune,
     ScoreSettings score, SelectSettings select, ReportSettings report, AblateSettings ablate,
-    KernelSettings kernels, FixresSettings fixres, AuditSettings audit) {
+    KernelSettings kernels, FixresSettings fixres, AuditSettings audit,
+    DedupSettings dedup) {
 
   /**
    * Reads and validates every section, then the rules between keys.
@@ -27,12 +28,17 @@ public record Settings(
         ShardSettings.from(r), ModelSettings.from(r), TrainSettings.from(r, "train-defaults"),
         TeacherSettings.from(r), StudentSettings.from(r), TrainSettings.from(r, "finetune"), ScoreSettings.from(r),
         SelectSettings.from(r), ReportSettings.from(r), AblateSettings.from(r), KernelSettings.from(r),
-        FixresSettings.from(r), AuditSettings.from(r));
+        FixresSettings.from(r), AuditSettings.from(r),
+        DedupSettings.from(r));
     s.checkRulesBetweenKeys(r);
     return s;
   }
 
   private void checkRulesBetweenKeys(SettingsReader r) {
+    if (dedup.pairFloor() > dedup.threshold()) {
+      throw r.crossKey("dedup.pair-floor", "borderline pairs lie below the threshold: set dedup.pair-floor <= dedup.threshold ("
+          + dedup.threshold() + ").");
+    }
     if (select.p() > score.topP()) {
       throw r.crossKey("select.p", "selection can only use the " + score.topP() + " classes score keeps per image"
           + " (score.top-p). Lower select.p or raise score.top-p to at least " + select.p() + ".");

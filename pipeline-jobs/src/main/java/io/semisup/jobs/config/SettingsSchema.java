@@ -36,6 +36,7 @@ public final class SettingsSchema {
     all.addAll(AblateSettings.SCHEMA);
     all.addAll(KernelSettings.SCHEMA);
     all.addAll(AuditSettings.SCHEMA);
+    all.addAll(DedupSettings.SCHEMA);
     return List.copyOf(all);
   }
 

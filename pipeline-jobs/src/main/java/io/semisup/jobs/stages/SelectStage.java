@@ -47,12 +47,12 @@ public final class SelectStage extends Stage {
 
   @Override
   public List<String> dependsOn() {
-    return List.of(ScoreStage.NAME);
+    return List.of(ScoreStage.NAME, DedupStage.NAME);
   }
 
   @Override
   public List<Table> inputs() {
-    return List.of(Tables.SCORES);
+    return List.of(Tables.SCORES, Tables.DEDUP_REMOVED);
   }
 
   @Override
@@ -87,6 +87,13 @@ public final class SelectStage extends Stage {
     }
     List<String> classes = Classes.of(ctx);
     Dataset<Row> scores = Tables.SCORES.read(ctx);
+    // Copies of labelled/evaluation images and pool near-duplicates found by dedup never compete.
+    Dataset<Row> removed = Tables.DEDUP_REMOVED.read(ctx).select("image_id");
+    long excluded = removed.count();
+    if (excluded > 0) {
+      scores = scores.join(removed, scores.col("image_id").equalTo(removed.col("image_id")), "left_anti");
+    }
+    report.count("dedup_removed", excluded);
     double fraction = ctx.settings().select().poolFraction();
     if (!(fraction > 0 && fraction <= 1)) {
       throw new IllegalArgumentException("Cannot select from select.pool-fraction=" + fraction

@@ -33,6 +33,7 @@ public final class StageGraph {
             new ShardStage(),
             new TeacherStage(),
             new ScoreStage(),
+            new DedupStage(),
             new SelectStage(),
             new StudentStage(),
             new FinetuneStage(),

@@ -99,7 +99,8 @@ public final class StudentStage extends TrainingStage {
     String init = ctx.settings().student().init();
     switch (init) {
       case "scratch":
-        return Architectures.build(architecture(ctx), spec, classes.size(), cfg);
+        return Architectures.build(architecture(ctx), spec, classes.size(), cfg,
+            ctx.settings().model().globalPool());
       case "teacher":
         // Warm start: the student continues from the teacher's weights (same architecture),
         // so the pseudo-labels' compute goes into what the teacher could not learn from 1k images.

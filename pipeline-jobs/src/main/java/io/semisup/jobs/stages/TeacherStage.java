@@ -88,7 +88,8 @@ public final class TeacherStage extends TrainingStage {
   protected ComputationGraph initialModel(RunContext ctx, TrainingConfig cfg, InputSpec spec, List<String> classes) {
     String from = ctx.settings().teacher().initFrom();
     if (from.isEmpty()) {
-      return Architectures.build(architecture(ctx), spec, classes.size(), cfg);
+      return Architectures.build(architecture(ctx), spec, classes.size(), cfg,
+            ctx.settings().model().globalPool());
     }
     // Iterated self-training: the previous round's (fine-tuned) student becomes the teacher.
     ModelBundle previous = Models.loadFrom(ctx, from, "teacher.init-from");

@@ -1,6 +1,7 @@
 package io.semisup.jobs.tables;
 
 import io.semisup.jobs.stages.AuditStage;
+import io.semisup.jobs.stages.DedupStage;
 import io.semisup.jobs.stages.EvaluateStage;
 import io.semisup.jobs.stages.ScoreStage;
 import io.semisup.jobs.stages.SelectStage;
@@ -147,10 +148,32 @@ public final class Tables {
               .add("loss", DataTypes.DoubleType, false),
           "Per image of the audit: suspect, reference or head-train, and the audited model's loss on the true label.");
 
+  /**
+   * Pairs dedup found: an unlabelled image and its best labelled/evaluation match (verdict leak,
+   * or borderline below the threshold) or a smaller-id pool image it duplicates (near_duplicate).
+   */
+  public static final Table DEDUP_PAIRS =
+      Table.of(DedupStage.NAME, "pairs",
+          new StructType()
+              .add("image_id", DataTypes.StringType, false)
+              .add("matched_id", DataTypes.StringType, false)
+              .add("matched_split", DataTypes.StringType, false)
+              .add("similarity", DataTypes.FloatType, false)
+              .add("verdict", DataTypes.StringType, false),
+          "Unlabelled image, its matched image and split, cosine similarity, verdict (leak, near_duplicate, borderline).");
+
+  /** Unlabelled images select leaves out: copies of labelled/evaluation images and pool duplicates. */
+  public static final Table DEDUP_REMOVED =
+      Table.of(DedupStage.NAME, "removed",
+          new StructType()
+              .add("image_id", DataTypes.StringType, false)
+              .add("reason", DataTypes.StringType, false),
+          "Unlabelled images select leaves out, with the reason (leak or near_duplicate).");
+
   /** Every table, in pipeline order. */
   public static final List<Table> ALL =
-      List.of(IMAGES, SHARD_REJECTS, DUPLICATES, SCORES, SCORE_REJECTS, PSEUDO_LABELS, CLASS_COUNTS, PRECISION,
-          AUDIT_SCORES);
+      List.of(IMAGES, SHARD_REJECTS, DUPLICATES, SCORES, SCORE_REJECTS, DEDUP_PAIRS, DEDUP_REMOVED, PSEUDO_LABELS,
+          CLASS_COUNTS, PRECISION, AUDIT_SCORES);
 
   private Tables() {}
 }

@@ -148,7 +148,7 @@ class DagMatchesStageGraphTest {
   void laterRoundsRepeatTheStagesAfterShardTaughtByThePreviousRound() throws Exception {
     JsonNode dag = probeDag(Map.of("PROBE_CONTEXT", scheduled("{\"rounds\": 2}")));
     Map<String, JsonNode> byId = byId(dag);
-    assertThat(byId).hasSize(1 + 11 + 2 * 9).containsKeys("teacher_r2", "report_r2", "evaluate_r3", "audit_r3", "fixres_r3")
+    assertThat(byId).hasSize(1 + 12 + 2 * 10).containsKeys("teacher_r2", "report_r2", "evaluate_r3", "audit_r3", "fixres_r3", "dedup_r2")
         .doesNotContainKeys("shard_r2", "import-fashion-mnist_r2");
     assertThat(strings(byId.get("teacher_r2").get("upstream"))).containsExactlyInAnyOrder("shard", "finetune");
     assertThat(strings(byId.get("teacher_r3").get("upstream"))).containsExactlyInAnyOrder("shard", "finetune_r2");

@@ -1,0 +1,382 @@
+package io.semisup.jobs.bench;
+
+import static io.semisup.jobs.bench.BenchSupport.round;
+
+import io.semisup.core.UsageError;
+import io.semisup.core.data.FashionMnist;
+import io.semisup.core.dedup.Calibration;
+import io.semisup.core.dedup.CopyAlterations;
+import io.semisup.core.dedup.EmbeddingWhitening;
+import io.semisup.core.dedup.Embeddings;
+import io.semisup.core.dedup.ExactSearch;
+import io.semisup.core.dedup.ReferenceVariants;
+import io.semisup.core.image.InputSpec;
+import io.semisup.core.model.Architectures;
+import io.semisup.core.model.GlobalPool;
+import io.semisup.core.train.LocalTrainer;
+import io.semisup.core.train.TrainingConfig;
+import io.semisup.jobs.cli.RunOptions;
+import io.semisup.jobs.config.SemisupConfig;
+import io.semisup.jobs.stages.RunContext;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.LinkedHashMap;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Random;
+import java.util.concurrent.Callable;
+import org.deeplearning4j.nn.graph.ComputationGraph;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+
+/**
+ * {@code bench dedup}: are altered copies of test images planted in the unlabelled pool found,
+ * and by which embedding?
+ *
+ * <p>The pool is {@code --pool} Fashion-MNIST training images the teachers never saw plus one
+ * altered copy ({@link CopyAlterations}: crop, rescale, flip, rotation, jitter, border or text,
+ * JPEG) of each of {@code --planted} test images, and of {@code --calibration} other test images
+ * for the calibration set. The references are {@code --references} test images, the sources
+ * among them. Each pool image's best reference by cosine similarity ({@link ExactSearch}); the
+ * threshold of each method is the one of highest recall at precision >= {@code --precision} on
+ * the calibration copies and half of the clean pool ({@link Calibration}), and recall and
+ * precision are measured at it on the planted copies and the other half. Methods, in one run:
+ * raw pixels (mean-removed, normalised), the average-pooling teacher's embedding, the GeM
+ * teacher's embedding (same architecture, recipe and seed), and the pipeline's method: the GeM
+ * embedding against {@link ReferenceVariants} of each reference (the image and five 70% crops,
+ * each also mirrored: references are few, so embedding each twelve times costs nothing per pool
+ * image); {@code gem+mirrored-references} shows the mirrors alone. Embeddings are PCA-whitened
+ * ({@link EmbeddingWhitening}) on labelled training images first, except the pixels (mean-removed
+ * only) and {@code gem-unwhitened} (shown for the difference). Both teachers are trained here on
+ * {@code --train-images} labelled images, seeded. MultiGrain's objective is not built: its
+ * field is null.
+ */
+@Command(
+    name = "dedup",
+    mixinStandardHelpOptions = true,
+    description = {
+      "Planted altered copies of test images in the pool: recall and precision of GeM embeddings vs baselines.",
+      "Last line: JSON {\"planted\", \"recall\", \"precision\", \"threshold\", \"pixel_recall\","
+          + " \"avgpool_recall\", \"gem_recall\", \"multigrain_recall\", \"pairs_per_s\", ...}."
+    })
+public final class BenchDedup implements Callable<Integer> {
+
+  @Mixin RunOptions run = new RunOptions();
+
+  @Option(names = "--planted", defaultValue = "500",
+      description = "Altered copies of test images measured (default: ${DEFAULT-VALUE}).")
+  int planted;
+
+  @Option(names = "--calibration", defaultValue = "300",
+      description = "Other altered copies the thresholds are chosen on (default: ${DEFAULT-VALUE}).")
+  int calibration;
+
+  @Option(names = "--pool", defaultValue = "4000",
+      description = "Clean unlabelled training images in the pool, half for calibration (default: ${DEFAULT-VALUE}).")
+  int pool;
+
+  @Option(names = "--references", defaultValue = "2000",
+      description = "Test images searched against, the copies' sources among them (default: ${DEFAULT-VALUE}).")
+  int references;
+
+  @Option(names = "--train-images", defaultValue = "10000",
+      description = "Labelled training images of the two teachers (default: ${DEFAULT-VALUE}).")
+  int trainImages;
+
+  @Option(names = "--epochs", defaultValue = "4",
+      description = "Teacher epochs (default: ${DEFAULT-VALUE}).")
+  int epochs;
+
+  @Option(names = "--arch", defaultValue = "resnet-small",
+      description = "Teacher architecture (default: ${DEFAULT-VALUE}).")
+  String arch;
+
+  @Option(names = "--gem-p", defaultValue = "3", description = "GeM exponent (default: ${DEFAULT-VALUE}).")
+  double gemP;
+
+  @Option(names = "--precision", defaultValue = "0.99",
+      description = "Precision every method's threshold must reach on the calibration set (default: ${DEFAULT-VALUE}).")
+  double minPrecision;
+
+  @Option(names = "--strength", defaultValue = "STRONG",
+      description = "Alterations of the planted copies: STRONG (the issue's: crop 50-90%%, rotation,"
+          + " overlays) or MILD (crop 85-100%%, small rotation, no overlay) (default: ${DEFAULT-VALUE}).")
+  CopyAlterations.Strength strength;
+
+  @Option(names = "--seed", defaultValue = "42", description = "Seed of everything (default: ${DEFAULT-VALUE}).")
+  long seed;
+
+  @Option(names = "--fashion-mnist-dir", description = "IDX files (default: data.fashion-mnist-dir).")
+  Path idxDir;
+
+  private static final InputSpec SPEC = FashionMnist.INPUT_SPEC;
+  private static final int SIDE = FashionMnist.SIDE;
+  /** Labelled images the whitening of each teacher's embedding is learned on. */
+  private static final int WHITENING_SAMPLE = 2000;
+
+  @Override
+  public Integer call() throws Exception {
+    SemisupConfig config = run.load();
+    Path dir = idxDir != null ? idxDir : Path.of(config.getString("data.fashion-mnist-dir"));
+    if (!Files.isDirectory(dir)) {
+      throw new UsageError("Cannot read Fashion-MNIST from " + dir
+          + ": not a directory. Install it: apt-get install -y dataset-fashion-mnist");
+    }
+    if (!Architectures.names().contains(arch)) {
+      throw new UsageError("Cannot benchmark --arch " + arch + ": valid names are " + Architectures.names());
+    }
+    if (planted + calibration > references || planted < 1 || calibration < 1 || pool < 2) {
+      throw new UsageError("Cannot plant " + planted + " + " + calibration + " copies of "
+          + references + " references into a pool of " + pool
+          + ": need --planted + --calibration <= --references, both >= 1, --pool >= 2");
+    }
+    FashionMnist train = FashionMnist.load(dir, true);
+    FashionMnist test = FashionMnist.load(dir, false);
+    if (trainImages + pool > train.size() || references > test.size()) {
+      throw new UsageError("Cannot take --train-images + --pool = " + (trainImages + pool)
+          + " of " + train.size() + " training images or --references " + references + " of "
+          + test.size() + " test images");
+    }
+    int[] trainOrder = permutation(train.size(), new Random(seed));
+    int[] testOrder = permutation(test.size(), new Random(seed + 1));
+    int[] labelled = Arrays.copyOf(trainOrder, trainImages);
+    int[] clean = Arrays.copyOfRange(trainOrder, trainImages, trainImages + pool);
+    int[] refIdx = Arrays.copyOf(testOrder, references);
+
+    // The pool: clean images, then the measured copies (sources refs 0..planted-1), then the
+    // calibration copies (sources planted..planted+calibration-1).
+    Random alter = new Random(seed + 2);
+    int n = pool + planted + calibration;
+    float[][] poolChw = new float[n][];
+    int[] source = new int[n];
+    Arrays.fill(source, -1);
+    for (int i = 0; i < pool; i++) {
+      poolChw[i] = train.chw(clean[i], SPEC);
+    }
+    Map<String, Integer> overlays = new LinkedHashMap<>();
+    CopyAlterations.Applied[] applied = new CopyAlterations.Applied[1];
+    for (int c = 0; c < planted + calibration; c++) {
+      byte[] copy = CopyAlterations.alter(test.pixels(refIdx[c]), SIDE, alter, applied, strength);
+      poolChw[pool + c] = chw(copy);
+      source[pool + c] = c;
+      overlays.merge(applied[0].overlay(), 1, Integer::sum);
+    }
+    float[][] refChw = test.chw(refIdx, SPEC);
+    float[][] refMirror = new float[references][];
+    for (int r = 0; r < references; r++) {
+      refMirror[r] = mirror(refChw[r]);
+    }
+    // Views of each reference, grouped by view: row v * references + r is view v of reference r.
+    float[][] refViews = new float[references * ReferenceVariants.COUNT][];
+    for (int r = 0; r < references; r++) {
+      List<byte[]> views = ReferenceVariants.of(test.pixels(refIdx[r]), SIDE);
+      for (int v = 0; v < views.size(); v++) {
+        refViews[v * references + r] = chw(views.get(v));
+      }
+    }
+    boolean[] inCalibration = new boolean[n];
+    for (int i = 0; i < n; i++) {
+      inCalibration[i] = i < pool / 2 || i >= pool + planted;
+    }
+    System.out.printf(Locale.ROOT, "bench dedup: %s, %d labelled images, %d epochs, pool %d clean"
+            + " + %d planted + %d calibration copies (overlays %s), %d references, precision >= %.3f,"
+            + " load %.1f%n", arch, trainImages, epochs, pool, planted, calibration, overlays,
+        references, minPrecision, BenchSupport.loadAverage());
+
+    TrainingConfig cfg = TrainingConfig.defaults().withEpochs(epochs).withSeed(seed);
+    float[][] xTrain = train.chw(labelled, SPEC);
+    int[] yTrain = train.labels(labelled);
+    float[][] xTest = test.chw(refIdx, SPEC);
+    int[] yTest = test.labels(refIdx);
+    Map<String, Object> top1 = new LinkedHashMap<>();
+    ComputationGraph avg = teacher(GlobalPool.AVG, cfg, xTrain, yTrain, xTest, yTest, top1);
+    ComputationGraph gem = teacher(GlobalPool.gem(gemP), cfg, xTrain, yTrain, xTest, yTest, top1);
+
+    // Whitening of each model learned on labelled training images (never the test set or pool).
+    float[][] whitenSample = Arrays.copyOf(xTrain, Math.min(xTrain.length, WHITENING_SAMPLE));
+    EmbeddingWhitening avgW = EmbeddingWhitening.learn(Embeddings.of(avg, whitenSample, SPEC));
+    EmbeddingWhitening gemW = EmbeddingWhitening.learn(Embeddings.of(gem, whitenSample, SPEC));
+
+    Map<String, Object> methods = new LinkedHashMap<>();
+    Result pixels = measure("pixels", Embeddings.pixels(refChw), null, Embeddings.pixels(poolChw),
+        source, inCalibration, methods);
+    Result avgPool = measure("avgpool", avgW.apply(Embeddings.of(avg, refChw, SPEC)), null,
+        avgW.apply(Embeddings.of(avg, poolChw, SPEC)), source, inCalibration, methods);
+    float[][] gemRawRefs = Embeddings.of(gem, refChw, SPEC);
+    float[][] gemRawPool = Embeddings.of(gem, poolChw, SPEC);
+    measure("gem-unwhitened", gemRawRefs, null, gemRawPool, source, inCalibration, methods);
+    float[][] gemRefs = gemW.apply(gemRawRefs);
+    float[][] gemPool = gemW.apply(gemRawPool);
+    float[][] gemMirrors = gemW.apply(Embeddings.of(gem, refMirror, SPEC));
+    Result gemPlain = measure("gem", gemRefs, null, gemPool, source, inCalibration, methods);
+    measure("gem+mirrored-references", gemRefs, gemMirrors, gemPool, source, inCalibration, methods);
+    float[][] gemViews = gemW.apply(Embeddings.of(gem, refViews, SPEC));
+    Result gemVariants = measure("gem+reference-views", gemRefs,
+        Arrays.copyOfRange(gemViews, references, gemViews.length), gemPool, source, inCalibration, methods);
+
+    // Exact search speed: every pool image against references and mirrors, median of 5.
+    ExactSearch search = new ExactSearch(gemViews);
+    double[] secs = new double[5];
+    for (int r = 0; r < secs.length; r++) {
+      long t0 = System.nanoTime();
+      search.best(gemPool);
+      secs[r] = (System.nanoTime() - t0) / 1e9;
+    }
+    Arrays.sort(secs);
+    double pairsPerS = (double) n * search.size() / secs[secs.length / 2];
+    // Embedding cost per image, for scale: the forward pass the scoring pass runs anyway.
+    long e0 = System.nanoTime();
+    Embeddings.of(gem, poolChw, SPEC);
+    double embedMsPerImage = (System.nanoTime() - e0) / 1e6 / n;
+
+    Map<String, Object> json = new LinkedHashMap<>();
+    json.put("planted", planted);
+    json.put("strength", strength.name());
+    json.put("recall", round(gemVariants.eval.recall(), 4));
+    json.put("precision", round(gemVariants.eval.precision(), 4));
+    json.put("threshold", round(gemVariants.calibrated.threshold(), 4));
+    json.put("pixel_recall", round(pixels.eval.recall(), 4));
+    json.put("avgpool_recall", round(avgPool.eval.recall(), 4));
+    json.put("gem_recall", round(gemPlain.eval.recall(), 4));
+    json.put("multigrain_recall", null);
+    json.put("pairs_per_s", round(pairsPerS, 0));
+    json.put("method", "gem+reference-views");
+    json.put("target_precision", minPrecision);
+    json.put("methods", methods);
+    json.put("teacher_top1_on_references", top1);
+    json.put("embedding_dim", gemRefs[0].length);
+    json.put("embed_ms_per_image", round(embedMsPerImage, 4));
+    json.put("calibration", calibration);
+    json.put("clean_pool", pool);
+    json.put("references", references);
+    json.put("load_average", round(BenchSupport.loadAverage(), 2));
+    System.out.println(RunContext.json().writeValueAsString(json));
+    return 0;
+  }
+
+  /** A method's threshold chosen on calibration and its outcome on the measured items. */
+  record Result(Calibration.Point calibrated, Calibration.Point eval) {}
+
+  private Result measure(String name, float[][] refs, float[][] mirrors, float[][] poolVecs,
+      int[] source, boolean[] inCalibration, Map<String, Object> methods) {
+    float[][] all = mirrors == null ? refs : concat(refs, mirrors);
+    ExactSearch.Match[] best = new ExactSearch(all).best(poolVecs);
+    int cal = 0;
+    for (boolean b : inCalibration) {
+      cal += b ? 1 : 0;
+    }
+    Calibration.Item[] calItems = new Calibration.Item[cal];
+    Calibration.Item[] evalItems = new Calibration.Item[poolVecs.length - cal];
+    int ci = 0;
+    int ei = 0;
+    for (int i = 0; i < poolVecs.length; i++) {
+      int matched = best[i].index() % refs.length;
+      Calibration.Item it = new Calibration.Item(best[i].similarity(), source[i] >= 0,
+          source[i] >= 0 && matched == source[i]);
+      if (inCalibration[i]) {
+        calItems[ci++] = it;
+      } else {
+        evalItems[ei++] = it;
+      }
+    }
+    Calibration.Point picked = Calibration.pick(calItems, minPrecision);
+    // Diagnostics on the measured items: how often the source is the best match at all, and how
+    // the copies' similarities compare with the clean images' best (natural look-alikes).
+    int copies = 0;
+    int rank1 = 0;
+    List<Float> copySims = new ArrayList<>();
+    List<Float> cleanSims = new ArrayList<>();
+    for (Calibration.Item it : evalItems) {
+      if (it.planted()) {
+        copies++;
+        rank1 += it.rightSource() ? 1 : 0;
+        copySims.add(it.similarity());
+      } else {
+        cleanSims.add(it.similarity());
+      }
+    }
+    Calibration.Point at90 = Calibration.at(evalItems, Calibration.pick(calItems, 0.9).threshold());
+    Calibration.Point eval = Calibration.at(evalItems, picked.threshold());
+    Map<String, Object> m = new LinkedHashMap<>();
+    m.put("threshold", round(picked.threshold(), 4));
+    m.put("calibration_recall", round(picked.recall(), 4));
+    m.put("recall", round(eval.recall(), 4));
+    m.put("precision", round(eval.precision(), 4));
+    m.put("flagged", eval.flagged());
+    m.put("source_is_best_match", round(rank1 / (double) Math.max(1, copies), 4));
+    m.put("copy_median_similarity", round(quantile(copySims, 0.5), 4));
+    m.put("clean_p99_similarity", round(quantile(cleanSims, 0.99), 4));
+    m.put("recall_at_precision_0.9", round(at90.recall(), 4));
+    m.put("precision_at_that", round(at90.precision(), 4));
+    methods.put(name, m);
+    System.out.printf(Locale.ROOT, "  %-26s threshold %.4f (calibration recall %.4f): recall %.4f,"
+            + " precision %.4f, %d flagged; source best match %.3f, copy median %.4f, clean p99 %.4f;"
+            + " at 90%% precision: recall %.4f%n", name, picked.threshold(), picked.recall(), eval.recall(),
+        eval.precision(), eval.flagged(), rank1 / (double) Math.max(1, copies), quantile(copySims, 0.5),
+        quantile(cleanSims, 0.99), at90.recall());
+    return new Result(picked, eval);
+  }
+
+  private ComputationGraph teacher(GlobalPool pool, TrainingConfig cfg, float[][] x, int[] y,
+      float[][] xTest, int[] yTest, Map<String, Object> top1) {
+    long t0 = System.nanoTime();
+    ComputationGraph g = Architectures.build(arch, SPEC, 10, cfg, pool);
+    LocalTrainer.fit(g, x, y, cfg, SPEC, null);
+    double acc = LocalTrainer.accuracy(LocalTrainer.predict(g, xTest, SPEC), yTest)[0];
+    top1.put(pool.kind(), round(acc, 4));
+    System.out.printf(Locale.ROOT, "  teacher %s (%s): test top-1 %.4f, %.0f s%n", arch, pool, acc,
+        (System.nanoTime() - t0) / 1e9);
+    return g;
+  }
+
+  private static double quantile(List<Float> values, double q) {
+    if (values.isEmpty()) {
+      return Double.NaN;
+    }
+    List<Float> sorted = new ArrayList<>(values);
+    java.util.Collections.sort(sorted);
+    return sorted.get((int) Math.min(sorted.size() - 1, Math.floor(q * sorted.size())));
+  }
+
+  private static float[] chw(byte[] grey) {
+    float mean = SPEC.mean()[0];
+    float std = SPEC.std()[0];
+    float[] out = new float[grey.length];
+    for (int k = 0; k < grey.length; k++) {
+      out[k] = ((grey[k] & 0xFF) / 255f - mean) / std;
+    }
+    return out;
+  }
+
+  private static float[] mirror(float[] chw) {
+    float[] out = new float[chw.length];
+    for (int r = 0; r < SIDE; r++) {
+      for (int c = 0; c < SIDE; c++) {
+        out[r * SIDE + c] = chw[r * SIDE + SIDE - 1 - c];
+      }
+    }
+    return out;
+  }
+
+  private static float[][] concat(float[][] a, float[][] b) {
+    float[][] out = Arrays.copyOf(a, a.length + b.length);
+    System.arraycopy(b, 0, out, a.length, b.length);
+    return out;
+  }
+
+  private static int[] permutation(int n, Random rnd) {
+    int[] p = new int[n];
+    Arrays.setAll(p, i -> i);
+    for (int i = n - 1; i > 0; i--) {
+      int j = rnd.nextInt(i + 1);
+      int t = p[i];
+      p[i] = p[j];
+      p[j] = t;
+    }
+    return p;
+  }
+}
