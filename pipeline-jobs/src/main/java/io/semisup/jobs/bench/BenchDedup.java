@@ -103,7 +103,7 @@ public final class BenchDedup implements Callable<Integer> {
   double minPrecision;
 
   @Option(names = "--strength", defaultValue = "STRONG",
-      description = "Alterations of the planted copies: STRONG (the issue's: crop 50-90%%, rotation,"
+      description = "Alterations of the planted copies: STRONG (the default: crop 50-90%%, rotation,"
           + " overlays) or MILD (crop 85-100%%, small rotation, no overlay) (default: ${DEFAULT-VALUE}).")
   CopyAlterations.Strength strength;
 

@@ -22,7 +22,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * The notebook on a run with 1,000 classes (issue 24's acceptance): {@code semisup export} writes
+ * The notebook on a run with 1,000 classes (the acceptance check of inspection at scale): {@code semisup export} writes
  * the bounded views, and {@code jupyter nbconvert --execute} runs the notebook on them with its
  * parameters injected as papermill does (a cell after the one tagged {@code parameters}). The
  * notebook prints how many rows it brought into pandas; the test holds that number to the bound

@@ -20,7 +20,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * The report at 1,000 classes (issue 24's acceptance), on a synthetic run ({@link SyntheticRun}:
+ * The report at 1,000 classes (the acceptance check of inspection at scale), on a synthetic run ({@link SyntheticRun}:
  * 8 images per class, 4 selected, true labels known): an index page plus one page per class, no
  * HTML file over 2 MB, every value escaped, the index and a class page loaded by headless
  * Chromium within 3 s each, and the class page's screenshot showing the images around the
@@ -30,7 +30,7 @@ class ReportAtThousandClassesTest extends SparkTestBase {
 
   private static final int CLASSES = 1000;
   private static final long MAX_HTML_BYTES = 2L * 1024 * 1024;
-  /** The issue's bound on a page's load, measured by the page itself (performance.now() at its load event). */
+  /** The required bound on a page's load, measured by the page itself (performance.now() at its load event). */
   private static final double MAX_LOAD_MS = 3000;
 
   @TempDir static Path root;
