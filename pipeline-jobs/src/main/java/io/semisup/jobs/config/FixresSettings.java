@@ -21,7 +21,7 @@ public record FixresSettings(boolean enabled, String model, int testSize, int ep
   static final List<Setting> SCHEMA = List.of(
       flag("fixres.enabled", "Run the fixres stage after finetune (demo); evaluate then reports its model as 'fixres'."),
       choice("fixres.model", MODELS, "The committed model stage of the run to fix at the test resolution."),
-      integer("fixres.test-size", Range.atLeast(0), "Test resolution, square (0 = the data's, model.input.height x width)."),
+      integer("fixres.test-size", Range.atLeast(0), "Test resolution, square (0 = the data's, model.input.size)."),
       integer("fixres.epochs", Range.atLeast(0), "Passes of classifier SGD over the labelled images (0: only the BN statistics)."),
       integer("fixres.batch-size", Range.atLeast(1), "Images per classifier SGD step."),
       real("fixres.learning-rate", Range.above(0), "Classifier learning rate at batch 512, scaled linearly with batch-size."),

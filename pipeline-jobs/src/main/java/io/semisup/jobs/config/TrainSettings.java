@@ -38,7 +38,7 @@ public record TrainSettings(
         real(p + "enorm-c", Range.atLeast(0), "ENorm: one equi-normalization cycle after every SGD step with this c (0 = off; for BN-free networks)."),
         integer(p + "workers", Range.atLeast(0), "dl4j-spark model replicas (0 = Spark's default parallelism)."),
         integer(p + "averaging-frequency", Range.atLeast(1), "Minibatches each replica fits between two parameter averagings."),
-        integer(p + "input-size", Range.atLeast(0), "Training resolution, square (0 = the data's, model.input.height x width; FixRes trains low and fixes high)."),
+        integer(p + "input-size", Range.atLeast(0), "Training resolution, square (0 = the data's, model.input.size; FixRes trains low and fixes high)."),
         real(p + "crop-min-area", Range.closed(0, 1), "RandomResizedCrop: smallest area fraction of a random crop, aspect 3/4-4/3, resized to input-size (0 = off: the whole image resized)."));
   }
 
