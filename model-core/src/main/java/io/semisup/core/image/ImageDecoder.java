@@ -47,10 +47,13 @@ public final class ImageDecoder implements Serializable {
   /**
    * Warnings that do not mean damaged data. TwelveMonkeys says this of every CMYK/YCCK JPEG
    * without an ICC profile: it then converts with a generic CMYK profile, whose colours are
-   * right to within what any viewer without a profile shows.
+   * right to within what any viewer without a profile shows. It also says that it reads an
+   * embedded Perceptual-class profile (as in some camera and stock photos) as a Display profile:
+   * the colours are converted all the same and the data is intact, so such a photo is kept.
    */
   private static final List<String> BENIGN_WARNINGS =
-      List.of("No embedded ICC color profile, will convert using inaccurate CMYK to RGB conversion");
+      List.of("No embedded ICC color profile, will convert using inaccurate CMYK to RGB conversion",
+          "ICC profile is Perceptual, ignoring, treating as Display class");
 
   static {
     // Registered here, not only through META-INF/services: a plug-in found by another class
