@@ -70,7 +70,7 @@ class SemisupConfigTest {
   void yarnEnvironmentLoads() {
     SemisupConfig c = SemisupConfig.load("yarn", null, List.of());
     assertThat(c.getString("root")).startsWith("hdfs://");
-    assertThat(c.getString("spark.conf.\"spark.executor.memoryOverhead\"")).isEqualTo("4g");
+    assertThat(c.getString("spark.conf.\"spark.executor.memoryOverhead\"")).isEqualTo("6g"); // conf/yarn.conf, the one place for YARN memory
   }
 
   @Test
