@@ -53,9 +53,10 @@ import picocli.CommandLine.Option;
     name = "export",
     mixinStandardHelpOptions = true,
     description = {
-      "Export a run's tables (pseudo_labels, class_counts, precision, scores, metrics.json) as CSV or",
-      "JSON lines, the bounded per-class views (views, class_histograms, top1_histogram, confusion) and",
-      "thumbnails/<image_id>.png of the views' images, for notebooks without a Parquet engine."
+      "Export a run's tables as CSV or JSON lines, for notebooks without a Parquet engine.",
+      "Tables: pseudo_labels, class_counts, precision, scores, metrics.json; the bounded per-class",
+      "views (views, class_histograms, top1_histogram, confusion) and thumbnails/<image_id>.png of",
+      "the views' images."
     })
 final class ExportCommand implements Callable<Integer> {
 

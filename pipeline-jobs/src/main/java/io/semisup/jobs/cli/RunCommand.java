@@ -25,8 +25,9 @@ import picocli.CommandLine.Option;
     name = "run",
     mixinStandardHelpOptions = true,
     description = {
-      "Run every stage on your own images: labelled and test folders in ImageNet layout",
-      "(<dir>/<class>/<image>), unlabelled images in any tree or a listing of URIs.",
+      "Run every stage on your own images, as demo does on Fashion-MNIST.",
+      "Labelled and test folders in ImageNet layout (<dir>/<class>/<image>), unlabelled images in",
+      "any tree or a listing of URIs.",
       "Prints `run: <run directory>` and writes <run>/evaluate/metrics.json. Everything is checked",
       "before the first stage; committed stages of the same --run-id are reused, so a run resumes.",
       "Example: bin/semisup run --labelled train --test val --unlabelled pool --truth truth.tsv",

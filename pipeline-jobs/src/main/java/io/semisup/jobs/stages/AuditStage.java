@@ -60,7 +60,7 @@ public final class AuditStage extends Stage {
 
   @Override
   public String description() {
-    return "Deja Vu membership audit: were the val (suspect) images in the audited model's training set?";
+    return "Deja Vu membership audit: tests whether the audited model trained on the suspect (val) images.";
   }
 
   @Override

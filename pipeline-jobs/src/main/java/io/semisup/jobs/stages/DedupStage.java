@@ -91,16 +91,15 @@ public final class DedupStage extends Stage {
     SemisupCli.runStage(NAME, args);
   }
 
+  /** Off unless {@code dedup.enabled}: then every command skips it and select reads no removals. */
+  @Override
+  public boolean enabled(RunContext ctx) {
+    return ctx.settings().dedup().enabled();
+  }
+
   @Override
   protected void run(RunContext ctx, Path out, StageReport report) throws Exception {
     DedupSettings s = ctx.settings().dedup();
-    report.detail("enabled", s.enabled());
-    if (!s.enabled()) {
-      Tables.DEDUP_PAIRS.write(ctx.spark().createDataFrame(List.of(), Tables.DEDUP_PAIRS.schema()), out);
-      Tables.DEDUP_REMOVED.write(ctx.spark().createDataFrame(List.of(), Tables.DEDUP_REMOVED.schema()), out);
-      report.count("leaks", 0).count("near_duplicates", 0).count("removed", 0);
-      return;
-    }
     JavaSparkContext jsc = JavaSparkContext.fromSparkContext(ctx.spark().sparkContext());
     Broadcast<byte[]> model = jsc.broadcast(Models.bytes(ctx, TeacherStage.NAME));
     // Through RDDs: createDataFrame converts float[] to array<float>; a Row encoder would not.

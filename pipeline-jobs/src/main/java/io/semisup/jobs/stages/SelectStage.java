@@ -55,6 +55,12 @@ public final class SelectStage extends Stage {
     return List.of(Tables.SCORES, Tables.DEDUP_REMOVED);
   }
 
+  /** dedup only when {@code dedup.enabled}: without it select reads no removals. */
+  @Override
+  protected List<String> requires(RunContext ctx) {
+    return ctx.settings().dedup().enabled() ? dependsOn() : List.of(ScoreStage.NAME);
+  }
+
   @Override
   public List<Table> outputs() {
     return List.of(Tables.PSEUDO_LABELS, Tables.CLASS_COUNTS);
@@ -62,7 +68,7 @@ public final class SelectStage extends Stage {
 
   @Override
   protected List<String> configKeys() {
-    return List.of("select", "score.top-p", "seed");
+    return List.of("select", "score.top-p", "seed", "dedup.enabled");
   }
 
   public static void main(String[] args) {
@@ -88,12 +94,14 @@ public final class SelectStage extends Stage {
     List<String> classes = Classes.of(ctx);
     Dataset<Row> scores = Tables.SCORES.read(ctx);
     // Copies of labelled/evaluation images and pool near-duplicates found by dedup never compete.
-    Dataset<Row> removed = Tables.DEDUP_REMOVED.read(ctx).select("image_id");
-    long excluded = removed.count();
-    if (excluded > 0) {
-      scores = scores.join(removed, scores.col("image_id").equalTo(removed.col("image_id")), "left_anti");
+    if (ctx.settings().dedup().enabled()) {
+      Dataset<Row> removed = Tables.DEDUP_REMOVED.read(ctx).select("image_id");
+      long excluded = removed.count();
+      if (excluded > 0) {
+        scores = scores.join(removed, scores.col("image_id").equalTo(removed.col("image_id")), "left_anti");
+      }
+      report.count("dedup_removed", excluded);
     }
-    report.count("dedup_removed", excluded);
     double fraction = ctx.settings().select().poolFraction();
     if (!(fraction > 0 && fraction <= 1)) {
       throw new IllegalArgumentException("Cannot select from select.pool-fraction=" + fraction
