@@ -15,7 +15,6 @@ import io.semisup.jobs.cli.RunOptions;
 import io.semisup.jobs.config.SemisupConfig;
 import io.semisup.jobs.spark.TrainingConfigs;
 import io.semisup.jobs.stages.RunContext;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -102,11 +101,7 @@ public final class BenchAudit implements Callable<Integer> {
   @Override
   public Integer call() throws Exception {
     SemisupConfig config = run.load();
-    Path dir = idxDir != null ? idxDir : Path.of(config.getString("data.fashion-mnist-dir"));
-    if (!Files.isDirectory(dir)) {
-      throw new UsageError("Cannot read Fashion-MNIST from " + dir
-          + ": not a directory. Install it: apt-get install -y dataset-fashion-mnist");
-    }
+    Path dir = BenchSupport.fashionMnistDir(idxDir, config);
     if (!Architectures.names().contains(arch)) {
       throw new UsageError("Cannot benchmark architecture '" + arch + "': valid names are " + Architectures.names());
     }

@@ -18,7 +18,7 @@ import io.semisup.core.train.TrainingConfig;
 import io.semisup.jobs.cli.RunOptions;
 import io.semisup.jobs.config.SemisupConfig;
 import io.semisup.jobs.stages.RunContext;
-import java.nio.file.Files;
+import io.semisup.core.train.Shuffle;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -121,11 +121,7 @@ public final class BenchDedup implements Callable<Integer> {
   @Override
   public Integer call() throws Exception {
     SemisupConfig config = run.load();
-    Path dir = idxDir != null ? idxDir : Path.of(config.getString("data.fashion-mnist-dir"));
-    if (!Files.isDirectory(dir)) {
-      throw new UsageError("Cannot read Fashion-MNIST from " + dir
-          + ": not a directory. Install it: apt-get install -y dataset-fashion-mnist");
-    }
+    Path dir = BenchSupport.fashionMnistDir(idxDir, config);
     if (!Architectures.names().contains(arch)) {
       throw new UsageError("Cannot benchmark --arch " + arch + ": valid names are " + Architectures.names());
     }
@@ -141,8 +137,8 @@ public final class BenchDedup implements Callable<Integer> {
           + " of " + train.size() + " training images or --references " + references + " of "
           + test.size() + " test images");
     }
-    int[] trainOrder = permutation(train.size(), new Random(seed));
-    int[] testOrder = permutation(test.size(), new Random(seed + 1));
+    int[] trainOrder = Shuffle.permutation(train.size(), new Random(seed));
+    int[] testOrder = Shuffle.permutation(test.size(), new Random(seed + 1));
     int[] labelled = Arrays.copyOf(trainOrder, trainImages);
     int[] clean = Arrays.copyOfRange(trainOrder, trainImages, trainImages + pool);
     int[] refIdx = Arrays.copyOf(testOrder, references);
@@ -368,15 +364,4 @@ public final class BenchDedup implements Callable<Integer> {
     return out;
   }
 
-  private static int[] permutation(int n, Random rnd) {
-    int[] p = new int[n];
-    Arrays.setAll(p, i -> i);
-    for (int i = n - 1; i > 0; i--) {
-      int j = rnd.nextInt(i + 1);
-      int t = p[i];
-      p[i] = p[j];
-      p[j] = t;
-    }
-    return p;
-  }
 }

@@ -14,7 +14,7 @@ import io.semisup.jobs.cli.RunOptions;
 import io.semisup.jobs.config.SemisupConfig;
 import io.semisup.jobs.spark.TrainingConfigs;
 import io.semisup.jobs.stages.RunContext;
-import java.nio.file.Files;
+import io.semisup.core.train.Shuffle;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -120,11 +120,7 @@ public final class BenchEnorm implements Callable<Integer> {
   @Override
   public Integer call() throws Exception {
     SemisupConfig config = run.load();
-    Path dir = idxDir != null ? idxDir : Path.of(config.getString("data.fashion-mnist-dir"));
-    if (!Files.isDirectory(dir)) {
-      throw new UsageError("Cannot read Fashion-MNIST from " + dir
-          + ": not a directory. Install it: apt-get install -y dataset-fashion-mnist");
-    }
+    Path dir = BenchSupport.fashionMnistDir(idxDir, config);
     for (String arch : List.of(bnArch, plainArch)) {
       if (!Architectures.names().contains(arch)) {
         throw new UsageError("Cannot benchmark architecture '" + arch + "': valid names are "
@@ -145,7 +141,7 @@ public final class BenchEnorm implements Callable<Integer> {
     Arrays.setAll(testIdx, i -> i);
     float[][] xTest = test.chw(testIdx, SPEC);
     int[] yTest = test.labels(testIdx);
-    int[] order = permutation(train.size(), new Random(42));
+    int[] order = Shuffle.permutation(train.size(), new Random(42));
     int[] valIdx = Arrays.copyOf(order, val);
     float[][] xVal = train.chw(valIdx, SPEC);
     int[] yVal = train.labels(valIdx);
@@ -343,17 +339,6 @@ public final class BenchEnorm implements Callable<Integer> {
     return Arrays.copyOf(out, k);
   }
 
-  private static int[] permutation(int n, Random rnd) {
-    int[] p = new int[n];
-    Arrays.setAll(p, i -> i);
-    for (int i = n - 1; i > 0; i--) {
-      int j = rnd.nextInt(i + 1);
-      int t = p[i];
-      p[i] = p[j];
-      p[j] = t;
-    }
-    return p;
-  }
 
   private static double mean(List<Outcome> runs, java.util.function.ToDoubleFunction<Outcome> f) {
     return runs.stream().mapToDouble(f).average().orElse(Double.NaN);

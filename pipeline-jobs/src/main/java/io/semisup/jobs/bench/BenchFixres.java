@@ -14,7 +14,6 @@ import io.semisup.jobs.config.StudentSettings;
 import io.semisup.jobs.config.SemisupConfig;
 import io.semisup.jobs.spark.TrainingConfigs;
 import io.semisup.jobs.stages.RunContext;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -107,11 +106,7 @@ public final class BenchFixres implements Callable<Integer> {
   @Override
   public Integer call() throws Exception {
     SemisupConfig config = run.load();
-    Path dir = idxDir != null ? idxDir : Path.of(config.getString("data.fashion-mnist-dir"));
-    if (!Files.isDirectory(dir)) {
-      throw new UsageError("Cannot read Fashion-MNIST from " + dir
-          + ": not a directory. Install it: apt-get install -y dataset-fashion-mnist");
-    }
+    Path dir = BenchSupport.fashionMnistDir(idxDir, config);
     if (cropMinArea < 0 || cropMinArea > 1) {
       throw new UsageError("Cannot crop with --crop-min-area " + cropMinArea + ": use 0 (off) or a fraction in (0, 1]");
     }

@@ -32,6 +32,19 @@ final class BenchSupport {
     return Math.round(v * f) / f;
   }
 
+  /**
+   * The Fashion-MNIST IDX folder a benchmark reads: {@code --fashion-mnist-dir} when given, else
+   * {@code data.fashion-mnist-dir}; a missing folder is a usage error naming the package.
+   */
+  static Path fashionMnistDir(Path option, io.semisup.jobs.config.SemisupConfig config) {
+    Path dir = option != null ? option : Path.of(config.settings().data().fashionMnistDir());
+    if (!Files.isDirectory(dir)) {
+      throw new io.semisup.core.UsageError("Cannot read Fashion-MNIST from " + dir
+          + ": not a directory. Install it: apt-get install -y dataset-fashion-mnist");
+    }
+    return dir;
+  }
+
   /** Deletes a directory tree, if present. */
   static void deleteTree(Path dir) throws IOException {
     if (!Files.exists(dir)) {
