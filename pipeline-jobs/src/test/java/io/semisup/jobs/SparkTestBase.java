@@ -43,6 +43,7 @@ public abstract class SparkTestBase {
     return new String[] {
       "data.labelled-per-class=20",
       "data.unlabelled-limit=1200",
+      "data.validation-size=300",
       "data.val-limit=500",
       "teacher.epochs=8",
       "teacher.batch-size=16",

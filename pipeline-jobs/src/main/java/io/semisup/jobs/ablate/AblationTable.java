@@ -8,45 +8,65 @@ import java.util.Map;
 import org.apache.commons.math3.stat.descriptive.SummaryStatistics;
 
 /**
- * The ablation's results aggregated over seeds: per cell the mean and spread of top-1, the
- * precision and the wall time, plus the reference rows (teacher, all-labels ceiling) and the
- * share of the teacher-to-ceiling gap each cell closes. Written as CSV (per seed and aggregated)
- * and as the Markdown table of docs/results.md.
+ * The ablation's results aggregated over seeds: per cell the mean and spread of top-1 on the test
+ * and the validation split, the precision and the wall time, plus the reference rows (teacher,
+ * all-labels ceiling) and the share of the teacher-to-ceiling gap each cell closes on the test
+ * split. The best cell is chosen on validation alone ({@link #chosen()}) and reported with its
+ * test figure: the test split never chooses. Written as CSV (per seed and aggregated) and as the
+ * Markdown table of docs/results.md.
  */
 public final class AblationTable {
 
   /** Aggregate of one cell over its seeds. */
   public record Row(Variant variant, int seeds, double top1Mean, double top1Std,
-      double precisionMean, double secondsMean, double gapClosed, List<String> runIds) {}
+      double precisionMean, double secondsMean, double gapClosed, List<String> runIds,
+      double validationMean, double validationStd) {}
 
   private final List<CellResult> results;
   private final SummaryStatistics teacher = new SummaryStatistics();
   private final SummaryStatistics ceiling = new SummaryStatistics();
+  private final SummaryStatistics teacherValidation = new SummaryStatistics();
+  private final SummaryStatistics ceilingValidation = new SummaryStatistics();
   private final List<Row> rows = new ArrayList<>();
 
   /**
    * @param results every cell and seed
-   * @param ceilingTop1 top-1 of the all-labels model per seed measured (may be empty)
+   * @param ceilingTop1 test top-1 of the all-labels model per seed measured (may be empty)
    */
   public AblationTable(List<CellResult> results, List<Double> ceilingTop1) {
+    this(results, ceilingTop1, List.of());
+  }
+
+  /**
+   * @param results every cell and seed
+   * @param ceilingTop1 test top-1 of the all-labels model per seed measured (may be empty)
+   * @param ceilingValidationTop1 its validation top-1 per seed (may be empty)
+   */
+  public AblationTable(List<CellResult> results, List<Double> ceilingTop1, List<Double> ceilingValidationTop1) {
     this.results = List.copyOf(results);
-    Map<Long, Double> teacherBySeed = new LinkedHashMap<>();
+    Map<Long, CellResult> teacherBySeed = new LinkedHashMap<>();
     for (CellResult r : results) {
-      teacherBySeed.put(r.seed(), r.teacherTop1());
+      teacherBySeed.put(r.seed(), r);
     }
-    teacherBySeed.values().forEach(teacher::addValue);
+    for (CellResult r : teacherBySeed.values()) {
+      teacher.addValue(r.teacherTop1());
+      addIfMeasured(teacherValidation, r.teacherValidationTop1());
+    }
     ceilingTop1.forEach(ceiling::addValue);
+    ceilingValidationTop1.forEach(v -> addIfMeasured(ceilingValidation, v));
     Map<Variant, List<CellResult>> byCell = new LinkedHashMap<>();
     for (CellResult r : results) {
       byCell.computeIfAbsent(r.variant(), v -> new ArrayList<>()).add(r);
     }
     for (Map.Entry<Variant, List<CellResult>> e : byCell.entrySet()) {
       SummaryStatistics top1 = new SummaryStatistics();
+      SummaryStatistics validation = new SummaryStatistics();
       SummaryStatistics precision = new SummaryStatistics();
       SummaryStatistics seconds = new SummaryStatistics();
       List<String> runs = new ArrayList<>();
       for (CellResult r : e.getValue()) {
         top1.addValue(r.top1());
+        addIfMeasured(validation, r.validationTop1());
         if (!Double.isNaN(r.precision())) {
           precision.addValue(r.precision());
         }
@@ -55,8 +75,65 @@ public final class AblationTable {
       }
       rows.add(new Row(e.getKey(), (int) top1.getN(), top1.getMean(), spread(top1),
           precision.getN() == 0 ? Double.NaN : precision.getMean(), seconds.getMean(),
-          gapClosed(top1.getMean()), runs));
+          gapClosed(top1.getMean()), runs,
+          // A mean over fewer seeds than the test figure would not compare: all or nothing.
+          validation.getN() == top1.getN() ? validation.getMean() : Double.NaN,
+          validation.getN() == top1.getN() ? spread(validation) : Double.NaN));
     }
+  }
+
+  private static void addIfMeasured(SummaryStatistics s, double v) {
+    if (!Double.isNaN(v)) {
+      s.addValue(v);
+    }
+  }
+
+  /**
+   * The cell of highest mean validation top-1 (the first in grid order on a tie), empty when no
+   * cell has validation figures. Its test figure is what the ablation reports; the test figures
+   * of the other cells play no part in the choice.
+   */
+  public java.util.Optional<Row> chosen() {
+    Row best = null;
+    for (Row r : rows) {
+      if (!Double.isNaN(r.validationMean()) && (best == null || r.validationMean() > best.validationMean())) {
+        best = r;
+      }
+    }
+    return java.util.Optional.ofNullable(best);
+  }
+
+  /** NaN when no teacher has a validation figure. */
+  public double teacherValidationMean() {
+    return teacherValidation.getN() == 0 ? Double.NaN : teacherValidation.getMean();
+  }
+
+  /** NaN when no ceiling has a validation figure. */
+  public double ceilingValidationMean() {
+    return ceilingValidation.getN() == 0 ? Double.NaN : ceilingValidation.getMean();
+  }
+
+  /** The choice as JSON fields: what was chosen, on which split, and its figures. */
+  public Map<String, Object> choice() {
+    Map<String, Object> m = new LinkedHashMap<>();
+    m.put("chosen_on", "validation");
+    m.put("reported_on", "test");
+    chosen().ifPresentOrElse(r -> {
+      m.put("axis", r.variant().axis());
+      m.put("variant", r.variant().label());
+      m.put("model", r.variant().model());
+      m.put("overrides", r.variant().overrides());
+      m.put("seeds", r.seeds());
+      m.put("validation_top1", r.validationMean());
+      m.put("test_top1", r.top1Mean());
+      m.put("test_top1_std", Double.isNaN(r.top1Std()) ? null : r.top1Std());
+      m.put("gap_closed", Double.isNaN(r.gapClosed()) ? null : r.gapClosed());
+    }, () -> m.put("variant", null));
+    m.put("teacher_test_top1", teacher.getMean());
+    m.put("teacher_validation_top1", Double.isNaN(teacherValidationMean()) ? null : teacherValidationMean());
+    m.put("ceiling_test_top1", Double.isNaN(ceilingMean()) ? null : ceilingMean());
+    m.put("ceiling_validation_top1", Double.isNaN(ceilingValidationMean()) ? null : ceilingValidationMean());
+    return m;
   }
 
   private static double spread(SummaryStatistics s) {
@@ -91,54 +168,85 @@ public final class AblationTable {
 
   /** One line per cell and seed. */
   public String perSeedCsv() {
-    StringBuilder sb = new StringBuilder("axis,variant,model,seed,run_id,top1,teacher_top1,precision,seconds\n");
+    StringBuilder sb = new StringBuilder(
+        "axis,variant,model,seed,run_id,top1,teacher_top1,precision,seconds,validation_top1,teacher_validation_top1\n");
     for (CellResult r : results) {
-      sb.append(String.format(Locale.ROOT, "%s,\"%s\",%s,%d,%s,%.4f,%.4f,%s,%.0f%n",
+      sb.append(String.format(Locale.ROOT, "%s,\"%s\",%s,%d,%s,%.4f,%.4f,%s,%.0f,%s,%s%n",
           r.variant().axis(), r.variant().label(), r.variant().model(), r.seed(), r.runId(),
-          r.top1(), r.teacherTop1(), num(r.precision(), 4), r.seconds()));
+          r.top1(), r.teacherTop1(), num(r.precision(), 4), r.seconds(), num(r.validationTop1(), 4),
+          num(r.teacherValidationTop1(), 4)));
     }
     return sb.toString();
   }
 
-  /** One line per cell, aggregated over seeds, reference rows first. */
+  /**
+   * One line per cell, aggregated over seeds, reference rows first; top1 is the test split's,
+   * validation_top1 the figure {@code chosen} marks the chosen cell by.
+   */
   public String csv() {
     StringBuilder sb = new StringBuilder(
-        "axis,variant,model,seeds,top1_mean,top1_std,precision,seconds,gap_closed\n");
-    sb.append(String.format(Locale.ROOT, "reference,teacher (labelled only),teacher,%d,%.4f,%s,,,0%n",
-        teacher.getN(), teacher.getMean(), num(spread(teacher), 4)));
+        "axis,variant,model,seeds,top1_mean,top1_std,precision,seconds,gap_closed,validation_top1_mean,validation_top1_std,chosen\n");
+    sb.append(String.format(Locale.ROOT, "reference,teacher (labelled only),teacher,%d,%.4f,%s,,,0,%s,%s,%n",
+        teacher.getN(), teacher.getMean(), num(spread(teacher), 4), num(teacherValidationMean(), 4),
+        num(spread(teacherValidation), 4)));
     if (ceiling.getN() > 0) {
-      sb.append(String.format(Locale.ROOT, "reference,ceiling (all labels),teacher,%d,%.4f,%s,,,1%n",
-          ceiling.getN(), ceiling.getMean(), num(spread(ceiling), 4)));
+      sb.append(String.format(Locale.ROOT, "reference,ceiling (all labels),teacher,%d,%.4f,%s,,,1,%s,%s,%n",
+          ceiling.getN(), ceiling.getMean(), num(spread(ceiling), 4), num(ceilingValidationMean(), 4),
+          num(spread(ceilingValidation), 4)));
     }
+    Row chosen = chosen().orElse(null);
     for (Row r : rows) {
-      sb.append(String.format(Locale.ROOT, "%s,\"%s\",%s,%d,%.4f,%s,%s,%.0f,%s%n",
+      sb.append(String.format(Locale.ROOT, "%s,\"%s\",%s,%d,%.4f,%s,%s,%.0f,%s,%s,%s,%s%n",
           r.variant().axis(), r.variant().label(), r.variant().model(), r.seeds(), r.top1Mean(),
-          num(r.top1Std(), 4), num(r.precisionMean(), 4), r.secondsMean(), num(r.gapClosed(), 3)));
+          num(r.top1Std(), 4), num(r.precisionMean(), 4), r.secondsMean(), num(r.gapClosed(), 3),
+          num(r.validationMean(), 4), num(r.validationStd(), 4), r == chosen ? "true" : "false"));
     }
     return sb.toString();
   }
 
-  /** The table as Markdown, percentages with the spread over seeds. */
+  /**
+   * The table as Markdown, percentages with the spread over seeds: validation top-1 (what the
+   * choice is made on) beside test top-1 (what is reported), and a closing line naming the cell
+   * chosen on validation with its test figure.
+   */
   public String markdown() {
     StringBuilder sb = new StringBuilder(
-        "| axis | variant | top-1 (%) | seeds | pseudo-label precision (%) | wall time (s) | gap closed |\n"
-            + "|---|---|---|---|---|---|---|\n");
-    sb.append(String.format(Locale.ROOT, "| reference | teacher (labelled only) | %s | %d | | | 0%% |%n",
-        pct(teacher.getMean(), spread(teacher)), teacher.getN()));
+        "| axis | variant | validation top-1 (%) | test top-1 (%) | seeds | pseudo-label precision (%) | wall time (s) | gap closed (test) |\n"
+            + "|---|---|---|---|---|---|---|---|\n");
+    sb.append(String.format(Locale.ROOT, "| reference | teacher (labelled only) | %s | %s | %d | | | 0%% |%n",
+        pctOrEmpty(teacherValidationMean(), spread(teacherValidation)), pct(teacher.getMean(), spread(teacher)),
+        teacher.getN()));
     if (ceiling.getN() > 0) {
-      sb.append(String.format(Locale.ROOT, "| reference | ceiling (all labels) | %s | %d | | | 100%% |%n",
-          pct(ceiling.getMean(), spread(ceiling)), ceiling.getN()));
+      sb.append(String.format(Locale.ROOT, "| reference | ceiling (all labels) | %s | %s | %d | | | 100%% |%n",
+          pctOrEmpty(ceilingValidationMean(), spread(ceilingValidation)), pct(ceiling.getMean(), spread(ceiling)),
+          ceiling.getN()));
     }
+    Row chosen = chosen().orElse(null);
     for (Row r : rows) {
-      sb.append(String.format(Locale.ROOT, "| %s | %s | %s | %d | %s | %.0f | %s |%n",
-          r.variant().axis(), r.variant().label()
-              + (r.variant().model().equals("student") ? " (student)" : ""),
-          pct(r.top1Mean(), r.top1Std()), r.seeds(),
+      sb.append(String.format(Locale.ROOT, "| %s | %s | %s | %s | %d | %s | %.0f | %s |%n",
+          r.variant().axis(), (r == chosen ? "**" : "") + r.variant().label()
+              + (r.variant().model().equals("student") ? " (student)" : "") + (r == chosen ? "** (chosen)" : ""),
+          pctOrEmpty(r.validationMean(), r.validationStd()), pct(r.top1Mean(), r.top1Std()), r.seeds(),
           Double.isNaN(r.precisionMean()) ? "" : String.format(Locale.ROOT, "%.1f", 100 * r.precisionMean()),
           r.secondsMean(),
           Double.isNaN(r.gapClosed()) ? "" : String.format(Locale.ROOT, "%.0f%%", 100 * r.gapClosed())));
     }
+    sb.append('\n');
+    if (chosen == null) {
+      sb.append("No cell has validation figures (runs without a validation split): no cell is chosen.\n");
+    } else {
+      sb.append(String.format(Locale.ROOT,
+          "Chosen on validation: %s %s, validation top-1 %.2f%%; its test top-1 %s%%%s. The test split chose nothing.%n",
+          chosen.variant().axis(), chosen.variant().label(), 100 * chosen.validationMean(),
+          pct(chosen.top1Mean(), chosen.top1Std()),
+          Double.isNaN(chosen.gapClosed()) ? ""
+              : String.format(Locale.ROOT, ", %.1f%% of the teacher-to-ceiling gap", 100 * chosen.gapClosed())));
+    }
     return sb.toString();
+  }
+
+  private static String pctOrEmpty(double mean, double std) {
+    return Double.isNaN(mean) ? "" : pct(mean, std);
   }
 
   private static String pct(double mean, double std) {

@@ -22,6 +22,7 @@ import io.semisup.jobs.stages.ShardStage;
 import io.semisup.jobs.stages.Stage;
 import io.semisup.jobs.stages.StageGraph;
 import io.semisup.jobs.stages.TeacherStage;
+import io.semisup.jobs.tables.Tables;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
@@ -98,19 +99,24 @@ final class AblateCommand implements Callable<Integer> {
     try {
       List<CellResult> results = new ArrayList<>();
       List<Double> ceilings = new ArrayList<>();
+      List<Double> ceilingsValidation = new ArrayList<>();
       for (long seed : seedList) {
         results.addAll(runSeed(spark, id, seed, cells));
         if (ceiling) {
-          ceilings.add(ceiling(spark, id, seed, ablate.ceilingSet()));
+          double[] c = ceiling(spark, id, seed, ablate.ceilingSet());
+          ceilings.add(c[0]);
+          ceilingsValidation.add(c[1]);
         }
       }
-      AblationTable table = new AblationTable(results, ceilings);
+      AblationTable table = new AblationTable(results, ceilings, ceilingsValidation);
       RunContext out = new RunContext(spark, config);
       Path dir = tableName == null ? out.runDir() : new Path(out.runDir(), tableName);
       out.fs().mkdirs(dir);
       out.writeString(new Path(dir, "results.csv"), table.csv());
       out.writeString(new Path(dir, "runs.csv"), table.perSeedCsv());
       out.writeString(new Path(dir, "results.md"), table.markdown());
+      out.writeString(new Path(dir, "chosen.json"),
+          RunContext.json().writerWithDefaultPrettyPrinter().writeValueAsString(table.choice()));
       for (Map.Entry<String, byte[]> png : AblationPlots.render(table).entrySet()) {
         out.writeBytes(new Path(dir, png.getKey()), png.getValue());
       }
@@ -128,7 +134,9 @@ final class AblateCommand implements Callable<Integer> {
     String baseId = id + "-s" + seed;
     SemisupConfig base = load(seed, List.of(), baseId, "");
     RunContext baseCtx = run(spark, base, StageGraph.standard().all());
-    double teacherTop1 = metrics(baseCtx).get("teacher").get("top1").asDouble();
+    JsonNode baseTeacher = metrics(baseCtx).get("teacher");
+    double teacherTop1 = baseTeacher.get("top1").asDouble();
+    double teacherValidation = validationTop1(baseTeacher);
     Map<String, String> runByKey = new HashMap<>();
     List<CellResult> out = new ArrayList<>();
     for (Variant cell : cells) {
@@ -142,28 +150,48 @@ final class AblateCommand implements Callable<Integer> {
       JsonNode precision = m.get("pseudo_label_precision");
       out.add(new CellResult(cell, seed, runId, m.get(cell.model()).get("top1").asDouble(),
           teacherTop1, precision == null || precision.isNull() ? Double.NaN : precision.asDouble(),
-          ownSeconds(ctx)));
-      System.out.printf("[ablate] seed %d %-12s %-45s top-1 %.2f%%%n", seed, cell.axis(),
-          cell.label(), 100 * out.get(out.size() - 1).top1());
+          ownSeconds(ctx), validationTop1(m.get(cell.model())), teacherValidation));
+      System.out.printf("[ablate] seed %d %-12s %-45s validation top-1 %.2f%%, test top-1 %.2f%%%n", seed,
+          cell.axis(), cell.label(), 100 * out.get(out.size() - 1).validationTop1(), 100 * out.get(out.size() - 1).top1());
     }
     return out;
   }
 
-  /** Top-1 of the teacher architecture trained on every labelled image (cached in the run). */
-  private double ceiling(SparkSession spark, String id, long seed, List<String> set)
+  /** A model's validation top-1 in metrics.json, NaN when the run had no validation split. */
+  private static double validationTop1(JsonNode model) {
+    JsonNode v = model.get("validation_top1");
+    return v == null || v.isNull() ? Double.NaN : v.asDouble();
+  }
+
+  /**
+   * {test, validation} top-1 of the teacher architecture trained on every labelled image (cached
+   * in the run; validation NaN when the ceiling run has no validation split).
+   */
+  private double[] ceiling(SparkSession spark, String id, long seed, List<String> set)
       throws Exception {
     SemisupConfig c = load(seed, set, id + "-ceiling-s" + seed, "");
     RunContext ctx = run(spark, c, List.of(StageGraph.standard().get(ImportFashionMnistStage.NAME),
         StageGraph.standard().get(ShardStage.NAME), StageGraph.standard().get(TeacherStage.NAME)));
     Path file = new Path(ctx.runDir(), "ceiling.json");
     if (ctx.fs().exists(file)) {
-      return RunContext.json().readTree(ctx.readBytes(file)).get("top1").asDouble();
+      JsonNode cached = RunContext.json().readTree(ctx.readBytes(file));
+      // A ceiling cached before validation figures existed is measured again.
+      if (cached.has("validation_top1")) {
+        return new double[] {cached.get("top1").asDouble(), validationTop1(cached)};
+      }
     }
     double[] acc = Accuracy.ofStage(ctx, TeacherStage.NAME);
+    double[] validation = Accuracy.ofStage(ctx, TeacherStage.NAME, Tables.VALIDATION);
     ObjectNode n = RunContext.json().createObjectNode().put("top1", acc[0]).put("top5", acc[1]);
+    if (validation == null) {
+      n.putNull("validation_top1");
+    } else {
+      n.put("validation_top1", validation[0]).put("validation_top5", validation[1]);
+    }
     ctx.writeString(file, n.toString());
-    System.out.printf("[ablate] seed %d ceiling (all labels) top-1 %.2f%%%n", seed, 100 * acc[0]);
-    return acc[0];
+    System.out.printf("[ablate] seed %d ceiling (all labels) test top-1 %.2f%%, validation top-1 %s%n", seed,
+        100 * acc[0], validation == null ? "(no validation split)" : String.format("%.2f%%", 100 * validation[0]));
+    return new double[] {acc[0], validation == null ? Double.NaN : validation[0]};
   }
 
   private SemisupConfig load(long seed, List<String> extra, String runId, String baseRun) {

@@ -26,7 +26,8 @@ import org.apache.spark.sql.SparkSession;
 /**
  * What {@code bin/semisup run} checks on a user's data before its first stage, so that a mistake
  * costs seconds, not a trained teacher: the labelled and test folders have class folders holding
- * files, the unlabelled folder or listing names files, the images' colour agrees with the
+ * files (and the validation folder, when given, holds only training classes), the unlabelled
+ * folder or listing names files, the images' colour agrees with the
  * configured input ({@link TrainingInput}'s rule, on a few decoded labelled images), and the
  * truth file parses, names training classes and only images of the unlabelled set. Each failure
  * is one {@link UsageError} naming the option and setting to fix.
@@ -45,6 +46,16 @@ final class OwnDataCheck {
     List<Row> train = listed(spark, new ImageSource(Tables.TRAIN, d.trainDir(), false, true),
         "--labelled (data.train-dir)");
     listed(spark, new ImageSource(Tables.VAL, d.valDir(), false, true), "--test (data.val-dir)");
+    if (!d.validationDir().isEmpty()) {
+      listed(spark, new ImageSource(Tables.VALIDATION, d.validationDir(), false, true),
+          "--validation (data.validation-dir)");
+      List<String> unknown = new java.util.ArrayList<>(classes(conf, d.validationDir()));
+      unknown.removeAll(classes);
+      if (!unknown.isEmpty()) {
+        throw new UsageError("Cannot validate on " + d.validationDir() + ": class folder(s) " + unknown
+            + " are not classes of --labelled. Give --validation the same class folders as --labelled.");
+      }
+    }
     boolean listing = !d.unlabelledListing().isEmpty();
     ImageSource unlabelledSource = listing
         ? new ImageSource(Tables.UNLABELLED, d.unlabelledListing(), true, false)

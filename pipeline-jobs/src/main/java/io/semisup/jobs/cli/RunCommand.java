@@ -40,8 +40,19 @@ final class RunCommand implements Callable<Integer> {
   String labelled;
 
   @Option(names = "--test", required = true, paramLabel = "DIR",
-      description = "Held-out labelled images for top-1/top-5, same layout (data.val-dir).")
+      description = "Held-out labelled images for top-1/top-5, same layout (data.val-dir): the test"
+          + " split results are reported on, never chosen on.")
   String test;
+
+  @Option(names = "--validation", paramLabel = "DIR",
+      description = "Labelled validation images, same layout (data.validation-dir): the split to choose"
+          + " settings on (ablate picks by it). Not the --test images.")
+  String validation;
+
+  @Option(names = "--validation-fraction", paramLabel = "F",
+      description = "Without --validation: share of each class's --labelled images moved (seeded) out of"
+          + " training into the validation split, e.g. 0.1 (data.validation-fraction).")
+  Double validationFraction;
 
   @Option(names = "--unlabelled", paramLabel = "DIR",
       description = "Unlabelled images, any tree of files (data.unlabelled-dir).")
@@ -70,10 +81,25 @@ final class RunCommand implements Callable<Integer> {
     set("data.unlabelled-dir", unlabelled == null ? "" : unlabelled);
     set("data.unlabelled-listing", unlabelledListing == null ? "" : unlabelledListing);
     set("data.hidden-labels", truth == null ? "" : truth);
+    if (validation != null) {
+      set("data.validation-dir", validation);
+    }
+    if (validationFraction != null) {
+      options.overrides.add("data.validation-fraction=" + validationFraction);
+    }
     SemisupConfig config = options.load();
     List<String> stages = StageGraph.standard().all().stream().map(Stage::name)
         .filter(n -> !n.equals(ImportFashionMnistStage.NAME)).toList();
     config.validateFor(stages);
+    if (validation != null && validationFraction != null) {
+      throw new UsageError("Cannot use both --validation and --validation-fraction: the folder is the"
+          + " validation split, so nothing would be carved. Give one of them.");
+    }
+    var d = config.settings().data();
+    if (d.validationDir().isEmpty() && d.validationFraction() == 0) {
+      System.err.println("semisup run: no validation split (--validation DIR or --validation-fraction F):"
+          + " metrics.json will have test figures only; choose settings on a validation split, never on --test.");
+    }
     SparkSession spark = SparkSessions.create(config);
     try {
       OwnDataCheck.check(spark, config.settings());

@@ -57,6 +57,7 @@ final class InputChecks {
       case "shard" -> {
         mustExist(stage, "data.train-dir", s.data().trainDir());
         mustExist(stage, "data.val-dir", s.data().valDir());
+        mustExist(stage, "data.validation-dir", s.data().validationDir());
         mustExist(stage, "data.unlabelled-dir", s.data().unlabelledDir());
         mustExist(stage, "data.unlabelled-listing", s.data().unlabelledListing());
         mustExist(stage, "data.class-names", s.data().classNames());

@@ -116,13 +116,16 @@ public final class ReportPages {
     for (String model : List.of("teacher", "student", "finetuned", "fixres")) {
       JsonNode mm = in.metrics().path(model);
       if (!mm.isMissingNode()) {
-        models.add(Map.of("name", model, "top1", pct(mm.path("top1").asDouble()), "top5", pct(mm.path("top5").asDouble())));
+        JsonNode v = mm.path("validation_top1");
+        models.add(Map.of("name", model, "top1", pct(mm.path("top1").asDouble()), "top5", pct(mm.path("top5").asDouble()),
+            "validationTop1", v.isNumber() ? pct(v.asDouble()) : "no validation split"));
       }
     }
     m.put("models", models);
     JsonNode p = in.metrics().path("pseudo_label_precision");
     m.put("precision", p.isNumber() ? pct(p.asDouble()) : "not measured (no true labels for the unlabelled images)");
     m.put("valImages", in.metrics().path("val_images").asLong());
+    m.put("validationImages", in.metrics().path("validation_images").asLong());
     m.put("audit", auditModel());
     m.put("confusion", in.truthKnown() ? confusionModel() : false);
     List<Map<String, Object>> hists = new ArrayList<>();

@@ -135,6 +135,7 @@ public record ImageSource(String split, String location, boolean isListing, bool
     return switch (split) {
       case "train" -> "data.train-dir (run: --labelled)";
       case "val" -> "data.val-dir (run: --test)";
+      case "validation" -> "data.validation-dir (run: --validation)";
       default -> isListing ? "data.unlabelled-listing (run: --unlabelled-listing)" : "data.unlabelled-dir (run: --unlabelled)";
     };
   }

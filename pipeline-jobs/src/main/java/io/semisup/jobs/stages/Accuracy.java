@@ -16,11 +16,22 @@ public final class Accuracy {
 
   private Accuracy() {}
 
-  /** {top-1, top-5} of one model stage's model on the run's evaluation split. */
+  /** {top-1, top-5} of one model stage's model on the run's test split. */
   public static double[] ofStage(RunContext ctx, String modelStage) {
-    Dataset<Row> val = Images.split(ctx, Tables.VAL);
+    return ofStage(ctx, modelStage, Tables.VAL);
+  }
+
+  /**
+   * {top-1, top-5} of one model stage's model on one split of the run ({@link Tables#VAL}, the
+   * test split, or {@link Tables#VALIDATION}); null when that split has no image.
+   */
+  public static double[] ofStage(RunContext ctx, String modelStage, String split) {
+    Dataset<Row> images = Images.split(ctx, split);
+    if (images.isEmpty()) {
+      return null;
+    }
     ScoringModel model = Scoring.model(ctx, modelStage);
-    return of(Scoring.score(ctx, val, model, ctx.settings().score().batchSize(), 5));
+    return of(Scoring.score(ctx, images, model, ctx.settings().score().batchSize(), 5));
   }
 
   /** {top-1, top-5} over scored rows with labels (rows of {@code ScorePartition.SCHEMA}). */

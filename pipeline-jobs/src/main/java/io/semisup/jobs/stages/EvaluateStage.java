@@ -18,8 +18,10 @@ import org.apache.spark.storage.StorageLevel;
 
 /**
  * The numbers the method is judged by: top-1/top-5 of teacher, student and fine-tuned student on
- * the held-out split, and the precision of the pseudo-labels against hidden true labels (when a
- * hidden-labels file exists, as for the Fashion-MNIST import).
+ * the test split ({@code top1}/{@code top5} in metrics.json) and on the validation split
+ * ({@code validation_top1}/{@code validation_top5}, when the run has one: settings are chosen on
+ * these, results reported on the test figures), and the precision of the pseudo-labels against
+ * hidden true labels (when a hidden-labels file exists, as for the Fashion-MNIST import).
  */
 public final class EvaluateStage extends Stage {
 
@@ -102,6 +104,12 @@ public final class EvaluateStage extends Stage {
       throw new IllegalStateException(
           "Cannot evaluate run " + ctx.runId() + ": the val split is empty. Set data.val-dir to labelled held-out images.");
     }
+    Dataset<Row> validation = Images.split(ctx, Tables.VALIDATION).persist(StorageLevel.MEMORY_AND_DISK());
+    long validationCount = validation.count();
+    if (validationCount == 0) {
+      log.warn("[evaluate] run {} has no validation split: only test figures (choose settings on a"
+          + " validation split: data.validation-dir or data.validation-fraction)", ctx.runId());
+    }
     int batch = ctx.settings().score().batchSize();
     for (Map.Entry<String, String> m : models(ctx).entrySet()) {
       // A teacher brought as ONNX (score.teacher-onnx) is evaluated as scored: no teacher stage.
@@ -115,10 +123,18 @@ public final class EvaluateStage extends Stage {
       n.put("model_id", model.modelId());
       n.put("input_size", model.spec().height() + "x" + model.spec().width());
       report.detail(m.getKey() + "_top1", acc[0]).detail(m.getKey() + "_top5", acc[1]);
-      log.info("[evaluate] {}: top-1 {} top-5 {} on {} images", m.getKey(), acc[0], acc[1], valCount);
+      log.info("[evaluate] {}: test top-1 {} top-5 {} on {} images", m.getKey(), acc[0], acc[1], valCount);
+      if (validationCount > 0) {
+        double[] v = Accuracy.of(Scoring.score(ctx, validation, model, batch, 5));
+        n.put("validation_top1", v[0]);
+        n.put("validation_top5", v[1]);
+        report.detail(m.getKey() + "_validation_top1", v[0]);
+        log.info("[evaluate] {}: validation top-1 {} top-5 {} on {} images", m.getKey(), v[0], v[1], validationCount);
+      }
     }
     val.unpersist();
-    report.count("val_images", valCount);
+    validation.unpersist();
+    report.count("val_images", valCount).count("validation_images", validationCount);
 
     Double precision = precision(ctx, truth, out, report);
     if (precision != null) {
@@ -127,6 +143,7 @@ public final class EvaluateStage extends Stage {
       metrics.putNull("pseudo_label_precision");
     }
     metrics.put("val_images", valCount);
+    metrics.put("validation_images", validationCount);
     ctx.writeString(new Path(out, METRICS_JSON), RunContext.json().writerWithDefaultPrettyPrinter().writeValueAsString(metrics));
   }
 

@@ -25,7 +25,9 @@ import org.apache.spark.util.SerializableConfiguration;
 /**
  * Turns the Fashion-MNIST IDX files into the layout a real user has: labelled images in ImageNet
  * layout ({@code train/<class>/<file>.png}, {@code val/<class>/<file>.png}), an {@code unlabelled/}
- * folder without labels, and {@code hidden_labels.csv} holding the unlabelled images' true labels (the {@link TruthFile} format),
+ * folder without labels, a {@code validation/<class>/<file>.png} folder ({@code data.validation-size}
+ * pool images, carved out of the pool by a seeded draw: their labels only choose settings, the
+ * test split {@code val/} only reports), and {@code hidden_labels.csv} holding the unlabelled images' true labels (the {@link TruthFile} format),
  * read only by evaluate to measure pseudo-label precision. The rest of the pipeline never sees the
  * IDX files, so it runs unchanged on a user's own folders.
  */
@@ -33,6 +35,8 @@ public final class ImportFashionMnistStage extends Stage {
 
   public static final String NAME = "import-fashion-mnist";
   public static final String HIDDEN_LABELS = "hidden_labels.csv";
+  /** The folder of the validation split: pool images whose labels only choose settings. */
+  public static final String VALIDATION = "validation";
 
   @Override
   public String name() {
@@ -64,7 +68,7 @@ public final class ImportFashionMnistStage extends Stage {
   @Override
   protected List<String> configKeys() {
     return List.of("data.fashion-mnist-dir", "data.labelled-per-class", "data.unlabelled-limit",
-        "data.val-limit", "seed");
+        "data.val-limit", "data.validation-size", "seed");
   }
 
   public static void main(String[] args) {
@@ -108,6 +112,7 @@ public final class ImportFashionMnistStage extends Stage {
         unlabelled.add(i);
       }
     }
+    List<Integer> validation = carveValidation(unlabelled, c.settings().data().validationSize(), seed);
     int unlabelledLimit = c.settings().data().unlabelledLimit();
     if (unlabelledLimit > 0 && unlabelledLimit < unlabelled.size()) {
       Collections.shuffle(unlabelled, new Random(seed + 1));
@@ -130,6 +135,10 @@ public final class ImportFashionMnistStage extends Stage {
       String file = "fmnist-train-" + i + ".png";
       files.add(new GreyImage("unlabelled/" + file, train.pixels(i)));
       hidden.append(file).append(',').append(FashionMnist.CLASS_NAMES.get(train.label(i))).append('\n');
+    }
+    for (int i : validation) {
+      String cls = FashionMnist.CLASS_NAMES.get(train.label(i));
+      files.add(new GreyImage("validation/" + cls + "/fmnist-train-" + i + ".png", train.pixels(i)));
     }
     for (int i = 0; i < valCount; i++) {
       String cls = FashionMnist.CLASS_NAMES.get(test.label(i));
@@ -157,7 +166,7 @@ public final class ImportFashionMnistStage extends Stage {
             .reduce(Long::sum);
     // Every split exists even when empty: all 60,000 labelled (the ablation's ceiling) leaves
     // no unlabelled image, and shard reads all three folders.
-    for (String split : List.of("train", "val", "unlabelled")) {
+    for (String split : List.of("train", "val", VALIDATION, "unlabelled")) {
       ctx.fs().mkdirs(new Path(out, split));
     }
     ctx.writeString(new Path(out, HIDDEN_LABELS), hidden.toString());
@@ -165,9 +174,33 @@ public final class ImportFashionMnistStage extends Stage {
         .count("labelled", (long) perClass * numClasses)
         .count("unlabelled", unlabelled.size())
         .count("val", valCount)
+        .count(VALIDATION, validation.size())
         .count("files_written", written)
         .detail("classes", FashionMnist.CLASS_NAMES)
         .detail("source", dir.toString());
+  }
+
+  /**
+   * Removes a seeded draw of {@code size} images from {@code pool} (indices of the training
+   * images, in order) and returns them sorted: the validation split. Drawn before
+   * {@code data.unlabelled-limit} cuts the pool, so a smaller pool never shares an image with it.
+   * Its own random stream ({@code seed + 2}): the labelled draw and the pool limit stay as they
+   * were without a validation split.
+   */
+  static List<Integer> carveValidation(List<Integer> pool, int size, long seed) {
+    if (size == 0) {
+      return List.of();
+    }
+    if (size > pool.size()) {
+      throw new UsageError("Cannot carve " + size + " validation images out of a pool of " + pool.size()
+          + ". Lower data.validation-size.");
+    }
+    List<Integer> shuffled = new ArrayList<>(pool);
+    Collections.shuffle(shuffled, new Random(seed + 2));
+    List<Integer> validation = new ArrayList<>(shuffled.subList(0, size));
+    Collections.sort(validation);
+    pool.removeAll(new java.util.HashSet<>(validation));
+    return validation;
   }
 
   /**

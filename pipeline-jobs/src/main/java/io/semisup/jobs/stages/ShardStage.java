@@ -46,6 +46,12 @@ import org.apache.spark.util.SerializableConfiguration;
  * <p>A pool that grew ({@code shard.reuse-run}, {@link ShardReuse}): files an earlier run decoded
  * (same uri, split and size) are not read again; its rows stand for them, and everything after
  * the decode runs over all rows, so the tables equal a fresh run's ({@code <split>_reused} counts).
+ *
+ * <p>The validation split ({@link Tables#VALIDATION}, the labels that choose settings) is a folder
+ * ({@code data.validation-dir}, or the import's {@code validation/} when the labelled images come
+ * from the import), or, with {@code data.validation-fraction}, a seeded share of each class's
+ * labelled images moved out of the training split ({@link #carveValidation}). Like the test split,
+ * it keeps an image that training also holds, and the training copy is rejected.
  */
 public final class ShardStage extends Stage {
 
@@ -139,8 +145,9 @@ public final class ShardStage extends Stage {
 
   @Override
   protected List<String> configKeys() {
-    return List.of("data.train-dir", "data.val-dir", "data.unlabelled-dir", "data.unlabelled-listing",
-        "data.allow-empty-unlabelled", "data.class-names", "shard");
+    return List.of("data.train-dir", "data.val-dir", "data.validation-dir", "data.validation-fraction",
+        "data.unlabelled-dir", "data.unlabelled-listing", "data.allow-empty-unlabelled", "data.class-names",
+        "shard", "seed");
   }
 
   public static void main(String[] args) {
@@ -160,11 +167,31 @@ public final class ShardStage extends Stage {
 
   /** The unlabelled folder of this run, or null when the unlabelled images come from a listing. */
   public static String unlabelledRoot(RunContext ctx) {
-    ImageSource unlabelled = sources(ctx).get(2);
+    ImageSource unlabelled = sources(ctx).get(sources(ctx).size() - 1);
     return unlabelled.isListing() ? null : unlabelled.location();
   }
 
-  /** The three inputs of this run. */
+  /** Whether shard carves the validation split out of the labelled images (no folder given). */
+  static boolean carvesValidation(SemisupConfig c) {
+    return c.settings().data().validationDir().isEmpty() && c.settings().data().validationFraction() > 0;
+  }
+
+  /**
+   * The validation folder of this run, or null when there is none or it is carved from the
+   * labelled images ({@code data.validation-fraction}).
+   */
+  static String validationFolder(RunContext ctx) {
+    var d = ctx.settings().data();
+    if (!d.validationDir().isEmpty()) {
+      return d.validationDir();
+    }
+    if (d.validationFraction() > 0 || !d.trainDir().isEmpty()) {
+      return null;
+    }
+    return ctx.stagePath(ImportFashionMnistStage.NAME, ImportFashionMnistStage.VALIDATION);
+  }
+
+  /** The inputs of this run: train, val, the validation folder when there is one, unlabelled last. */
   static List<ImageSource> sources(RunContext ctx) {
     SemisupConfig c = ctx.config();
     String listing = c.settings().data().unlabelledListing();
@@ -172,10 +199,15 @@ public final class ShardStage extends Stage {
         listing.isEmpty()
             ? new ImageSource(Tables.UNLABELLED, orImport(ctx, c.settings().data().unlabelledDir(), "unlabelled"), false, false)
             : new ImageSource(Tables.UNLABELLED, listing, true, false);
-    return List.of(
-        new ImageSource(Tables.TRAIN, orImport(ctx, c.settings().data().trainDir(), "train"), false, true),
-        new ImageSource(Tables.VAL, orImport(ctx, c.settings().data().valDir(), "val"), false, true),
-        unlabelled);
+    List<ImageSource> sources = new java.util.ArrayList<>();
+    sources.add(new ImageSource(Tables.TRAIN, orImport(ctx, c.settings().data().trainDir(), "train"), false, true));
+    sources.add(new ImageSource(Tables.VAL, orImport(ctx, c.settings().data().valDir(), "val"), false, true));
+    String validation = validationFolder(ctx);
+    if (validation != null) {
+      sources.add(new ImageSource(Tables.VALIDATION, validation, false, true));
+    }
+    sources.add(unlabelled);
+    return List.copyOf(sources);
   }
 
   @Override
@@ -191,7 +223,7 @@ public final class ShardStage extends Stage {
     Dataset<Row> listed = null;
     for (ImageSource s : sources) {
       Dataset<Row> files = s.list(ctx.spark()).withColumn("split", functions.lit(s.split()));
-      requireInputs(c, s, files);
+      requireInputs(ctx, s, files);
       listed = listed == null ? files : listed.unionByName(files);
     }
     afterListing.run();
@@ -255,16 +287,20 @@ public final class ShardStage extends Stage {
     Dataset<Row> unique = ranked.filter(col("dup_rank").equalTo(1)).drop("dup_rank", "kept_uri").persist(StorageLevel.MEMORY_AND_DISK());
     Dataset<Row> sameSplit =
         duplicateRows(ranked.filter(col("dup_rank").gt(1)), col("split"), DUPLICATE);
-    // A training image identical to an evaluation image would inflate the evaluation: the
-    // evaluation split keeps it, the training split rejects its copy.
-    Dataset<Row> valIds = unique.filter(col("split").equalTo(Tables.VAL))
-        .select(col("image_id").as("eval_id"), col("uri").as("kept_uri"));
+    // A training image identical to an evaluation image (test or validation) would inflate that
+    // evaluation: the evaluation split keeps it, the training split rejects its copy (kept_split
+    // names the test split when both hold it).
+    org.apache.spark.sql.Column held = col("split").isin(Tables.VAL, Tables.VALIDATION);
+    Dataset<Row> valIds = unique.filter(held)
+        .withColumn("eval_rank", functions.row_number().over(Window.partitionBy("image_id").orderBy("split")))
+        .filter(col("eval_rank").equalTo(1))
+        .select(col("image_id").as("eval_id"), col("uri").as("kept_uri"), col("split").as("kept_split"));
     Dataset<Row> trainUnique = unique.filter(col("split").equalTo(Tables.TRAIN));
     Dataset<Row> trainInVal = trainUnique.join(valIds, trainUnique.col("image_id").equalTo(valIds.col("eval_id")));
     Dataset<Row> sameAsEval =
-        duplicateRows(trainInVal, functions.lit(Tables.VAL), RejectReason.SAME_AS_EVAL.name());
+        duplicateRows(trainInVal, col("kept_split"), RejectReason.SAME_AS_EVAL.name());
     Dataset<Row> labelled =
-        unique.filter(col("split").equalTo(Tables.VAL))
+        unique.filter(held)
             .unionByName(trainUnique.join(valIds, trainUnique.col("image_id").equalTo(valIds.col("eval_id")), "left_anti"));
     // An unlabelled image identical to a labelled one would leak evaluation images into the
     // student's training set (or duplicate training ones): drop it, counted apart.
@@ -276,7 +312,8 @@ public final class ShardStage extends Stage {
     Dataset<Row> sameAsLabelled = duplicateRows(unlabelledLeaks, col("kept_split"), SAME_AS_LABELLED);
     Dataset<Row> unlabelledClean = unlabelledUnique.join(labelledIds, unlabelledUnique.col("image_id").equalTo(labelledIds.col("labelled_id")), "left_anti");
     Dataset<Row> images =
-        labelled.unionByName(unlabelledClean)
+        carveValidation(labelled.unionByName(unlabelledClean),
+                carvesValidation(c) ? c.settings().data().validationFraction() : 0, c.settings().run().seed())
             .select(
                 col("image_id"), col("uri"), col("bytes"), col("width"), col("height"),
                 col("format"), col("split"), col("label"), col("label_name"));
@@ -296,8 +333,15 @@ public final class ShardStage extends Stage {
     Map<String, Long> rejectedBySplit = countBy(rejects.groupBy("split").count());
     Map<String, Long> dropped = countBy(duplicates.groupBy(functions.concat_ws("/", col("split"), col("reason"))).count());
     long targetBytes = c.settings().shard().targetShardBytes();
-    for (ImageSource s : sources) {
-      Dataset<Row> split = images.filter(col("split").equalTo(s.split())).drop("split").persist(StorageLevel.MEMORY_AND_DISK());
+    List<String> splits = new java.util.ArrayList<>(sources.stream().map(ImageSource::split).toList());
+    boolean carved = carvesValidation(c);
+    long moved = 0;
+    if (carved) {
+      splits.add(Tables.VALIDATION);
+      moved = images.filter(col("split").equalTo(Tables.VALIDATION)).count();
+    }
+    for (String splitName : splits) {
+      Dataset<Row> split = images.filter(col("split").equalTo(splitName)).drop("split").persist(StorageLevel.MEMORY_AND_DISK());
       Row agg =
           split.agg(functions.count("*"), functions.sum(functions.length(col("bytes"))), functions.sum(storedBytes()))
               .first();
@@ -307,27 +351,37 @@ public final class ShardStage extends Stage {
       int shards = shardCount(stored, targetBytes);
       Tables.IMAGES.writePartition(
           split.repartition(shards, col("image_id")).sortWithinPartitions("image_id"),
-          out, s.split(), SaveMode.ErrorIfExists);
+          out, splitName, SaveMode.ErrorIfExists);
       split.unpersist();
-      long read = decodeCounts.getOrDefault(s.split(), new long[3])[0];
-      report.count(s.split() + "_reused", decodeCounts.getOrDefault(s.split(), new long[3])[2]);
-      long rejected = rejectedBySplit.getOrDefault(s.split(), 0L);
-      long dupCount = dropped.getOrDefault(s.split() + "/" + DUPLICATE, 0L);
-      long leaks = dropped.getOrDefault(s.split() + "/" + SAME_AS_LABELLED, 0L);
-      if (read != kept + dupCount + rejected + leaks) {
-        throw new IllegalStateException("Cannot account for every input of split " + s.split() + ": read " + read
+      if (carved && splitName.equals(Tables.VALIDATION)) {
+        // Moved out of the training split, not read: counted there (train_carved_to_validation).
+        report.count(splitName + "_kept", kept).count(splitName + "_shards", shards).count(splitName + "_bytes", bytes);
+        continue;
+      }
+      long read = decodeCounts.getOrDefault(splitName, new long[3])[0];
+      report.count(splitName + "_reused", decodeCounts.getOrDefault(splitName, new long[3])[2]);
+      long rejected = rejectedBySplit.getOrDefault(splitName, 0L);
+      long dupCount = dropped.getOrDefault(splitName + "/" + DUPLICATE, 0L);
+      long leaks = dropped.getOrDefault(splitName + "/" + SAME_AS_LABELLED, 0L);
+      long carvedHere = splitName.equals(Tables.TRAIN) ? moved : 0;
+      if (read != kept + dupCount + rejected + leaks + carvedHere) {
+        throw new IllegalStateException("Cannot account for every input of split " + splitName + ": read " + read
             + " != kept " + kept + " + duplicates " + dupCount + " + rejected " + rejected + " + same-as-labelled " + leaks
+            + " + carved to validation " + carvedHere
             + ". This is a bug in the shard stage; please report it with the run's shard/rejects and shard/duplicates.");
       }
-      report.count(s.split() + "_read", read)
-          .count(s.split() + "_kept", kept)
-          .count(s.split() + "_duplicates", dupCount)
-          .count(s.split() + "_rejected", rejected)
-          .count(s.split() + "_same_as_labelled", leaks)
-          .count(s.split() + "_shards", shards)
-          .count(s.split() + "_bytes", bytes);
-      log.info("[shard] {}: read {} = kept {} + duplicates {} + rejected {} + same-as-labelled {} ({} shards)",
-          s.split(), read, kept, dupCount, rejected, leaks, shards);
+      if (carved && splitName.equals(Tables.TRAIN)) {
+        report.count(Tables.TRAIN + "_carved_to_validation", moved);
+      }
+      report.count(splitName + "_read", read)
+          .count(splitName + "_kept", kept)
+          .count(splitName + "_duplicates", dupCount)
+          .count(splitName + "_rejected", rejected)
+          .count(splitName + "_same_as_labelled", leaks)
+          .count(splitName + "_shards", shards)
+          .count(splitName + "_bytes", bytes);
+      log.info("[shard] {}: read {} = kept {} + duplicates {} + rejected {} + same-as-labelled {} + carved {} ({} shards)",
+          splitName, read, kept, dupCount, rejected, leaks, carvedHere, shards);
     }
     // The labelled images describe the model's input: colour or grey, mean and std (TrainingInput).
     InputStatistics stats = InputStatistics.measure(
@@ -348,14 +402,42 @@ public final class ShardStage extends Stage {
    * that goes on trains or evaluates on nothing. The unlabelled split may be empty when
    * {@code data.allow-empty-unlabelled} says so (the all-labels ceiling of the ablations).
    */
-  private static void requireInputs(SemisupConfig c, ImageSource s, Dataset<Row> files) {
-    boolean mayBeEmpty = s.split().equals(Tables.UNLABELLED) && c.settings().data().allowEmptyUnlabelled();
+  private static void requireInputs(RunContext ctx, ImageSource s, Dataset<Row> files) {
+    SemisupConfig c = ctx.config();
+    // The import writes an empty validation folder with data.validation-size = 0: no validation split.
+    boolean importedValidation = s.split().equals(Tables.VALIDATION) && c.settings().data().validationDir().isEmpty();
+    boolean mayBeEmpty = s.split().equals(Tables.UNLABELLED) && c.settings().data().allowEmptyUnlabelled()
+        || importedValidation;
     if (!mayBeEmpty && files.isEmpty()) {
       throw new UsageError("Cannot shard split " + s.split() + ": " + s.location() + " holds no files. "
           + (s.split().equals(Tables.UNLABELLED)
               ? "Point data.unlabelled-dir or data.unlabelled-listing at the images, or set data.allow-empty-unlabelled = true."
               : "Point data." + s.split() + "-dir at a folder of <class>/<image> files."));
     }
+  }
+
+  /**
+   * Moves a seeded share of each class's training images into the validation split: per class,
+   * the {@code round(fraction * n)} images (at most n - 1, so no class is emptied) of smallest
+   * SHA-256 of seed and image id. By content, not by listing order, so the same folder and seed
+   * give the same split on any file system and any partitioning.
+   */
+  static Dataset<Row> carveValidation(Dataset<Row> images, double fraction, long seed) {
+    if (fraction <= 0) {
+      return images;
+    }
+    org.apache.spark.sql.Column isTrain = col("split").equalTo(Tables.TRAIN);
+    org.apache.spark.sql.expressions.WindowSpec byClass = Window.partitionBy("label");
+    Dataset<Row> train = images.filter(isTrain)
+        .withColumn("carve_key", functions.sha2(functions.concat(functions.lit(seed + ":"), col("image_id")), 256))
+        .withColumn("carve_rank", functions.row_number().over(byClass.orderBy("carve_key", "image_id")))
+        .withColumn("carve_n", functions.count("*").over(byClass));
+    org.apache.spark.sql.Column take = functions.least(
+        functions.round(col("carve_n").multiply(fraction)).cast("long"), col("carve_n").minus(1));
+    return images.filter(functions.not(isTrain)).unionByName(train
+        .withColumn("split", functions.when(col("carve_rank").leq(take), functions.lit(Tables.VALIDATION))
+            .otherwise(col("split")))
+        .drop("carve_key", "carve_rank", "carve_n"));
   }
 
   /** Rows of the duplicates table from dropped rows that carry {@code kept_uri}. */

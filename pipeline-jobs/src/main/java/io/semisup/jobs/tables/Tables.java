@@ -25,7 +25,10 @@ public final class Tables {
   /** Split names of the {@link #IMAGES} table. */
   public static final String TRAIN = "train";
 
+  /** The test split: results are reported on it, nothing is chosen on it. */
   public static final String VAL = "val";
+  /** The validation split, carved from training data: the only labels that choose settings. */
+  public static final String VALIDATION = "validation";
   public static final String UNLABELLED = "unlabelled";
 
   /**

@@ -31,7 +31,7 @@ class AblateCommandTest {
     List<String> args = new ArrayList<>(List.of("ablate", "--root", root.toString(), "--run-id", "ab",
         "--axes", "k,recipe,pool,mode", "--seeds", "1"));
     for (String s : new String[] {
-        "data.labelled-per-class=20", "data.unlabelled-limit=400", "data.val-limit=200",
+        "data.labelled-per-class=20", "data.unlabelled-limit=400", "data.validation-size=200", "data.val-limit=200",
         "teacher.epochs=4", "teacher.batch-size=16", "student.epochs=1", "student.labelled-repeat=1", "student.batch-size=32",
         "ablate.finetune-epochs=1", "finetune.batch-size=16", "select.k=40", "score.top-p=3",
         "ablate.k-values=[20,40]", "ablate.pool-fractions=[0.5,1.0]",
@@ -114,7 +114,19 @@ class AblateCommandTest {
     assertThat(agg.get(2)).startsWith("reference,ceiling");
     assertThat(Double.parseDouble(agg.get(2).split(",")[4])).isCloseTo(ceiling, org.assertj.core.data.Offset.offset(1e-4));
     String md = Files.readString(dir.resolve("results.md"));
-    assertThat(md).contains("| k | K=20 |").contains("gap closed");
+    assertThat(md).contains("| k | ").contains("gap closed").contains("Chosen on validation: ");
+    // The choice is made on validation: the chosen cell has the highest validation mean.
+    JsonNode chosen = json.readTree(dir.resolve("chosen.json").toFile());
+    assertThat(chosen.get("chosen_on").asText()).isEqualTo("validation");
+    double best = -1;
+    for (String line : agg.subList(3, agg.size())) {
+      String[] f = line.split(",(?=(?:[^\"]*\"[^\"]*\")*[^\"]*$)");
+      best = Math.max(best, Double.parseDouble(f[9]));
+    }
+    assertThat(chosen.get("validation_top1").asDouble()).isCloseTo(best, org.assertj.core.data.Offset.offset(1e-4));
+    assertThat(cellMetrics.get("finetuned").get("validation_top1").asDouble()).isBetween(0.0, 1.0);
+    assertThat(json.readTree(root.resolve("ab-ceiling-s1/ceiling.json").toFile()).get("validation_top1").asDouble())
+        .isBetween(0.0, 1.0);
 
     for (String png : List.of("k.png", "recipe.png", "pool.png", "mode.png")) {
       BufferedImage img = ImageIO.read(dir.resolve(png).toFile());

@@ -30,7 +30,7 @@ class DemoCommandTest {
     Prerequisites.fashionMnist();
     List<String> args = new ArrayList<>(List.of("demo", "--root", root.toString(), "--run-id", "d"));
     for (String s : new String[] {
-        "rounds=2", "data.labelled-per-class=20", "data.unlabelled-limit=400", "data.val-limit=200",
+        "rounds=2", "data.labelled-per-class=20", "data.unlabelled-limit=400", "data.validation-size=200", "data.val-limit=200",
         "teacher.epochs=4", "teacher.batch-size=16", "student.epochs=1", "student.labelled-repeat=1", "student.batch-size=32",
         "finetune.batch-size=16", "select.k=30", "score.top-p=3"}) {
       args.add("--set");

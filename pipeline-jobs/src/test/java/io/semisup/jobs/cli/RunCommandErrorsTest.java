@@ -51,4 +51,18 @@ class RunCommandErrorsTest {
         "--preset", "imagenett");
     assertThat(preset[0]).contains("imagenet, small-colour");
   }
+
+  @Test
+  void theValidationSplitIsAFolderOrAFractionNotBoth() throws Exception {
+    String[] missing = run(2, "run", "--labelled", dir.toString(), "--test", dir.toString(), "--unlabelled", dir.toString(),
+        "--validation", dir.resolve("nope").toString());
+    assertThat(missing).hasSize(1);
+    assertThat(missing[0]).contains("data.validation-dir").contains("nope");
+    String[] both = run(2, "run", "--labelled", dir.toString(), "--test", dir.toString(), "--unlabelled", dir.toString(),
+        "--validation", dir.toString(), "--validation-fraction", "0.1");
+    assertThat(both[0]).contains("--validation").contains("--validation-fraction");
+    String[] range = run(2, "run", "--labelled", dir.toString(), "--test", dir.toString(), "--unlabelled", dir.toString(),
+        "--validation-fraction", "1.5");
+    assertThat(range[0]).contains("data.validation-fraction");
+  }
 }

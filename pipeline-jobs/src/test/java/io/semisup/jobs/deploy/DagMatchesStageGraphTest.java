@@ -206,7 +206,7 @@ class DagMatchesStageGraphTest {
     env.put("TEST_CLASS_PATH", System.getProperty("java.class.path"));
     env.put("PROBE_SPARK_MASTER", "local[2]");
     env.put("PROBE_DEPLOY_MODE", "client");
-    String slice = "[\"root=\\\"" + root + "\\\"\", \"data.labelled-per-class=2\", \"data.unlabelled-limit=20\","
+    String slice = "[\"root=\\\"" + root + "\\\"\", \"data.labelled-per-class=2\", \"data.unlabelled-limit=20\", \"data.validation-size=10\","
         + " \"data.val-limit=10\", \"spark.conf.\\\"spark.ui.enabled\\\"=false\", \"spark.conf.\\\"spark.sql.shuffle.partitions\\\"=2\"]";
 
     env.put("PROBE_CONTEXT", "{\"params\": {\"settings\": [\"select.kk=3\"]}}");

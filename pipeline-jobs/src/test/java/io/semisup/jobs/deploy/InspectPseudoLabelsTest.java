@@ -53,7 +53,7 @@ class InspectPseudoLabelsTest extends SparkTestBase {
   /** Every stage in about a minute: quality is not the point, the pages and files are. */
   private static final String[] SLICE = {
     "data.labelled-per-class=10",
-    "data.unlabelled-limit=300",
+    "data.unlabelled-limit=300", "data.validation-size=100",
     "data.val-limit=100",
     "teacher.epochs=4",
     "teacher.batch-size=16",

@@ -73,7 +73,7 @@ class YarnClusterSubmitTest extends SparkTestBase {
   /** A few hundred images and a quick teacher: the point is the cluster, not accuracy. */
   private static final String[] SLICE = {
     "data.labelled-per-class=10",
-    "data.unlabelled-limit=300",
+    "data.unlabelled-limit=300", "data.validation-size=100",
     "data.val-limit=50",
     "teacher.epochs=3",
     "teacher.batch-size=16",

@@ -31,7 +31,7 @@ class AuditStageTest extends SparkTestBase {
 
   private static final String[] RUN_SETTINGS = {
     "data.labelled-per-class=20",
-    "data.unlabelled-limit=200",
+    "data.unlabelled-limit=200", "data.validation-size=100",
     "data.val-limit=400",
     // 30 epochs without augmentation: the teacher memorises its 200 images (what the audit must see).
     "teacher.epochs=30",

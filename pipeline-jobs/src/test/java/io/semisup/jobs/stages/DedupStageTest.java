@@ -45,7 +45,7 @@ class DedupStageTest extends SparkTestBase {
   void plantedCopiesAreFoundRemovedAndNotSelected() throws Exception {
     Prerequisites.fashionMnist();
     String[] base = {
-      "data.labelled-per-class=10", "data.unlabelled-limit=300", "data.val-limit=100",
+      "data.labelled-per-class=10", "data.unlabelled-limit=300", "data.validation-size=100", "data.val-limit=100",
       "teacher.epochs=3", "teacher.batch-size=16", "score.top-p=3", "select.k=40", "select.p=1",
       "model.pooling=gem", "dedup.enabled=true", "dedup.threshold=0.9", "dedup.pair-floor=0.8"};
     RunContext importCtx = context(root, "dd", base);

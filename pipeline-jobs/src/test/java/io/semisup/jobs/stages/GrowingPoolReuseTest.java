@@ -57,7 +57,7 @@ class GrowingPoolReuseTest extends SparkTestBase {
     Prerequisites.fashionMnist();
     // 100 real unlabelled images: 60 in the pool for week 1, 40 arriving before week 2.
     RunContext source = context(root, "source", "data.labelled-per-class=5", "data.val-limit=20",
-        "data.unlabelled-limit=100");
+        "data.unlabelled-limit=100", "data.validation-size=20");
     new ImportFashionMnistStage().execute(source);
     Path imported = Paths.get(source.stageDir(ImportFashionMnistStage.NAME).toUri());
     pool = Files.createDirectories(root.resolve("pool"));

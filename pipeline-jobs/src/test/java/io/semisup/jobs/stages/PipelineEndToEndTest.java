@@ -50,6 +50,16 @@ class PipelineEndToEndTest extends SparkTestBase {
     assertThat(Files.readAllLines(out.resolve(ImportFashionMnistStage.HIDDEN_LABELS))).hasSize(1201);
     JsonNode m = ctx.manifest(ImportFashionMnistStage.NAME);
     assertThat(m.get("counts").get("labelled").asLong()).isEqualTo(200);
+    // The validation split: pool images out of the pool, labelled in ImageNet layout, no file
+    // shared with the labelled, unlabelled or test images, and not in the hidden labels.
+    List<String> validation = fileNames(out.resolve(ImportFashionMnistStage.VALIDATION));
+    assertThat(validation).hasSize(300).allMatch(f -> f.startsWith("fmnist-train-"));
+    assertThat(fileNames(out.resolve("train"))).doesNotContainAnyElementsOf(validation);
+    assertThat(fileNames(out.resolve("unlabelled"))).doesNotContainAnyElementsOf(validation);
+    assertThat(fileNames(out.resolve("val"))).allMatch(f -> f.startsWith("fmnist-test-"));
+    assertThat(Files.readString(out.resolve(ImportFashionMnistStage.HIDDEN_LABELS)))
+        .doesNotContain(validation.get(0) + ",");
+    assertThat(m.get("counts").get("validation").asLong()).isEqualTo(300);
 
     // A user's folder is never clean: plant junk and a duplicate in it.
     Path unl = out.resolve("unlabelled");
@@ -64,13 +74,20 @@ class PipelineEndToEndTest extends SparkTestBase {
     Files.write(unl.resolve("zz-copy.png"), png);
   }
 
+  /** File names (not paths) of every file under {@code dir}. */
+  private static List<String> fileNames(Path dir) throws java.io.IOException {
+    try (Stream<Path> files = Files.walk(dir)) {
+      return files.filter(Files::isRegularFile).map(p -> p.getFileName().toString()).toList();
+    }
+  }
+
   @Test
   @Order(2)
   void shardCountsAddUpAndRejectsHaveReasons() {
     RunContext ctx = ctx();
     new ShardStage().execute(ctx);
     JsonNode c = ctx.manifest(ShardStage.NAME).get("counts");
-    for (String split : List.of("train", "val", "unlabelled")) {
+    for (String split : List.of("train", "val", "validation", "unlabelled")) {
       long read = c.get(split + "_read").asLong();
       long sum = c.get(split + "_kept").asLong() + c.get(split + "_duplicates").asLong()
           + c.get(split + "_rejected").asLong() + c.get(split + "_same_as_labelled").asLong();
@@ -110,6 +127,12 @@ class PipelineEndToEndTest extends SparkTestBase {
     for (String model : List.of("teacher", "student", "finetuned")) {
       assertThat(m.get(model).get("top1").asDouble()).isBetween(0.0, 1.0);
       assertThat(m.get(model).get("top5").asDouble()).isGreaterThanOrEqualTo(m.get(model).get("top1").asDouble());
+    }
+    // Every model has its validation figure beside the test one.
+    assertThat(m.get("validation_images").asLong()).isEqualTo(ctx.manifest(ShardStage.NAME).get("counts").get("validation_kept").asLong())
+        .isGreaterThan(250);
+    for (String model : List.of("teacher", "student", "finetuned")) {
+      assertThat(m.get(model).get("validation_top1").asDouble()).isBetween(0.0, 1.0);
     }
     // Even 4 epochs on 200 images learn something: far above the 10% of chance.
     assertThat(m.get("teacher").get("top1").asDouble()).isGreaterThan(0.4);

@@ -59,7 +59,7 @@ class ScoreStageResumeTest extends SparkTestBase {
   private RunContext ctx(String... more) {
     List<String> o = new ArrayList<>(List.of(
         "data.labelled-per-class=5",
-        "data.unlabelled-limit=300",
+        "data.unlabelled-limit=300", "data.validation-size=100",
         "data.val-limit=20",
         // A few small shards, each committed on its own.
         "shard.target-shard-bytes=25000",

@@ -26,7 +26,7 @@ class StageReuseTest extends SparkTestBase {
   private final ShardStage shard = new ShardStage();
 
   private static final String[] SLICE = {
-    "data.labelled-per-class=5", "data.unlabelled-limit=60", "data.val-limit=40"};
+    "data.labelled-per-class=5", "data.unlabelled-limit=60", "data.validation-size=40", "data.val-limit=40"};
 
   private RunContext run(String id, String... more) {
     String[] all = new String[SLICE.length + more.length];
