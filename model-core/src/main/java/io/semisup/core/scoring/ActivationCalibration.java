@@ -23,7 +23,7 @@ import onnx.Onnx.ValueInfoProto;
  * The value ranges of a model's intermediate tensors on sample images: what {@link Int8Quantizer}
  * turns into the scales and zero points of the activations. The FP32 graph runs in ONNX Runtime
  * with the wanted tensors added as graph outputs (no graph optimization, so every named tensor
- * still exists), one batch at a time.
+ * still exists), one batch at a time, on one thread (deterministic).
  *
  * <p>Two ways to turn the values into a range: {@link Method#MINMAX} (the extremes seen; no
  * value is clipped, but one outlier widens the step for all) and {@link Method#PERCENTILE} (per
@@ -88,6 +88,9 @@ public final class ActivationCalibration {
     int batches = 0;
     try (OrtSession.SessionOptions so = new OrtSession.SessionOptions()) {
       so.setOptimizationLevel(OrtSession.SessionOptions.OptLevel.NO_OPT);
+      // One thread: the same images give bit-identical ranges (and INT8 bytes) on every run,
+      // so a resumed score stage finds its own progress again.
+      so.setIntraOpNumThreads(1);
       try (OrtSession session = env.createSession(exposed, so)) {
         String input = session.getInputNames().iterator().next();
         for (int from = 0; from < images.length; from += batch) {

@@ -216,6 +216,7 @@ public final class BenchScore implements Callable<Integer> {
         "score.intra-op-threads=" + threads,
         "score.engine-sharing=" + engineSharing,
         "score.decoder=" + decoder,
+        "score.precision=fp32",
         "score.teacher-onnx=\"" + onnxFile + "\"",
         "score.teacher-metadata=\"" + metaFile + "\""));
     SparkSession spark = SparkSessions.create(config);
