@@ -126,11 +126,13 @@ class ScorePrecisionTest extends SparkTestBase {
 
   @Test
   void autoIsInt8OnlyForTheRunsOwnTeacherOnAnInt8CpuWithoutCuda() {
-    var s = ctx("int8").settings().score();
+    var s = ctx("int8", "score.precision=auto").settings().score();
     assertThat(ScorePrecision.resolve(s, true)).as("a brought teacher needs int8 asked for").isEqualTo("fp32");
     assertThat(ScorePrecision.resolve(s, false))
         .isEqualTo(ScorePrecision.cpuHasInt8Units() ? "int8" : "fp32");
-    assertThat(ScorePrecision.resolve(ctx("int8", "score.cuda=true").settings().score(), false))
+    assertThat(ScorePrecision.resolve(
+        ctx("int8", "score.precision=auto", "score.cuda=true").settings().score(), false)).isEqualTo("fp32");
+    assertThat(ScorePrecision.resolve(ctx("int8", "score.precision=fp32").settings().score(), false))
         .isEqualTo("fp32");
     assertThatThrownBy(() -> ctx("int8", "score.precision=int8", "score.backend=dl4j",
         "score.teacher-onnx=\"\"", "score.teacher-metadata=\"\""))
