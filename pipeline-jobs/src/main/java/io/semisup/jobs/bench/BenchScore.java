@@ -14,6 +14,7 @@ import io.semisup.core.image.Preprocessor;
 import io.semisup.core.model.Architectures;
 import io.semisup.core.model.ModelMetadata;
 import io.semisup.core.scoring.Dl4jScorer;
+import io.semisup.core.scoring.Int8Quantizer;
 import io.semisup.core.scoring.OnnxExporter;
 import io.semisup.core.scoring.OnnxScorer;
 import io.semisup.core.scoring.Scorer;
@@ -71,12 +72,17 @@ import picocli.CommandLine.Option;
  *   <li>decode + resize + normalize on one thread ({@link DecodeMeter}), ImageIO against the
  *       configured {@code --decoder}, on the 500x375 photos and on 1600x1200 ones (where the
  *       DCT-scaled decode applies), and the engine's top-1 and top-5 agreement between the two
- *       decoders' tensors ({@link Agreement}).
+ *       decoders' tensors ({@link Agreement});
+ *   <li>the INT8 teacher ({@link Int8Quantizer}, calibrated on other photos): its engine passes
+ *       alternate with FP32's (both ways of sharing), and its top-1 agreement with FP32 and the
+ *       overlap of the top-K-per-class selections on {@code --int8-pool} photos ({@link
+ *       Int8Meter}); and the same for the demo's teacher, resnet-small trained briefly on 28x28
+ *       Fashion-MNIST ({@code --int8-small-steps}, 0 skips it).
  * </ul>
  *
  * The last line of output is one JSON object ({@code end_to_end_img_s}, {@code engine_img_s},
  * {@code dl4j_img_s}, {@code ratio_end_to_end_vs_engine}, {@code engine_vs_dl4j}, ..., ending
- * with {@code decode_core_ms}, {@code decode_core_ms_imageio}, {@code top1_agreement}).
+ * with {@code engine_int8_img_s}, {@code int8_top1_agreement}, {@code int8_selection_overlap}).
  */
 @Command(name = "score", mixinStandardHelpOptions = true,
     description = {"Scoring throughput: end to end (score stage on local Spark) vs the ONNX"
@@ -148,6 +154,21 @@ public final class BenchScore implements Callable<Integer> {
   @Option(names = "--master", description = "Spark master (default ${DEFAULT-VALUE}).")
   String master = "local[2]";
 
+  @Option(names = "--int8-calibration-images",
+      description = "Photos (not among the timed ones) the INT8 model is calibrated on (default ${DEFAULT-VALUE}).")
+  int int8CalibrationImages = 64;
+
+  @Option(names = "--int8-pool",
+      description = "Photos INT8 and FP32 are compared on: top-1 agreement, selection overlap (default ${DEFAULT-VALUE}).")
+  int int8Pool = 512;
+
+  @Option(names = "--int8-small-steps",
+      description = "SGD steps of the demo teacher (resnet-small, Fashion-MNIST) measured in INT8; 0 = skip (default ${DEFAULT-VALUE}).")
+  int int8SmallSteps = 300;
+
+  @Option(names = "--fashion-mnist-dir", description = "Fashion-MNIST IDX folder (default: data.fashion-mnist-dir).")
+  Path fashionMnistDir;
+
   @Override
   public Integer call() throws Exception {
     boolean temporary = workDir == null;
@@ -195,6 +216,7 @@ public final class BenchScore implements Callable<Integer> {
         "score.intra-op-threads=" + threads,
         "score.engine-sharing=" + engineSharing,
         "score.decoder=" + decoder,
+        "score.precision=fp32",
         "score.teacher-onnx=\"" + onnxFile + "\"",
         "score.teacher-metadata=\"" + metaFile + "\""));
     SparkSession spark = SparkSessions.create(config);
@@ -217,6 +239,18 @@ public final class BenchScore implements Callable<Integer> {
               throw new IllegalStateException(e);
             }
           })
+          .toArray(float[][]::new);
+
+      // The INT8 teacher, calibrated on other photos than those it is timed and compared on.
+      t0 = System.nanoTime();
+      float[][] calibration = IntStream.range(0, int8CalibrationImages).parallel()
+          .mapToObj(i -> chw(pre, reference, photos, engineImages + int8Pool + i))
+          .toArray(float[][]::new);
+      byte[] int8 = Int8Quantizer.defaults().quantize(onnx, calibration, spec);
+      say("INT8 model (QDQ, %d calibration photos) in %.1f s: %.0f MB", int8CalibrationImages,
+          (System.nanoTime() - t0) / 1e9, int8.length / 1e6);
+      float[][] int8PoolTensors = IntStream.range(0, Math.max(int8Pool, tensors.length)).parallel()
+          .mapToObj(i -> i < tensors.length ? tensors[i] : chw(pre, reference, photos, i))
           .toArray(float[][]::new);
 
       // Decode + resize + normalize, one thread, ImageIO vs the configured decoder, on the
@@ -277,15 +311,28 @@ public final class BenchScore implements Callable<Integer> {
           OnnxScorer.Options.defaults().withIntraOpThreads(perRun);
       EnginePass[] turns = new EnginePass[2];
       EnginePass[] concurrent = new EnginePass[2];
+      EnginePass[] int8Turns = new EnginePass[2];
+      EnginePass[] int8Concurrent = new EnginePass[2];
+      Int8Meter.Agreement int8Agreement;
       double endToEnd;
       double wall;
       double e2eCpu;
       String sharing;
       try (OnnxScorer inTurns = new OnnxScorer(onnx, spec, classes.size(), turnsOptions);
-          OnnxScorer together = new OnnxScorer(onnx, spec, classes.size(), concurrentOptions)) {
+          OnnxScorer together = new OnnxScorer(onnx, spec, classes.size(), concurrentOptions);
+          OnnxScorer int8InTurns = new OnnxScorer(int8, spec, classes.size(), turnsOptions);
+          OnnxScorer int8Together = new OnnxScorer(int8, spec, classes.size(), concurrentOptions)) {
         float[][] first = Arrays.copyOfRange(tensors, 0, Math.min(batch, tensors.length));
         inTurns.probabilities(first);
         together.probabilities(first);
+        int8InTurns.probabilities(first);
+        int8Together.probabilities(first);
+        // K per class as the pool is to the selection: half the images per class, at least 1.
+        int8Agreement = Int8Meter.agreement(inTurns, int8InTurns, int8PoolTensors, batch,
+            Math.max(1, int8PoolTensors.length / (2 * classes.size())), 1);
+        say("INT8 vs FP32 on %d photos: top-1 agreement %.4f, selection overlap %.4f (K = %d,"
+            + " P = 1, %d selected)", int8PoolTensors.length, int8Agreement.top1(),
+            int8Agreement.selectionOverlap(), int8Agreement.k(), int8Agreement.selected());
         agreement[0] = Agreement.top1(inTurns, tensors, fastTensors, batch);
         agreement[1] = Agreement.topSets(inTurns, tensors, fastTensors, batch, 5);
         agreement[2] = Agreement.top1(inTurns, largeTensors[1], largeTensors[0], batch);
@@ -294,7 +341,11 @@ public final class BenchScore implements Callable<Integer> {
             + " photos); %.4f, %.4f (%d 1600x1200 photos)", decoder, agreement[0], agreement[1],
             engineImages, agreement[2], agreement[3], largeImages);
         turns[0] = enginePass(inTurns, tensors, 1);
+        int8Turns[0] = enginePass(int8InTurns, tensors, 1);
         concurrent[0] = enginePass(together, tensors, runs);
+        int8Concurrent[0] = enginePass(int8Together, tensors, runs);
+        say("engine INT8: %.1f img/s taking turns, %.1f img/s in %d concurrent runs",
+            int8Turns[0].imgPerS(), int8Concurrent[0].imgPerS(), runs);
         say("engine (ONNX Runtime, pre-decoded tensors, batch %d): %.1f img/s taking turns,"
             + " %.1f img/s in %d concurrent runs", batch, turns[0].imgPerS(),
             concurrent[0].imgPerS(), runs);
@@ -325,7 +376,11 @@ public final class BenchScore implements Callable<Integer> {
             prefetchBatches, images, wall, endToEnd);
 
         turns[1] = enginePass(inTurns, tensors, 1);
+        int8Turns[1] = enginePass(int8InTurns, tensors, 1);
         concurrent[1] = enginePass(together, tensors, runs);
+        int8Concurrent[1] = enginePass(int8Together, tensors, runs);
+        say("engine INT8 again: %.1f img/s taking turns, %.1f img/s concurrent",
+            int8Turns[1].imgPerS(), int8Concurrent[1].imgPerS());
         say("engine again: %.1f img/s taking turns, %.1f img/s concurrent", turns[1].imgPerS(),
             concurrent[1].imgPerS());
       }
@@ -335,6 +390,19 @@ public final class BenchScore implements Callable<Integer> {
       EnginePass best = concurrentFaster ? concurrentMean : turnsMean;
       EnginePass[] bestPasses = concurrentFaster ? concurrent : turns;
       double engineMean = best.imgPerS();
+      double int8Engine = Math.max(EnginePass.mean(int8Turns).imgPerS(),
+          EnginePass.mean(int8Concurrent).imgPerS());
+      say("INT8 engine %.1f img/s = %.2fx FP32's %.1f", int8Engine, int8Engine / engineMean, engineMean);
+      Int8Meter.Small demo = null;
+      if (int8SmallSteps > 0) {
+        demo = Int8Meter.fashionMnist(BenchSupport.fashionMnistDir(fashionMnistDir, config),
+            int8SmallSteps, 2000, 256, 3, seed, (e, x, callers) -> enginePass(e, x, callers).imgPerS());
+        say("demo teacher (resnet-small, 28x28, %d steps): FP32 %.0f img/s, INT8 %.0f img/s (%.2fx);"
+            + " top-1 agreement %.4f, selection overlap %.4f (K = %d) on %d test images", int8SmallSteps,
+            demo.fp32ImgS(), demo.int8ImgS(), demo.int8ImgS() / demo.fp32ImgS(),
+            demo.agreement().top1(), demo.agreement().selectionOverlap(), demo.agreement().k(),
+            demo.poolImages());
+      }
 
       double[] dl4jCpu = new double[1];
       double dl4j = dl4jImagesPerSecond(graph, spec, tensors, cores, dl4jCpu);
@@ -379,6 +447,21 @@ public final class BenchScore implements Callable<Integer> {
       json.put("decode_core_ms", round(decodeMs[0], 3));
       json.put("decode_core_ms_imageio", round(decodeMs[1], 3));
       json.put("top1_agreement", round(agreement[0], 4));
+      json.put("int8_engine_turns_img_s", round(EnginePass.mean(int8Turns).imgPerS(), 2));
+      json.put("int8_engine_concurrent_img_s", round(EnginePass.mean(int8Concurrent).imgPerS(), 2));
+      json.put("int8_vs_fp32", round(int8Engine / engineMean, 3));
+      json.put("int8_pool_images", int8PoolTensors.length);
+      json.put("int8_selection_k", int8Agreement.k());
+      if (demo != null) {
+        json.put("int8_small_fp32_img_s", round(demo.fp32ImgS(), 1));
+        json.put("int8_small_img_s", round(demo.int8ImgS(), 1));
+        json.put("int8_small_vs_fp32", round(demo.int8ImgS() / demo.fp32ImgS(), 3));
+        json.put("int8_small_top1_agreement", round(demo.agreement().top1(), 4));
+        json.put("int8_small_selection_overlap", round(demo.agreement().selectionOverlap(), 4));
+      }
+      json.put("engine_int8_img_s", round(int8Engine, 2));
+      json.put("int8_top1_agreement", round(int8Agreement.top1(), 4));
+      json.put("int8_selection_overlap", round(int8Agreement.selectionOverlap(), 4));
       System.out.println(RunContext.json().writeValueAsString(json));
       return 0;
     } finally {
@@ -504,6 +587,15 @@ public final class BenchScore implements Callable<Integer> {
 
 
 
+
+  /** Photo {@code i}, decoded and preprocessed as the engine passes' tensors are. */
+  private static float[] chw(Preprocessor pre, ImageDecoder decoder, SyntheticPhotos photos, int i) {
+    try {
+      return pre.toChw(decoder.decode(photos.jpeg(i)).image());
+    } catch (Exception e) {
+      throw new IllegalStateException(e);
+    }
+  }
 
   private static void say(String fmt, Object... args) {
     System.out.println("bench score: " + String.format(Locale.ROOT, fmt, args));

@@ -12,7 +12,8 @@ import java.util.List;
 public record ScoreSettings(
     int topP, int batchSize, String backend, boolean cuda, String engineSharing, int intraOpThreads,
     int decodeThreads, int prefetchBatches, int progressLogSeconds, int shardsPerCommit, int commitsInFlight,
-    String teacherOnnx, String teacherMetadata, int failShard, String decoder, String reuseRun) {
+    String teacherOnnx, String teacherMetadata, int failShard, String decoder, String reuseRun,
+    String precision, int int8CalibrationImages) {
 
   static final List<Setting> SCHEMA = List.of(
       integer("score.top-p", Range.atLeast(1), "Classes kept per image (at least select.p)."),
@@ -30,7 +31,9 @@ public record ScoreSettings(
       path("score.teacher-metadata", "The JSON metadata of teacher-onnx (classes in the run's order, input size, normalization)."),
       integer("score.fail-shard", Range.atLeast(-1), "Test hook: tasks scoring this unlabelled shard fail after one batch (-1 = off; never in a real run).").noResult(),
       choice("score.decoder", List.of("auto", "opencv", "imageio"), "JPEG decoder: opencv (libjpeg-turbo, decoding at the smallest DCT scale covering the model input), imageio (ImageIO + TwelveMonkeys), auto (opencv where its natives load)."),
-      text("score.reuse-run", "A run id of the same root whose scores are reused for the images it scored, when made by the same teacher bytes, engine and top-P (empty: score every image).").noResult());
+      text("score.reuse-run", "A run id of the same root whose scores are reused for the images it scored, when made by the same teacher bytes, engine and top-P (empty: score every image).").noResult(),
+      choice("score.precision", List.of("auto", "fp32", "int8"), "Teacher arithmetic on ONNX Runtime: int8 (QDQ model calibrated on a sample of the pool), fp32, or auto: int8 on CPUs with VNNI/AMX integer units when not on CUDA, else fp32."),
+      integer("score.int8-calibration-images", Range.atLeast(1), "Pool images (a seeded sample) the INT8 teacher's activation ranges are calibrated on."));
 
   static ScoreSettings from(SettingsReader r) {
     ScoreSettings s = new ScoreSettings(r.intOf("score.top-p"), r.intOf("score.batch-size"), r.stringOf("score.backend"),
@@ -38,7 +41,7 @@ public record ScoreSettings(
         r.intOf("score.decode-threads"), r.intOf("score.prefetch-batches"), r.intOf("score.progress-log-seconds"),
         r.intOf("score.shards-per-commit"), r.intOf("score.commits-in-flight"), r.stringOf("score.teacher-onnx"),
         r.stringOf("score.teacher-metadata"), r.intOf("score.fail-shard"), r.stringOf("score.decoder"),
-        r.stringOf("score.reuse-run"));
+        r.stringOf("score.reuse-run"), r.stringOf("score.precision"), r.intOf("score.int8-calibration-images"));
     if (s.teacherOnnx.isEmpty() != s.teacherMetadata.isEmpty()) {
       String set = s.teacherOnnx.isEmpty() ? "score.teacher-metadata" : "score.teacher-onnx";
       throw r.crossKey(set, "a teacher of your own needs both files: set both score.teacher-onnx (the .onnx file)"
@@ -46,6 +49,9 @@ public record ScoreSettings(
     }
     if (s.ownTeacher() && !s.backend.equals("onnx")) {
       throw r.crossKey("score.backend", "a teacher brought as ONNX runs on ONNX Runtime. Set score.backend=onnx.");
+    }
+    if (s.precision.equals("int8") && !s.backend.equals("onnx")) {
+      throw r.crossKey("score.precision", "the INT8 teacher runs on ONNX Runtime. Set score.backend=onnx, or score.precision=fp32.");
     }
     return s;
   }

@@ -78,9 +78,12 @@ final class ScoreReuse {
     return Optional.of(new ScoreReuse(ctx, dir, other, ctx.manifestHash(dir)));
   }
 
-  /** What decides a score row: the teacher's bytes, the engine and top-P. */
+  /** What decides a score row: the teacher's bytes, the engine, top-P and the precision. */
   static String fingerprint(ScoringModel model, int topP) {
     String s = model.digest() + "\n" + model.backend() + "\n" + model.engine().cuda() + "\n" + topP;
+    if (ScorePrecision.of(model).equals("int8")) {
+      s += "\nint8"; // FP32 fingerprints stay those earlier runs recorded
+    }
     try {
       return HexFormat.of().formatHex(
           MessageDigest.getInstance("SHA-256").digest(s.getBytes(StandardCharsets.UTF_8)));

@@ -117,6 +117,8 @@ public final class ScoreStage extends Stage {
             Scoring.model(ctx, TeacherStage.NAME));
     ScorePartition.Settings settings = settings(c);
     List<Shard> shards = unlabelledShards(ctx);
+    ScoringModel fp32 = teacher.model();
+    teacher = ScorePrecision.teacher(ctx, teacher, shards, OnnxTeacher.configured(ctx));
     String scoring = ScoreReuse.fingerprint(teacher.model(), settings.topP());
     java.util.Optional<ScoreReuse> reuse = ScoreReuse.find(ctx, scoring);
     ScoreProgress progress = ScoreProgress.open(ctx,
@@ -156,6 +158,14 @@ public final class ScoreStage extends Stage {
       }
     }
     progress.delete();
+    String precision = ScorePrecision.of(teacher.model());
+    if (precision.equals("int8")) {
+      try (var o = ctx.fs().create(new Path(out, ScorePrecision.FILE), true)) {
+        o.write(teacher.model().bytes());
+      }
+      report.detail(ScorePrecision.INT8_SOURCE, ScorePrecision.source(fp32, ctx));
+    }
+    report.detail(ScorePrecision.PRECISION, precision);
     report.count("read", t.read()).count("scored", t.scored()).count("rejected", t.rejected())
         .count("shards", shards.size()).count("shards_resumed", shards.size() - pending.size())
         .count("shards_scored", pending.size())
