@@ -12,7 +12,8 @@ import java.util.List;
 public record ScoreSettings(
     int topP, int batchSize, String backend, boolean cuda, String engineSharing, int intraOpThreads,
     int decodeThreads, int prefetchBatches, int progressLogSeconds, int shardsPerCommit, int commitsInFlight,
-    String teacherOnnx, String teacherMetadata, int failShard, String decoder, String reuseRun) {
+    String teacherOnnx, String teacherMetadata, int failShard, String decoder, String reuseRun,
+    boolean embeddings) {
 
   static final List<Setting> SCHEMA = List.of(
       integer("score.top-p", Range.atLeast(1), "Classes kept per image (at least select.p)."),
@@ -30,7 +31,8 @@ public record ScoreSettings(
       path("score.teacher-metadata", "The JSON metadata of teacher-onnx (classes in the run's order, input size, normalization)."),
       integer("score.fail-shard", Range.atLeast(-1), "Test hook: tasks scoring this unlabelled shard fail after one batch (-1 = off; never in a real run).").noResult(),
       choice("score.decoder", List.of("auto", "opencv", "imageio"), "JPEG decoder: opencv (libjpeg-turbo, decoding at the smallest DCT scale covering the model input), imageio (ImageIO + TwelveMonkeys), auto (opencv where its natives load)."),
-      text("score.reuse-run", "A run id of the same root whose scores are reused for the images it scored, when made by the same teacher bytes, engine and top-P (empty: score every image).").noResult());
+      text("score.reuse-run", "A run id of the same root whose scores are reused for the images it scored, when made by the same teacher bytes, engine and top-P (empty: score every image).").noResult(),
+      flag("score.embeddings", "Also write each image's L2-normalised teacher embedding (pooled features, same forward pass) to score/embeddings, which dedup reads instead of embedding the pool again."));
 
   static ScoreSettings from(SettingsReader r) {
     ScoreSettings s = new ScoreSettings(r.intOf("score.top-p"), r.intOf("score.batch-size"), r.stringOf("score.backend"),
@@ -38,7 +40,7 @@ public record ScoreSettings(
         r.intOf("score.decode-threads"), r.intOf("score.prefetch-batches"), r.intOf("score.progress-log-seconds"),
         r.intOf("score.shards-per-commit"), r.intOf("score.commits-in-flight"), r.stringOf("score.teacher-onnx"),
         r.stringOf("score.teacher-metadata"), r.intOf("score.fail-shard"), r.stringOf("score.decoder"),
-        r.stringOf("score.reuse-run"));
+        r.stringOf("score.reuse-run"), r.booleanOf("score.embeddings"));
     if (s.teacherOnnx.isEmpty() != s.teacherMetadata.isEmpty()) {
       String set = s.teacherOnnx.isEmpty() ? "score.teacher-metadata" : "score.teacher-onnx";
       throw r.crossKey(set, "a teacher of your own needs both files: set both score.teacher-onnx (the .onnx file)"

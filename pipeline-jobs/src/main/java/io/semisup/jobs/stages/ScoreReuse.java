@@ -80,7 +80,16 @@ final class ScoreReuse {
 
   /** What decides a score row: the teacher's bytes, the engine and top-P. */
   static String fingerprint(ScoringModel model, int topP) {
-    String s = model.digest() + "\n" + model.backend() + "\n" + model.engine().cuda() + "\n" + topP;
+    return fingerprint(model, topP, false);
+  }
+
+  /**
+   * As {@link #fingerprint(ScoringModel, int)}, and whether the run wrote embeddings: a run with
+   * {@code score.embeddings} reuses only a run that has them (and takes them too).
+   */
+  static String fingerprint(ScoringModel model, int topP, boolean embeddings) {
+    String s = model.digest() + "\n" + model.backend() + "\n" + model.engine().cuda() + "\n" + topP
+        + (embeddings ? "\nembeddings" : "");
     try {
       return HexFormat.of().formatHex(
           MessageDigest.getInstance("SHA-256").digest(s.getBytes(StandardCharsets.UTF_8)));
@@ -102,6 +111,12 @@ final class ScoreReuse {
   Dataset<Row> unscored(Dataset<Row> images) {
     Dataset<Row> ids = Tables.SCORES.readFrom(ctx.spark(), dir).select(col("image_id").as("reused_id"));
     return images.join(ids, images.col("image_id").equalTo(ids.col("reused_id")), "left_anti");
+  }
+
+  /** The earlier run's embeddings of this run's unlabelled images. */
+  Dataset<Row> embeddingsFor(Dataset<Row> images) {
+    Dataset<Row> old = Tables.SCORE_EMBEDDINGS.readFrom(ctx.spark(), dir);
+    return images.select("image_id").join(old, "image_id").select("image_id", "embedding");
   }
 
   /**
