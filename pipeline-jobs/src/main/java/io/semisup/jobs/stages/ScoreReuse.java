@@ -10,6 +10,7 @@ import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.util.HexFormat;
+import java.util.List;
 import java.util.Optional;
 import org.apache.hadoop.fs.Path;
 import org.apache.spark.sql.Dataset;
@@ -51,6 +52,14 @@ final class ScoreReuse {
    * committed scores, or they were made otherwise.
    */
   static Optional<ScoreReuse> find(RunContext ctx, String fingerprint) {
+    return find(ctx, List.of(fingerprint));
+  }
+
+  /**
+   * As {@link #find(RunContext, String)}, accepting any of {@code fingerprints} (a run without
+   * embeddings can reuse the scores of one that wrote them too).
+   */
+  static Optional<ScoreReuse> find(RunContext ctx, List<String> fingerprints) {
     String other = ctx.settings().score().reuseRun();
     if (other.isEmpty() || other.equals(ctx.runId())) {
       return Optional.empty();
@@ -66,7 +75,7 @@ final class ScoreReuse {
         manifest = RunContext.json().readTree(in);
       }
       String recorded = manifest.path("details").path(FINGERPRINT).asText("");
-      if (!recorded.equals(fingerprint)) {
+      if (!fingerprints.contains(recorded)) {
         LOG.info("[score] score.reuse-run: run {} scored with another teacher or other scoring settings;"
             + " scoring every image", other);
         return Optional.empty();

@@ -136,7 +136,9 @@ public final class ScoreStage extends Stage {
     }
     List<Shard> shards = unlabelledShards(ctx);
     String scoring = ScoreReuse.fingerprint(teacher.model(), settings.topP(), embeddings);
-    java.util.Optional<ScoreReuse> reuse = ScoreReuse.find(ctx, scoring);
+    // Scores made with embeddings stand for scores without them, not the other way round.
+    java.util.Optional<ScoreReuse> reuse = ScoreReuse.find(ctx, embeddings ? List.of(scoring)
+        : List.of(scoring, ScoreReuse.fingerprint(teacher.model(), settings.topP(), true)));
     ScoreProgress progress = ScoreProgress.open(ctx,
         fingerprint(teacher.model(), settings, shards, reuse.map(ScoreReuse::manifestHash).orElse(""))
             + (embeddings ? "-e" : ""),
