@@ -101,6 +101,47 @@ public final class Dl4jScorer implements Scorer {
     }
   }
 
+  @Override
+  public boolean embeds() {
+    return graph.getConfiguration().getVertices().containsKey(
+        io.semisup.core.model.Architectures.POOL);
+  }
+
+  /** The output and the pooled features of one inference-mode forward pass. */
+  @Override
+  public Outputs probabilitiesAndEmbeddings(float[][] chwBatch) {
+    if (!embeds()) {
+      return Scorer.super.probabilitiesAndEmbeddings(chwBatch);
+    }
+    if (closed) {
+      throw new IllegalStateException("Cannot score: this scorer is closed. Create a new one");
+    }
+    int n = chwBatch.length;
+    if (n == 0) {
+      return new Outputs(new float[0][], new float[0][]);
+    }
+    int size = spec.size();
+    float[] flat = new float[n * size];
+    for (int i = 0; i < n; i++) {
+      Scorer.checkTensor(chwBatch[i], i, spec);
+      System.arraycopy(chwBatch[i], 0, flat, i * size, size);
+    }
+    INDArray input = Nd4j.create(flat,
+        new long[] {n, spec.channels(), spec.height(), spec.width()}, 'c');
+    DataType netType = graph.params() == null ? DataType.FLOAT : graph.params().dataType();
+    INDArray cast = netType == DataType.FLOAT ? input : input.castTo(netType);
+    java.util.Map<String, INDArray> acts =
+        graph.feedForward(new INDArray[] {cast}, false, false);
+    float[][] probs = acts.get(graph.getConfiguration().getNetworkOutputs().get(0))
+        .castTo(DataType.FLOAT).toFloatMatrix();
+    float[][] emb = acts.get(io.semisup.core.model.Architectures.POOL).castTo(DataType.FLOAT)
+        .reshape(n, -1).toFloatMatrix();
+    for (float[] row : emb) {
+      io.semisup.core.dedup.Embeddings.normalize(row);
+    }
+    return new Outputs(probs, emb);
+  }
+
   /** Frees native memory now instead of at the next GC (batches are large and frequent). */
   private static void release(INDArray a) {
     if (a.closeable()) {

@@ -62,8 +62,10 @@ import org.slf4j.LoggerFactory;
  *
  * <p>Uses the ONNX protobuf classes that nd4j-api already ships ({@code onnx.Onnx}), so export
  * needs no extra dependency. The model has one input {@value #INPUT} (float NCHW, batch
- * dimension symbolic, height/width/channels fixed by the {@link InputSpec}) and one output
- * {@value #OUTPUT} (float [batch, classes], softmax), opset {@value #OPSET}.
+ * dimension symbolic, height/width/channels fixed by the {@link InputSpec}), the output
+ * {@value #OUTPUT} (float [batch, classes], softmax) and, for graphs with a global pooling layer
+ * named as {@code Architectures} names it, a second output {@value #EMBEDDING} (the pooled
+ * features), opset {@value #OPSET}.
  *
  * <p>Inference semantics only (what {@code graph.output(false, x)} computes): dropout and weight
  * noise are dropped, batch normalization uses its running mean and variance. Supported vertices
@@ -99,6 +101,15 @@ public final class OnnxExporter {
 
   /** Name of the model's output tensor (float [batch, classes], softmax probabilities). */
   public static final String OUTPUT = "probabilities";
+
+  /**
+   * Name of the model's second output (float [batch, features]): the raw pooled features of the
+   * layer {@link io.semisup.core.model.Architectures#POOL}, the image embedding that the dedup
+   * stage compares (L2-normalised by the reader). Present when the graph has that layer with a
+   * flat output; ONNX Runtime computes it anyway on the way to the classifier, so a caller that
+   * does not ask for it pays nothing, and one that does pays a copy of its values.
+   */
+  public static final String EMBEDDING = "embedding";
 
   /** ONNX operator set the model declares. */
   public static final int OPSET = 13;
@@ -233,6 +244,7 @@ public final class OnnxExporter {
             + " probabilities");
       }
       onnx.addOutput(valueInfo(OUTPUT, "N", outShape.dims()));
+      embeddingOutput();
       if (!ignoredBnActivations.isEmpty()) {
         LOG.warn("BatchNormalization layers {} configure an activation that DL4J does not apply;"
             + " exported as DL4J computes them (no activation). Put an ActivationLayer after the"
@@ -246,6 +258,21 @@ public final class OnnxExporter {
           .addOpsetImport(OperatorSetIdProto.newBuilder().setDomain("").setVersion(OPSET))
           .setGraph(onnx)
           .build();
+    }
+
+    /**
+     * Exposes the pooled features as {@link #EMBEDDING} (an Identity of the pooling layer's
+     * tensor, so the graph output has its own name); nothing when the graph has no such layer.
+     */
+    private void embeddingOutput() {
+      String pool = io.semisup.core.model.Architectures.POOL;
+      Shape s = shapeOf.get(pool);
+      if (s == null || s.isCnn()) {
+        return;
+      }
+      onnx.addNode(NodeProto.newBuilder().setOpType("Identity").setName(pool + "/embedding")
+          .addInput(tensorOf.get(pool)).addOutput(EMBEDDING));
+      onnx.addOutput(valueInfo(EMBEDDING, "N", s.dims()));
     }
 
     // ---- vertices ----

@@ -102,6 +102,9 @@ public final class OnnxScorer implements Scorer {
   private final InputSpec spec;
   private final int numClasses;
   private final String inputName;
+  private final String outputName;
+  /** {@link OnnxExporter#EMBEDDING} when the model has that output, else null. */
+  private final String embeddingName;
   private final boolean onCuda;
   /** Direct input buffers not in use, reused across calls (no copy into ORT). */
   private final ConcurrentLinkedQueue<FloatBuffer> buffers = new ConcurrentLinkedQueue<>();
@@ -164,7 +167,10 @@ public final class OnnxScorer implements Scorer {
     this.session = s;
     this.onCuda = cuda;
     try {
-      this.inputName = checkSignature();
+      String[] names = checkSignature();
+      this.inputName = names[0];
+      this.outputName = names[1];
+      this.embeddingName = names[2];
     } catch (RuntimeException e) {
       closeQuietly();
       throw e;
@@ -189,8 +195,11 @@ public final class OnnxScorer implements Scorer {
     }
   }
 
-  /** Checks the model's first input/output against the spec and class count; its input name. */
-  private String checkSignature() {
+  /**
+   * Checks the model's first input/output against the spec and class count; the names of its
+   * input, first output and embedding output (null when it has none).
+   */
+  private String[] checkSignature() {
     try {
       if (session.getNumInputs() != 1) {
         throw new IllegalArgumentException("Cannot score with an ONNX model of "
@@ -201,7 +210,13 @@ public final class OnnxScorer implements Scorer {
       checkShape("input '" + in.getKey() + "'", in.getValue(), want);
       Map.Entry<String, NodeInfo> out = session.getOutputInfo().entrySet().iterator().next();
       checkShape("output '" + out.getKey() + "'", out.getValue(), new long[] {-1, numClasses});
-      return in.getKey();
+      NodeInfo emb = session.getOutputInfo().get(OnnxExporter.EMBEDDING);
+      String embName = null;
+      if (emb != null && !out.getKey().equals(OnnxExporter.EMBEDDING)) {
+        checkShape("output '" + OnnxExporter.EMBEDDING + "'", emb, new long[] {-1, -1});
+        embName = OnnxExporter.EMBEDDING;
+      }
+      return new String[] {in.getKey(), out.getKey(), embName};
     } catch (OrtException e) {
       throw new IllegalArgumentException("Cannot read the ONNX model's signature: "
           + e.getMessage(), e);
@@ -291,10 +306,27 @@ public final class OnnxScorer implements Scorer {
   }
 
   @Override
+  public boolean embeds() {
+    return embeddingName != null;
+  }
+
+  @Override
   public float[][] probabilities(float[][] chwBatch) {
+    return forward(chwBatch, false).probabilities();
+  }
+
+  @Override
+  public Outputs probabilitiesAndEmbeddings(float[][] chwBatch) {
+    if (embeddingName == null) {
+      return Scorer.super.probabilitiesAndEmbeddings(chwBatch);
+    }
+    return forward(chwBatch, true);
+  }
+
+  private Outputs forward(float[][] chwBatch, boolean embeddings) {
     int n = chwBatch.length;
     if (n == 0) {
-      return new float[0][];
+      return new Outputs(new float[0][], embeddings ? new float[0][] : null);
     }
     int size = spec.size();
     for (int i = 0; i < n; i++) {
@@ -311,7 +343,7 @@ public final class OnnxScorer implements Scorer {
         in.put(row);
       }
       in.flip();
-      return run(in, n);
+      return run(in, n, embeddings);
     } finally {
       if (in != null) {
         buffers.add(in);
@@ -320,11 +352,15 @@ public final class OnnxScorer implements Scorer {
     }
   }
 
-  private float[][] run(FloatBuffer in, int n) {
+  private Outputs run(FloatBuffer in, int n, boolean embeddings) {
     long[] shape = {n, spec.channels(), spec.height(), spec.width()};
+    // Only the outputs asked for are copied out of ONNX Runtime.
+    java.util.Set<String> wanted = embeddings
+        ? new java.util.LinkedHashSet<>(java.util.List.of(outputName, embeddingName))
+        : java.util.Set.of(outputName);
     try (OnnxTensor x = OnnxTensor.createTensor(env, in, shape);
-        OrtSession.Result result = session.run(Map.of(inputName, x))) {
-      OnnxValue v = result.get(0);
+        OrtSession.Result result = session.run(Map.of(inputName, x), wanted)) {
+      OnnxValue v = result.get(outputName).orElseThrow();
       FloatBuffer out = ((OnnxTensor) v).getFloatBuffer();
       if (out.remaining() != (long) n * numClasses) {
         throw new IllegalStateException("Cannot score: the model returned " + out.remaining()
@@ -334,7 +370,17 @@ public final class OnnxScorer implements Scorer {
       for (float[] row : probs) {
         out.get(row);
       }
-      return probs;
+      float[][] emb = null;
+      if (embeddings) {
+        FloatBuffer e = ((OnnxTensor) result.get(embeddingName).orElseThrow()).getFloatBuffer();
+        int dim = e.remaining() / n;
+        emb = new float[n][dim];
+        for (float[] row : emb) {
+          e.get(row);
+          io.semisup.core.dedup.Embeddings.normalize(row);
+        }
+      }
+      return new Outputs(probs, emb);
     } catch (OrtException e) {
       throw new IllegalStateException("Cannot score a batch of " + n + " with ONNX Runtime: "
           + e.getMessage(), e);

@@ -33,6 +33,29 @@ public interface Scorer extends AutoCloseable {
     return false;
   }
 
+  /**
+   * Class probabilities and image embeddings of one batch, rows in batch order.
+   *
+   * @param embeddings the pooled features ({@code Architectures.POOL}), L2-normalised
+   */
+  record Outputs(float[][] probabilities, float[][] embeddings) {}
+
+  /** Whether {@link #probabilitiesAndEmbeddings} works for this model. */
+  default boolean embeds() {
+    return false;
+  }
+
+  /**
+   * Probabilities and embeddings from one forward pass: the embedding is the layer the
+   * classifier reads, so it costs a copy, not a second pass over the images.
+   *
+   * @throws UnsupportedOperationException when {@link #embeds()} is false
+   */
+  default Outputs probabilitiesAndEmbeddings(float[][] chwBatch) {
+    throw new UnsupportedOperationException("This model has no embedding output: export it with"
+        + " OnnxExporter (output '" + OnnxExporter.EMBEDDING + "') or score without embeddings");
+  }
+
   /** The p best classes of each image, in batch order. */
   default List<TopP> score(float[][] chwBatch, int p) {
     float[][] probs = probabilities(chwBatch);

@@ -13,6 +13,7 @@ import io.semisup.core.testing.Prerequisites;
 import java.io.ByteArrayOutputStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
 import java.util.Map;
 import java.util.Random;
 import onnx.Onnx.ModelProto;
@@ -163,6 +164,50 @@ class OnnxExporterTest {
   }
 
   /**
+   * The second output is DL4J's pooled features (layer gap, average or GeM), L2-normalised by the
+   * scorer: the embedding dedup compares, from the same forward pass as the probabilities.
+   */
+  @Test
+  void embeddingOutputIsDl4jsPooledFeatures() {
+    Prerequisites.fashionMnist(); // loaded by data() when present
+    float[][] images = test.chw(range(0, 64), SPEC);
+    TrainingConfig cfg = TrainingConfig.defaults().withSeed(11);
+    for (io.semisup.core.model.GlobalPool pool :
+        List.of(io.semisup.core.model.GlobalPool.AVG, io.semisup.core.model.GlobalPool.gem(3))) {
+      ComputationGraph g = Architectures.build("resnet-small", SPEC, 10, cfg, pool);
+      trainSteps(g, 1, 32);
+      float[][] expected = io.semisup.core.dedup.Embeddings.of(g, images, SPEC);
+      Scorer.Outputs ort;
+      Scorer.Outputs dl4j;
+      float[][] probsOnly;
+      try (OnnxScorer scorer = new OnnxScorer(new OnnxExporter(SPEC).toBytes(g), SPEC, 10);
+          Dl4jScorer reference = new Dl4jScorer(g, SPEC)) {
+        assertThat(scorer.embeds()).isTrue();
+        ort = scorer.probabilitiesAndEmbeddings(images);
+        probsOnly = scorer.probabilities(images);
+        dl4j = reference.probabilitiesAndEmbeddings(images);
+      }
+      float diff = maxAbsDiff(expected, ort.embeddings());
+      System.out.printf("ONNX embedding parity resnet-small %s: max abs diff %.3g, %d dims%n",
+          pool, diff, expected[0].length);
+      assertThat(diff).as("max |DL4J - ONNX| of the %s embedding", pool)
+          .isLessThanOrEqualTo(TOLERANCE);
+      assertThat(maxAbsDiff(expected, dl4j.embeddings())).isLessThanOrEqualTo(1e-6f);
+      assertThat(maxAbsDiff(probsOnly, ort.probabilities())).isEqualTo(0f);
+      for (float[] e : ort.embeddings()) {
+        double norm = 0;
+        for (float v : e) {
+          norm += v * v;
+        }
+        assertThat(Math.sqrt(norm)).isCloseTo(1.0, org.assertj.core.data.Offset.offset(1e-5));
+      }
+      // Embeddings differ from image to image (a vacuous comparison would pass on constants).
+      assertThat(maxAbsDiff(new float[][] {expected[0]}, new float[][] {expected[1]}))
+          .isGreaterThan(1e-3f);
+    }
+  }
+
+  /**
    * ResNet-50's layer types at a small RGB input: 7x7 stride-2 stem, 3x3 stride-2 max-pooling
    * with Same padding (asymmetric, pads ignored by the max), bottleneck blocks with stride-2
    * 3x3 convolutions and stride-2 1x1 projections. One SGD step moves the BN statistics.
@@ -212,6 +257,7 @@ class OnnxExporterTest {
     assertThat(m.getOpsetImport(0).getVersion()).isEqualTo(OnnxExporter.OPSET);
     assertThat(m.getGraph().getInput(0).getName()).isEqualTo("input");
     assertThat(m.getGraph().getOutput(0).getName()).isEqualTo("probabilities");
+    assertThat(m.getGraph().getOutput(1).getName()).isEqualTo(OnnxExporter.EMBEDDING);
     // The stride-2 3x3 conv on 14x14 pads 0 before and 1 after, as DL4J's Same mode does.
     NodeProto down = m.getGraph().getNodeList().stream()
         .filter(n -> n.getName().startsWith("s1b0_a_conv/")).findFirst().orElseThrow();

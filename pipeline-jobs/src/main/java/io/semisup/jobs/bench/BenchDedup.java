@@ -110,6 +110,20 @@ public final class BenchDedup implements Callable<Integer> {
   @Option(names = "--seed", defaultValue = "42", description = "Seed of everything (default: ${DEFAULT-VALUE}).")
   long seed;
 
+  @Option(names = "--in-pool-pairs", defaultValue = "300",
+      description = "In-pool near-duplicates: test images (not references) planted twice each into the"
+          + " clean pool, for dedup's sign random projections against Spark ML's"
+          + " BucketedRandomProjectionLSH (0: not measured; default: ${DEFAULT-VALUE}).")
+  int inPoolPairs;
+
+  @Option(names = "--in-pool-strength", defaultValue = "MILD",
+      description = "Alterations of the in-pool copies (default: ${DEFAULT-VALUE}).")
+  CopyAlterations.Strength inPoolStrength;
+
+  @Option(names = "--brp-bucket-length", defaultValue = "2.0",
+      description = "BucketedRandomProjectionLSH bucket length (default: ${DEFAULT-VALUE}).")
+  double brpBucketLength;
+
   @Option(names = "--fashion-mnist-dir", description = "IDX files (default: data.fashion-mnist-dir).")
   Path idxDir;
 
@@ -229,6 +243,9 @@ public final class BenchDedup implements Callable<Integer> {
     Embeddings.of(gem, poolChw, SPEC);
     double embedMsPerImage = (System.nanoTime() - e0) / 1e6 / n;
 
+    Map<String, Object> inPool = inPoolPairs > 0
+        ? inPool(config, test, testOrder, gem, gemW, Arrays.copyOf(gemPool, pool)) : null;
+
     Map<String, Object> json = new LinkedHashMap<>();
     json.put("planted", planted);
     json.put("strength", strength.name());
@@ -249,9 +266,68 @@ public final class BenchDedup implements Callable<Integer> {
     json.put("calibration", calibration);
     json.put("clean_pool", pool);
     json.put("references", references);
+    json.put("in_pool", inPool);
     json.put("load_average", round(BenchSupport.loadAverage(), 2));
     System.out.println(RunContext.json().writeValueAsString(json));
     return 0;
+  }
+
+  /**
+   * In-pool near-duplicates: the clean pool plus two altered copies of each of
+   * {@code --in-pool-pairs} test images outside the references, embedded like the pool (GeM,
+   * whitened); dedup's sign random projections (its settings' defaults: 8 tables of 12 bits)
+   * against Spark ML's BucketedRandomProjectionLSH with as many tables, at exact search's
+   * threshold of precision {@code --precision}.
+   */
+  private Map<String, Object> inPool(SemisupConfig config, FashionMnist test, int[] testOrder,
+      ComputationGraph gem, EmbeddingWhitening gemW, float[][] cleanPool) {
+    if (references + inPoolPairs > test.size()) {
+      throw new UsageError("Cannot take --in-pool-pairs " + inPoolPairs + " test images beyond the "
+          + references + " references of " + test.size());
+    }
+    Random alter = new Random(seed + 3);
+    float[][] copies = new float[2 * inPoolPairs][];
+    int[] group = new int[cleanPool.length + copies.length];
+    Arrays.fill(group, -1);
+    for (int k = 0; k < inPoolPairs; k++) {
+      byte[] src = test.pixels(testOrder[references + k]);
+      for (int c = 0; c < 2; c++) {
+        copies[2 * k + c] = chw(CopyAlterations.alter(src, SIDE, alter, null, inPoolStrength));
+        group[cleanPool.length + 2 * k + c] = k;
+      }
+    }
+    float[][] vecs = concat(cleanPool, gemW.apply(Embeddings.of(gem, copies, SPEC)));
+    InPoolSearch search = new InPoolSearch(vecs, group);
+    float threshold = search.exactThreshold(minPrecision);
+    int tables = config.settings().dedup().lshTables();
+    int bits = config.settings().dedup().lshBits();
+    Map<String, Object> out = new LinkedHashMap<>();
+    out.put("pool", vecs.length);
+    out.put("true_pairs", search.truePairs());
+    out.put("strength", inPoolStrength.name());
+    out.put("threshold", round(threshold, 4));
+    Map<String, Object> exact = search.exact(threshold);
+    Map<String, Object> sign = search.signLsh(threshold, tables, bits, seed);
+    sign.put("tables", tables);
+    sign.put("bits", bits);
+    Map<String, Object> brp;
+    org.apache.spark.sql.SparkSession spark = io.semisup.jobs.spark.SparkSessions.create(config);
+    try {
+      brp = search.bucketedRandomProjection(spark, threshold, tables, brpBucketLength, seed);
+    } finally {
+      spark.stop();
+    }
+    brp.put("tables", tables);
+    out.put("exact", exact);
+    out.put("sign_lsh", sign);
+    out.put("spark_brp_lsh", brp);
+    System.out.printf(Locale.ROOT, "  in-pool: %d images, %d true pairs (%s copies), threshold %.4f"
+        + " (exact search at precision >= %.2f)%n", vecs.length, search.truePairs(), inPoolStrength,
+        threshold, minPrecision);
+    System.out.println(InPoolSearch.line("exact", exact));
+    System.out.println(InPoolSearch.line("sign LSH (dedup)", sign));
+    System.out.println(InPoolSearch.line("Spark ML BRP LSH", brp));
+    return out;
   }
 
   /** A method's threshold chosen on calibration and its outcome on the measured items. */

@@ -80,7 +80,13 @@ import picocli.CommandLine.Option;
  *       Fashion-MNIST ({@code --int8-small-steps}, 0 skips it).
  * </ul>
  *
- * The last line of output is one JSON object ({@code end_to_end_img_s}, {@code engine_img_s},
+ * And the cost of the embedding output ({@code score.embeddings}): the engine on the same tensors
+ * without and with it, passes interleaved ABBA so the machine's load falls on both alike
+ * ({@code embedding_overhead}: extra time per image, as a fraction), and the score stage again
+ * with embeddings on the same shards ({@code embedding_overhead_end_to_end}, one run after the
+ * other, so noisier).
+ *
+ * <p>The last line of output is one JSON object ({@code end_to_end_img_s}, {@code engine_img_s},
  * {@code dl4j_img_s}, {@code ratio_end_to_end_vs_engine}, {@code engine_vs_dl4j}, ..., ending
  * with {@code engine_int8_img_s}, {@code int8_top1_agreement}, {@code int8_selection_overlap}).
  */
@@ -168,6 +174,15 @@ public final class BenchScore implements Callable<Integer> {
 
   @Option(names = "--fashion-mnist-dir", description = "Fashion-MNIST IDX folder (default: data.fashion-mnist-dir).")
   Path fashionMnistDir;
+  @Option(names = "--embedding-rounds",
+      description = "Interleaved engine passes without and with the embedding output, each"
+          + " (default ${DEFAULT-VALUE}; 0: not measured).")
+  int embeddingRounds = 4;
+
+  @Option(names = "--embedding-end-to-end", negatable = true,
+      description = "Also run the score stage with score.embeddings on the same shards, after"
+          + " the plain run (default ${DEFAULT-VALUE}).")
+  boolean embeddingEndToEnd = true;
 
   @Override
   public Integer call() throws Exception {
@@ -317,6 +332,8 @@ public final class BenchScore implements Callable<Integer> {
       double endToEnd;
       double wall;
       double e2eCpu;
+      double embWall = Double.NaN;
+      double[] embeddingOverhead = {Double.NaN, Double.NaN};
       String sharing;
       try (OnnxScorer inTurns = new OnnxScorer(onnx, spec, classes.size(), turnsOptions);
           OnnxScorer together = new OnnxScorer(onnx, spec, classes.size(), concurrentOptions);
@@ -375,6 +392,21 @@ public final class BenchScore implements Callable<Integer> {
             engine.threads() == 0 ? "all" : String.valueOf(engine.threads()), decodeThreads,
             prefetchBatches, images, wall, endToEnd);
 
+        if (embeddingEndToEnd) {
+          RunContext emb = new RunContext(spark, config.with("run-id", "bench-embeddings")
+              .with("base-run", "bench").with("shared-stages", List.of(ShardStage.NAME))
+              .with("score.embeddings", true));
+          t0 = System.nanoTime();
+          new ScoreStage().execute(emb);
+          embWall = (System.nanoTime() - t0) / 1e9;
+          long embedded = Tables.SCORE_EMBEDDINGS.read(emb).count();
+          if (embedded != images) {
+            throw new IllegalStateException("Embedded " + embedded + " of " + images + " images");
+          }
+          say("end to end with score.embeddings: %d images in %.1f s = %.1f img/s (%+.1f%% time"
+              + " per image)", images, embWall, images / embWall, 100 * (embWall / wall - 1));
+        }
+
         turns[1] = enginePass(inTurns, tensors, 1);
         int8Turns[1] = enginePass(int8InTurns, tensors, 1);
         concurrent[1] = enginePass(together, tensors, runs);
@@ -383,6 +415,9 @@ public final class BenchScore implements Callable<Integer> {
             int8Turns[1].imgPerS(), int8Concurrent[1].imgPerS());
         say("engine again: %.1f img/s taking turns, %.1f img/s concurrent", turns[1].imgPerS(),
             concurrent[1].imgPerS());
+        if (embeddingRounds > 0) {
+          embeddingOverhead = embeddingOverhead(inTurns, tensors);
+        }
       }
       EnginePass turnsMean = EnginePass.mean(turns);
       EnginePass concurrentMean = EnginePass.mean(concurrent);
@@ -442,6 +477,11 @@ public final class BenchScore implements Callable<Integer> {
       json.put("top5_set_agreement", round(agreement[1], 4));
       json.put("top1_agreement_large", round(agreement[2], 4));
       json.put("top5_set_agreement_large", round(agreement[3], 4));
+      json.put("embedding_dims", embeddingDims(onnx, spec, classes.size(), tensors));
+      json.put("embedding_rounds", embeddingRounds);
+      json.put("embedding_overhead", round(embeddingOverhead[0], 4));
+      json.put("embedding_overhead_cpu", round(embeddingOverhead[1], 4));
+      json.put("embedding_overhead_end_to_end", round(embWall / wall - 1, 4));
       json.put("load_avg_start", round(loadStart, 1));
       json.put("load_avg_end", round(loadAverage(), 1));
       json.put("decode_core_ms", round(decodeMs[0], 3));
@@ -507,6 +547,48 @@ public final class BenchScore implements Callable<Integer> {
     static EnginePass mean(EnginePass[] passes) {
       return new EnginePass((passes[0].imgPerS() + passes[1].imgPerS()) / 2,
           (passes[0].cpuMsPerImage() + passes[1].cpuMsPerImage()) / 2);
+    }
+  }
+
+  /**
+   * Extra time (and process CPU) per image of the embedding output on the engine: {@code
+   * embeddingRounds} pairs of passes over the same tensors, plain and with embeddings, in ABBA
+   * order; {total with / total without - 1} of wall time and of CPU.
+   */
+  private double[] embeddingOverhead(OnnxScorer engine, float[][] x) {
+    double[] wallNs = new double[2];
+    double[] cpuNs = new double[2];
+    engine.probabilitiesAndEmbeddings(Arrays.copyOfRange(x, 0, Math.min(batch, x.length)));
+    for (int r = 0; r < embeddingRounds; r++) {
+      for (int k = 0; k < 2; k++) {
+        int with = (r % 2 == 0) == (k == 1) ? 1 : 0; // ABBA: plain first in even rounds
+        long c0 = processCpuNanos();
+        long t0 = System.nanoTime();
+        float sink = 0;
+        for (int from = 0; from < x.length; from += batch) {
+          float[][] b = Arrays.copyOfRange(x, from, Math.min(from + batch, x.length));
+          sink += with == 1 ? engine.probabilitiesAndEmbeddings(b).embeddings()[0][0]
+              : engine.probabilities(b)[0][0];
+        }
+        wallNs[with] += System.nanoTime() - t0;
+        cpuNs[with] += processCpuNanos() - c0;
+        if (Float.isNaN(sink)) {
+          throw new IllegalStateException("NaN outputs");
+        }
+      }
+    }
+    double[] out = {wallNs[1] / wallNs[0] - 1, cpuNs[1] / cpuNs[0] - 1};
+    say("embedding output on the engine (%d interleaved pairs of passes over %d images):"
+        + " %+.2f%% time per image, %+.2f%% CPU", embeddingRounds, x.length, 100 * out[0],
+        100 * out[1]);
+    return out;
+  }
+
+  /** Length of the model's embedding (the pooled features). */
+  private int embeddingDims(byte[] onnx, InputSpec spec, int classes, float[][] x) {
+    try (OnnxScorer s = new OnnxScorer(onnx, spec, classes,
+        OnnxScorer.Options.defaults().withIntraOpThreads(1))) {
+      return s.probabilitiesAndEmbeddings(new float[][] {x[0]}).embeddings()[0].length;
     }
   }
 

@@ -13,7 +13,7 @@ public record ScoreSettings(
     int topP, int batchSize, String backend, boolean cuda, String engineSharing, int intraOpThreads,
     int decodeThreads, int prefetchBatches, int progressLogSeconds, int shardsPerCommit, int commitsInFlight,
     String teacherOnnx, String teacherMetadata, int failShard, String decoder, String reuseRun,
-    String precision, int int8CalibrationImages) {
+    String precision, int int8CalibrationImages, boolean embeddings) {
 
   static final List<Setting> SCHEMA = List.of(
       integer("score.top-p", Range.atLeast(1), "Classes kept per image (at least select.p)."),
@@ -33,7 +33,8 @@ public record ScoreSettings(
       choice("score.decoder", List.of("auto", "opencv", "imageio"), "JPEG decoder: opencv (libjpeg-turbo, decoding at the smallest DCT scale covering the model input), imageio (ImageIO + TwelveMonkeys), auto (opencv where its natives load)."),
       text("score.reuse-run", "A run id of the same root whose scores are reused for the images it scored, when made by the same teacher bytes, engine and top-P (empty: score every image).").noResult(),
       choice("score.precision", List.of("auto", "fp32", "int8"), "Teacher arithmetic on ONNX Runtime: int8 (QDQ model calibrated on a sample of the pool), fp32, or auto: int8 on CPUs with VNNI/AMX integer units when not on CUDA, else fp32."),
-      integer("score.int8-calibration-images", Range.atLeast(1), "Pool images (a seeded sample) the INT8 teacher's activation ranges are calibrated on."));
+      integer("score.int8-calibration-images", Range.atLeast(1), "Pool images (a seeded sample) the INT8 teacher's activation ranges are calibrated on."),
+      flag("score.embeddings", "Also write each image's L2-normalised teacher embedding (pooled features, same forward pass) to score/embeddings, which dedup reads instead of embedding the pool again."));
 
   static ScoreSettings from(SettingsReader r) {
     ScoreSettings s = new ScoreSettings(r.intOf("score.top-p"), r.intOf("score.batch-size"), r.stringOf("score.backend"),
@@ -41,7 +42,8 @@ public record ScoreSettings(
         r.intOf("score.decode-threads"), r.intOf("score.prefetch-batches"), r.intOf("score.progress-log-seconds"),
         r.intOf("score.shards-per-commit"), r.intOf("score.commits-in-flight"), r.stringOf("score.teacher-onnx"),
         r.stringOf("score.teacher-metadata"), r.intOf("score.fail-shard"), r.stringOf("score.decoder"),
-        r.stringOf("score.reuse-run"), r.stringOf("score.precision"), r.intOf("score.int8-calibration-images"));
+        r.stringOf("score.reuse-run"), r.stringOf("score.precision"), r.intOf("score.int8-calibration-images"),
+        r.booleanOf("score.embeddings"));
     if (s.teacherOnnx.isEmpty() != s.teacherMetadata.isEmpty()) {
       String set = s.teacherOnnx.isEmpty() ? "score.teacher-metadata" : "score.teacher-onnx";
       throw r.crossKey(set, "a teacher of your own needs both files: set both score.teacher-onnx (the .onnx file)"

@@ -63,6 +63,13 @@ public final class ScorePartition implements MapPartitionsFunction<Row, Row> {
           .add("detail", DataTypes.StringType, true);
 
   /**
+   * {@link #SCHEMA} plus the image's L2-normalised embedding (null for a reject), when the
+   * partition is asked for embeddings.
+   */
+  public static final StructType SCHEMA_WITH_EMBEDDING = SCHEMA
+      .add("embedding", DataTypes.createArrayType(DataTypes.FloatType, false), true);
+
+  /**
    * How a partition is scored (see the class doc; keys under {@code score} in defaults.conf).
    *
    * @param failAfterFirstBatch fault-injection hook for resume tests: the partition throws once
@@ -106,16 +113,27 @@ public final class ScorePartition implements MapPartitionsFunction<Row, Row> {
   private final InputSpec spec;
   private final Settings settings;
   private final String label;
+  private final boolean embeddings;
 
   /**
    * @param label names the work in progress lines (e.g. the shard group)
    */
   public ScorePartition(Broadcast<ScoringModel> model, InputSpec spec, Settings settings,
       String label) {
+    this(model, spec, settings, label, false);
+  }
+
+  /**
+   * @param embeddings also emit each image's embedding from the same forward pass
+   *     ({@link #SCHEMA_WITH_EMBEDDING}); the model must have an embedding output
+   */
+  public ScorePartition(Broadcast<ScoringModel> model, InputSpec spec, Settings settings,
+      String label, boolean embeddings) {
     this.model = model;
     this.spec = spec;
     this.settings = settings;
     this.label = label;
+    this.embeddings = embeddings;
   }
 
   /** In-line decoding (evaluation, small sets). */
@@ -154,11 +172,18 @@ public final class ScorePartition implements MapPartitionsFunction<Row, Row> {
     private long lockNanos;
     private long waitNanos;
     private boolean done;
+    /** The embeddings of the last batch {@link #infer} ran, when asked for. */
+    private float[][] lastEmbeddings;
 
     Run(Iterator<Row> in, Scorer scorer) {
       this.in = in;
       this.scorer = scorer;
       this.concurrent = model.value().runsConcurrently(scorer);
+      if (embeddings && !scorer.embeds()) {
+        throw new IllegalStateException("Cannot write embeddings with model "
+            + model.value().modelId() + ": it has no embedding output (a layer '"
+            + io.semisup.core.model.Architectures.POOL + "'). Set score.embeddings=false");
+      }
       TaskContext task = TaskContext.get();
       this.partition = task == null ? -1 : task.partitionId();
       if (settings.decodeThreads() > 0) {
@@ -256,12 +281,19 @@ public final class ScorePartition implements MapPartitionsFunction<Row, Row> {
       int k = 0;
       for (Prepared p : taken) {
         if (p.tensor() == null) {
-          out.add(RowFactory.create(p.id(), p.uri(), p.label(), null, null, p.reason(),
-              p.detail()));
+          out.add(embeddings
+              ? RowFactory.create(p.id(), p.uri(), p.label(), null, null, p.reason(), p.detail(),
+                  null)
+              : RowFactory.create(p.id(), p.uri(), p.label(), null, null, p.reason(),
+                  p.detail()));
         } else {
-          TopP t = tops.get(k++);
-          out.add(RowFactory.create(p.id(), p.uri(), p.label(), t.classes(), t.probs(), null,
-              null));
+          TopP t = tops.get(k);
+          out.add(embeddings
+              ? RowFactory.create(p.id(), p.uri(), p.label(), t.classes(), t.probs(), null, null,
+                  lastEmbeddings[k])
+              : RowFactory.create(p.id(), p.uri(), p.label(), t.classes(), t.probs(), null,
+                  null));
+          k++;
         }
       }
       if (queue.isEmpty() && !in.hasNext()) {
@@ -305,7 +337,7 @@ public final class ScorePartition implements MapPartitionsFunction<Row, Row> {
       float[][] probs;
       if (concurrent) {
         // Each task runs its batch on its own cores (ScoringEngine says why).
-        probs = scorer.probabilities(x);
+        probs = forward(x);
         inferNanos += System.nanoTime() - t0;
       } else {
         // One engine per executor JVM, shared by its task threads, using every core for one
@@ -313,7 +345,7 @@ public final class ScorePartition implements MapPartitionsFunction<Row, Row> {
         synchronized (scorer) {
           long t1 = System.nanoTime();
           lockNanos += t1 - t0;
-          probs = scorer.probabilities(x);
+          probs = forward(x);
           inferNanos += System.nanoTime() - t1;
         }
       }
@@ -323,6 +355,16 @@ public final class ScorePartition implements MapPartitionsFunction<Row, Row> {
         tops.add(TopP.of(row, settings.topP()));
       }
       return tops;
+    }
+
+    /** Probabilities of one batch; its embeddings into {@link #lastEmbeddings} when asked for. */
+    private float[][] forward(float[][] x) {
+      if (!embeddings) {
+        return scorer.probabilities(x);
+      }
+      Scorer.Outputs o = scorer.probabilitiesAndEmbeddings(x);
+      lastEmbeddings = o.embeddings();
+      return o.probabilities();
     }
 
     private void log(boolean end) {

@@ -47,6 +47,25 @@ public record ScoringModel(String modelId, String digest, String backend, byte[]
         numClasses, engine);
   }
 
+  /**
+   * Whether the model yields embeddings besides probabilities: an ONNX output named
+   * {@link OnnxExporter#EMBEDDING} (every export of a model built by {@code Architectures} has
+   * one), or a DL4J graph with the pooling layer {@code Architectures.POOL}.
+   */
+  public boolean hasEmbeddingOutput() {
+    if (backend.equals("onnx")) {
+      try {
+        return onnx.Onnx.ModelProto.parseFrom(bytes).getGraph().getOutputList().stream()
+            .anyMatch(o -> o.getName().equals(OnnxExporter.EMBEDDING));
+      } catch (org.nd4j.shade.protobuf.InvalidProtocolBufferException e) {
+        throw new IllegalArgumentException("Cannot read ONNX model " + modelId + ": "
+            + e.getMessage(), e);
+      }
+    }
+    return ModelBundle.fromBytes(bytes).graph().getConfiguration().getVertices()
+        .containsKey(io.semisup.core.model.Architectures.POOL);
+  }
+
   /** Loads the engine; called once per executor JVM through {@link ExecutorModels}. */
   Scorer open() {
     if (backend.equals("onnx")) {

@@ -1,6 +1,12 @@
 package io.semisup.jobs.stages;
 
 import static org.apache.spark.sql.functions.col;
+import static org.apache.spark.sql.functions.lit;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import io.semisup.jobs.spark.ScorePartition;
+import io.semisup.jobs.spark.ScoringModel;
+import org.apache.spark.sql.Encoders;
 
 import io.semisup.core.dedup.EmbeddingWhitening;
 import io.semisup.core.dedup.ExactSearch;
@@ -41,6 +47,15 @@ import scala.Tuple2;
  * {@code near_duplicate}; leak candidates from {@code dedup.pair-floor} up to it are written as
  * {@code borderline} and kept. With {@code dedup.enabled = false} both tables are written empty,
  * so select reads the same handle either way.
+ *
+ * <p>Where the embeddings come from: when score ran with {@code score.embeddings}, the pool's are
+ * read from {@code score/embeddings} (made in the scoring pass, no second pass over the pool) and
+ * only the labelled and evaluation images are embedded here, by the same scoring model (same
+ * bytes, engine, decoder and preprocessing, through {@link ScorePartition}); the model's digest
+ * must equal the one score's manifest records, else the stage fails rather than compare
+ * embeddings of two models. Without them, every image is embedded here with DL4J
+ * ({@link EmbedPartition}). Either way the whitening is learned here, on the training split, and
+ * applied to both sides.
  */
 public final class DedupStage extends Stage {
 
@@ -74,7 +89,8 @@ public final class DedupStage extends Stage {
 
   @Override
   public List<Table> inputs() {
-    return List.of(Tables.IMAGES);
+    // score/embeddings makes score's manifest part of dedup's identity: a rescored pool reruns it.
+    return List.of(Tables.IMAGES, Tables.SCORE_EMBEDDINGS);
   }
 
   @Override
@@ -101,12 +117,11 @@ public final class DedupStage extends Stage {
   protected void run(RunContext ctx, Path out, StageReport report) throws Exception {
     DedupSettings s = ctx.settings().dedup();
     JavaSparkContext jsc = JavaSparkContext.fromSparkContext(ctx.spark().sparkContext());
-    Broadcast<byte[]> model = jsc.broadcast(Models.bytes(ctx, TeacherStage.NAME));
-    // Through RDDs: createDataFrame converts float[] to array<float>; a Row encoder would not.
-    EmbedPartition embed = new EmbedPartition(model);
-    JavaRDD<Row> embedded = Tables.IMAGES.read(ctx).select("image_id", "bytes", "split").javaRDD()
-        .mapPartitions(embed::call);
-    Dataset<Row> emb = ctx.spark().createDataFrame(embedded, EmbedPartition.SCHEMA)
+    JsonNode scored = ctx.manifest(ScoreStage.NAME).path("details");
+    boolean fromScore = scored.path(ScoreStage.EMBEDDINGS).asBoolean(false);
+    Dataset<Row> emb = (fromScore
+        ? withScoreEmbeddings(ctx, scored.path(ScoreStage.EMBEDDING_MODEL).asText(""))
+        : ownPass(ctx, jsc))
         .persist(StorageLevel.MEMORY_AND_DISK());
     // Whitening learned on the labelled training images' embeddings (never the evaluation split).
     List<Row> sample = emb.filter(col("split").equalTo(Tables.TRAIN)).select("embedding")
@@ -147,9 +162,62 @@ public final class DedupStage extends Stage {
         .count("near_duplicates", removedBack.filter(col("reason").equalTo(NEAR_DUPLICATE)).count())
         .count("borderline_pairs", written.filter(col("verdict").equalTo(BORDERLINE)).count())
         .count("removed", removedBack.count())
+        .detail("embeddings_from", fromScore ? ScoreStage.NAME : NAME)
         .detail("threshold", s.threshold())
         .detail("pair_floor", s.pairFloor());
     emb.unpersist();
+  }
+
+  /** Every image of shard/images embedded here with the teacher's DL4J graph. */
+  private static Dataset<Row> ownPass(RunContext ctx, JavaSparkContext jsc) {
+    Broadcast<byte[]> model = jsc.broadcast(Models.bytes(ctx, TeacherStage.NAME));
+    // Through RDDs: createDataFrame converts float[] to array<float>; a Row encoder would not.
+    EmbedPartition embed = new EmbedPartition(model);
+    JavaRDD<Row> embedded = Tables.IMAGES.read(ctx).select("image_id", "bytes", "split").javaRDD()
+        .mapPartitions(embed::call);
+    return ctx.spark().createDataFrame(embedded, EmbedPartition.SCHEMA);
+  }
+
+  /**
+   * The pool's embeddings from score, and the labelled and evaluation images' embedded here by
+   * the same scoring model, split by split; {@link EmbedPartition#SCHEMA}.
+   */
+  private static Dataset<Row> withScoreEmbeddings(RunContext ctx, String scoreModel) {
+    ScoringModel model = OnnxTeacher.configured(ctx)
+        ? OnnxTeacher.load(ctx).model()
+        : Scoring.model(ctx, TeacherStage.NAME);
+    if (!model.digest().equals(scoreModel)) {
+      throw new IllegalStateException("Cannot use score's embeddings: they were made by model "
+          + abbreviate(scoreModel) + ", dedup's teacher " + model.modelId() + " is "
+          + abbreviate(model.digest()) + ". Rerun score (--force), or set score.embeddings=false");
+    }
+    Broadcast<ScoringModel> b = ctx.spark().sparkContext().broadcast(
+        model, scala.reflect.ClassTag$.MODULE$.apply(ScoringModel.class));
+    ScorePartition.Settings settings = ScoreStage.settings(ctx.config());
+    Dataset<Row> images = Tables.IMAGES.read(ctx);
+    List<String> splits = new ArrayList<>();
+    for (Row r : images.select("split").distinct().collectAsList()) {
+      if (!r.getString(0).equals(Tables.UNLABELLED)) {
+        splits.add(r.getString(0));
+      }
+    }
+    java.util.Collections.sort(splits);
+    Dataset<Row> out = Tables.SCORE_EMBEDDINGS.read(ctx)
+        .select(col("image_id"), lit(Tables.UNLABELLED).as("split"), col("embedding"));
+    for (String split : splits) {
+      Dataset<Row> refs = images.filter(col("split").equalTo(split))
+          .select("image_id", "uri", "bytes", "label")
+          .mapPartitions(new ScorePartition(b, model.spec(), settings, "dedup " + split, true),
+              Encoders.row(ScorePartition.SCHEMA_WITH_EMBEDDING))
+          .filter(col("reason").isNull())
+          .select(col("image_id"), lit(split).as("split"), col("embedding"));
+      out = out.union(refs);
+    }
+    return ctx.spark().createDataFrame(out.javaRDD(), EmbedPartition.SCHEMA);
+  }
+
+  private static String abbreviate(String digest) {
+    return digest.isEmpty() ? "(none recorded)" : digest.substring(0, Math.min(12, digest.length()));
   }
 
   /** Every pool image's best labelled or evaluation match at or above the pair floor. */

@@ -10,6 +10,7 @@ import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.util.HexFormat;
+import java.util.List;
 import java.util.Optional;
 import org.apache.hadoop.fs.Path;
 import org.apache.spark.sql.Dataset;
@@ -51,6 +52,14 @@ final class ScoreReuse {
    * committed scores, or they were made otherwise.
    */
   static Optional<ScoreReuse> find(RunContext ctx, String fingerprint) {
+    return find(ctx, List.of(fingerprint));
+  }
+
+  /**
+   * As {@link #find(RunContext, String)}, accepting any of {@code fingerprints} (a run without
+   * embeddings can reuse the scores of one that wrote them too).
+   */
+  static Optional<ScoreReuse> find(RunContext ctx, List<String> fingerprints) {
     String other = ctx.settings().score().reuseRun();
     if (other.isEmpty() || other.equals(ctx.runId())) {
       return Optional.empty();
@@ -66,7 +75,7 @@ final class ScoreReuse {
         manifest = RunContext.json().readTree(in);
       }
       String recorded = manifest.path("details").path(FINGERPRINT).asText("");
-      if (!recorded.equals(fingerprint)) {
+      if (!fingerprints.contains(recorded)) {
         LOG.info("[score] score.reuse-run: run {} scored with another teacher or other scoring settings;"
             + " scoring every image", other);
         return Optional.empty();
@@ -80,7 +89,16 @@ final class ScoreReuse {
 
   /** What decides a score row: the teacher's bytes, the engine, top-P and the precision. */
   static String fingerprint(ScoringModel model, int topP) {
-    String s = model.digest() + "\n" + model.backend() + "\n" + model.engine().cuda() + "\n" + topP;
+    return fingerprint(model, topP, false);
+  }
+
+  /**
+   * As {@link #fingerprint(ScoringModel, int)}, and whether the run wrote embeddings: a run with
+   * {@code score.embeddings} reuses only a run that has them (and takes them too).
+   */
+  static String fingerprint(ScoringModel model, int topP, boolean embeddings) {
+    String s = model.digest() + "\n" + model.backend() + "\n" + model.engine().cuda() + "\n" + topP
+        + (embeddings ? "\nembeddings" : "");
     if (ScorePrecision.of(model).equals("int8")) {
       s += "\nint8"; // FP32 fingerprints stay those earlier runs recorded
     }
@@ -105,6 +123,12 @@ final class ScoreReuse {
   Dataset<Row> unscored(Dataset<Row> images) {
     Dataset<Row> ids = Tables.SCORES.readFrom(ctx.spark(), dir).select(col("image_id").as("reused_id"));
     return images.join(ids, images.col("image_id").equalTo(ids.col("reused_id")), "left_anti");
+  }
+
+  /** The earlier run's embeddings of this run's unlabelled images. */
+  Dataset<Row> embeddingsFor(Dataset<Row> images) {
+    Dataset<Row> old = Tables.SCORE_EMBEDDINGS.readFrom(ctx.spark(), dir);
+    return images.select("image_id").join(old, "image_id").select("image_id", "embedding");
   }
 
   /**

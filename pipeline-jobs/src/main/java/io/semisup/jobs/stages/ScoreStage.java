@@ -47,6 +47,11 @@ import org.apache.spark.storage.StorageLevel;
  * for the images it scored with the same teacher bytes, engine and top-P; the teacher runs on the
  * other images only, and the stage commits all rows, as a fresh run would.
  *
+ * <p>With {@code score.embeddings}, the same forward pass also yields each image's embedding (the
+ * teacher's pooled features, {@code OnnxExporter.EMBEDDING}), written L2-normalised to
+ * {@code score/embeddings}; the manifest records it ({@value #EMBEDDINGS}, and the model's digest
+ * as {@value #EMBEDDING_MODEL}) so that dedup reads them only when they come from its teacher.
+ *
  * <p>The teacher is the run's {@code teacher} stage model or, with {@code score.teacher-onnx}
  * and {@code score.teacher-metadata}, an ONNX model the user brings ({@link OnnxTeacher}).
  */
@@ -57,6 +62,12 @@ public final class ScoreStage extends Stage {
   /** The columns of the images table that scoring reads. */
   private static final StructType SCORED_COLUMNS =
       Tables.IMAGES.columns("image_id", "uri", "bytes", "label");
+
+  /** Manifest detail: whether {@code score/embeddings} holds the pool's embeddings. */
+  public static final String EMBEDDINGS = "embeddings";
+
+  /** Manifest detail: the SHA-256 of the model bytes that made the embeddings. */
+  public static final String EMBEDDING_MODEL = "embedding_model";
 
   /** The shard name a group of reused rows covers in the resumable progress. */
   static final String REUSED = "_reused";
@@ -86,7 +97,7 @@ public final class ScoreStage extends Stage {
 
   @Override
   public List<Table> outputs() {
-    return List.of(Tables.SCORES, Tables.SCORE_REJECTS);
+    return List.of(Tables.SCORES, Tables.SCORE_REJECTS, Tables.SCORE_EMBEDDINGS);
   }
 
   @Override
@@ -116,16 +127,27 @@ public final class ScoreStage extends Stage {
         : new Scoring.Teacher(Models.load(ctx, TeacherStage.NAME).metadata().modelId(),
             Scoring.model(ctx, TeacherStage.NAME));
     ScorePartition.Settings settings = settings(c);
+    boolean embeddings = c.settings().score().embeddings();
+    if (embeddings && !teacher.model().hasEmbeddingOutput()) {
+      throw new io.semisup.core.UsageError("score.embeddings is on but teacher "
+          + teacher.model().modelId() + " has no embedding output (an ONNX output named '"
+          + io.semisup.core.scoring.OnnxExporter.EMBEDDING + "', or a DL4J layer '"
+          + io.semisup.core.model.Architectures.POOL + "'). Set score.embeddings=false");
+    }
     List<Shard> shards = unlabelledShards(ctx);
     ScoringModel fp32 = teacher.model();
     teacher = ScorePrecision.teacher(ctx, teacher, shards, OnnxTeacher.configured(ctx));
-    String scoring = ScoreReuse.fingerprint(teacher.model(), settings.topP());
-    java.util.Optional<ScoreReuse> reuse = ScoreReuse.find(ctx, scoring);
+    String scoring = ScoreReuse.fingerprint(teacher.model(), settings.topP(), embeddings);
+    // Scores made with embeddings stand for scores without them, not the other way round.
+    java.util.Optional<ScoreReuse> reuse = ScoreReuse.find(ctx, embeddings ? List.of(scoring)
+        : List.of(scoring, ScoreReuse.fingerprint(teacher.model(), settings.topP(), true)));
     ScoreProgress progress = ScoreProgress.open(ctx,
-        fingerprint(teacher.model(), settings, shards, reuse.map(ScoreReuse::manifestHash).orElse("")),
+        fingerprint(teacher.model(), settings, shards, reuse.map(ScoreReuse::manifestHash).orElse(""))
+            + (embeddings ? "-e" : ""),
         c.settings().run().force());
     Set<String> done = progress.doneShards();
-    long reused = reuse.isPresent() ? takeReused(ctx, reuse.get(), teacher.id(), progress, done) : 0;
+    long reused = reuse.isPresent()
+        ? takeReused(ctx, reuse.get(), teacher.id(), progress, done, embeddings) : 0;
     List<Shard> pending = new ArrayList<>();
     for (Shard s : shards) {
       if (!done.contains(s.name())) {
@@ -147,11 +169,12 @@ public final class ScoreStage extends Stage {
     try (ProgressReporter shardsDone = ProgressReporter.start(NAME, "shards", pending.size(),
         c.settings().score().progressLogSeconds())) {
       scoreGroups(ctx, teacher, settings, groups, progress, c.settings().score().failShard(),
-          Math.max(1, c.settings().score().commitsInFlight()), reuse.orElse(null), shardsDone);
+          Math.max(1, c.settings().score().commitsInFlight()), reuse.orElse(null), shardsDone,
+          embeddings);
     }
 
-    ScoreProgress.Totals t =
-        progress.assemble(out, Tables.SCORES.name(), Tables.SCORE_REJECTS.name());
+    ScoreProgress.Totals t = progress.assemble(out, Tables.SCORES.name(),
+        Tables.SCORE_REJECTS.name(), Tables.SCORE_EMBEDDINGS.name());
     for (Table table : outputs()) {
       if (!ScoreProgress.hasDataFiles(ctx.fs(), new Path(out, table.name()))) {
         writeEmpty(ctx, out, table);
@@ -173,13 +196,15 @@ public final class ScoreStage extends Stage {
         .detail(ScoreReuse.FINGERPRINT, scoring)
         .detail("reused_from", reuse.map(ScoreReuse::runId).orElse(""))
         .detail("teacher_id", teacher.id()).detail("top_p", settings.topP())
-        .detail("backend", teacher.model().backend()).detail("shards_per_commit", perCommit);
+        .detail("backend", teacher.model().backend()).detail("shards_per_commit", perCommit)
+        .detail(EMBEDDINGS, embeddings)
+        .detail(EMBEDDING_MODEL, embeddings ? teacher.model().digest() : "");
   }
 
   /** Scores the groups, a few at a time; on a failure, lets running groups commit, then throws. */
   private void scoreGroups(RunContext ctx, Scoring.Teacher teacher, ScorePartition.Settings settings,
       List<List<Shard>> groups, ScoreProgress progress, int failShard, int inFlight, ScoreReuse reuse,
-      ProgressReporter shardsDone) throws Exception {
+      ProgressReporter shardsDone, boolean embeddings) throws Exception {
     if (groups.isEmpty()) {
       return;
     }
@@ -193,7 +218,7 @@ public final class ScoreStage extends Stage {
         futures.add(pool.submit(() -> {
           if (!failed.get()) {
             try {
-              scoreGroup(ctx, model, teacher, settings, g, progress, failShard, reuse);
+              scoreGroup(ctx, model, teacher, settings, g, progress, failShard, reuse, embeddings);
               shardsDone.advance(g.size());
             } catch (Exception | Error e) {
               failed.set(true);
@@ -226,7 +251,7 @@ public final class ScoreStage extends Stage {
 
   private void scoreGroup(RunContext ctx, Broadcast<ScoringModel> model, Scoring.Teacher teacher,
       ScorePartition.Settings settings, List<Shard> group, ScoreProgress progress, int failShard,
-      ScoreReuse reuse) throws IOException {
+      ScoreReuse reuse, boolean embeddings) throws IOException {
     long t0 = System.nanoTime();
     String name = ScoreProgress.newGroupName();
     Path tmp = progress.tmp(name);
@@ -248,10 +273,11 @@ public final class ScoreStage extends Stage {
     String label = "shards " + group.get(0).index() + ".." + group.get(group.size() - 1).index();
     Dataset<Row> scored = images
         .mapPartitions(new ScorePartition(model, teacher.model().spec(),
-            settings.withFailAfterFirstBatch(fail), label), Encoders.row(ScorePartition.SCHEMA))
+            settings.withFailAfterFirstBatch(fail), label, embeddings),
+            Encoders.row(embeddings ? ScorePartition.SCHEMA_WITH_EMBEDDING : ScorePartition.SCHEMA))
         .persist(StorageLevel.MEMORY_AND_DISK());
     try {
-      writeTables(scored, teacher.id(), tmp);
+      writeTables(scored, teacher.id(), tmp, embeddings);
     } finally {
       scored.unpersist();
     }
@@ -268,7 +294,7 @@ public final class ScoreStage extends Stage {
    * marked by {@link #REUSED} (so a resumed run does not take them twice); returns their count.
    */
   private long takeReused(RunContext ctx, ScoreReuse reuse, String teacherId, ScoreProgress progress,
-      Set<String> done) throws IOException {
+      Set<String> done, boolean embeddings) throws IOException {
     if (done.contains(REUSED)) {
       return progress.done().stream().filter(g -> g.shards().contains(REUSED))
           .mapToLong(ScoreProgress.Group::scored).sum();
@@ -283,6 +309,10 @@ public final class ScoreStage extends Stage {
     Dataset<Row> images = ctx.spark().read().schema(Tables.IMAGES.columns("image_id", "uri"))
         .parquet(split.toString());
     Tables.SCORES.write(reuse.rowsFor(images, teacherId), tmp);
+    if (embeddings) {
+      // The fingerprint matched with embeddings on: the earlier run wrote them too.
+      Tables.SCORE_EMBEDDINGS.write(reuse.embeddingsFor(images), tmp);
+    }
     long n = Tables.SCORES.readFrom(ctx.spark(), tmp).count();
     progress.commit(name, tmp, List.of(REUSED), n, 0, (System.nanoTime() - t0) / 1e9);
     log.info("[score] reused the scores of {} images from run {} (score.reuse-run)", n, reuse.runId());
@@ -298,7 +328,12 @@ public final class ScoreStage extends Stage {
     return ctx.spark().read().schema(SCORED_COLUMNS).parquet(shard.path().toString());
   }
 
-  private static void writeTables(Dataset<Row> scored, String teacherId, Path dir) {
+  private static void writeTables(Dataset<Row> scored, String teacherId, Path dir,
+      boolean embeddings) {
+    if (embeddings) {
+      Tables.SCORE_EMBEDDINGS.write(
+          scored.filter(col("reason").isNull()).select(col("image_id"), col("embedding")), dir);
+    }
     Tables.SCORES.write(
         scored.filter(col("reason").isNull())
             .select(col("image_id"), col("uri"), col("classes"), col("probs"),

@@ -98,6 +98,18 @@ public final class Tables {
       Table.of(ScoreStage.NAME, "rejects", REJECTED,
           "Unlabelled images score could not decode, with the reason.");
 
+  /**
+   * The teacher's embedding of each scored unlabelled image ({@code score.embeddings}; empty when
+   * off): its own table, not a column of {@link #SCORES}, because select reads every score row and
+   * only dedup reads the embeddings (32 to 2,048 floats an image against top-P's few pairs).
+   */
+  public static final Table SCORE_EMBEDDINGS =
+      Table.of(ScoreStage.NAME, "embeddings",
+          new StructType()
+              .add("image_id", DataTypes.StringType, false)
+              .add("embedding", DataTypes.createArrayType(DataTypes.FloatType, false), false),
+          "The teacher's L2-normalised pooled features per scored unlabelled image (score.embeddings; empty when off).");
+
   /** The selected pseudo-labelled set: K per class, rank 1 = most confident. */
   public static final Table PSEUDO_LABELS =
       Table.of(SelectStage.NAME, "pseudo_labels",
@@ -175,7 +187,7 @@ public final class Tables {
 
   /** Every table, in pipeline order. */
   public static final List<Table> ALL =
-      List.of(IMAGES, SHARD_REJECTS, DUPLICATES, SCORES, SCORE_REJECTS, DEDUP_PAIRS, DEDUP_REMOVED, PSEUDO_LABELS,
+      List.of(IMAGES, SHARD_REJECTS, DUPLICATES, SCORES, SCORE_REJECTS, SCORE_EMBEDDINGS, DEDUP_PAIRS, DEDUP_REMOVED, PSEUDO_LABELS,
           CLASS_COUNTS, PRECISION, AUDIT_SCORES);
 
   private Tables() {}

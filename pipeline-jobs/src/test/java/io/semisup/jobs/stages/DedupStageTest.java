@@ -130,6 +130,61 @@ class DedupStageTest extends SparkTestBase {
       selected.add(r.getString(0));
     }
     assertThat(selected).isNotEmpty().doesNotContainAnyElementsOf(removed.keySet());
+
+    embeddingsFromTheScoringPass(o, removed.keySet());
+  }
+
+  /**
+   * The same pool and teacher (shared from run dd) scored with {@code score.embeddings}: score
+   * writes one unit-norm embedding per scored image, dedup reads them instead of its own pass and
+   * flags the same images; a record of another model makes dedup fail instead of mixing them.
+   */
+  private void embeddingsFromTheScoringPass(List<String> ddSettings, Set<String> removedByOwnPass)
+      throws Exception {
+    List<String> e = new ArrayList<>(ddSettings);
+    e.addAll(List.of("base-run=dd", "shared-stages=[import-fashion-mnist, shard, teacher]",
+        "score.embeddings=true"));
+    RunContext ctx = context(root, "de", e.toArray(String[]::new));
+    new ScoreStage().execute(ctx);
+    List<Row> emb = Tables.SCORE_EMBEDDINGS.read(ctx).collectAsList();
+    assertThat(emb).hasSize((int) Tables.SCORES.read(ctx).count());
+    for (Row r : emb) {
+      double norm = 0;
+      for (Object v : r.getList(1)) {
+        norm += ((Float) v) * ((Float) v);
+      }
+      assertThat(Math.sqrt(norm)).isCloseTo(1.0, org.assertj.core.data.Offset.offset(1e-5));
+    }
+    JsonNode score = RunContext.json().readTree(
+        root.resolve("de").resolve(ScoreStage.NAME).resolve("manifest.json").toFile());
+    assertThat(score.path("details").path(ScoreStage.EMBEDDINGS).asBoolean()).isTrue();
+
+    // A manifest naming another model: dedup refuses rather than compare two models' embeddings.
+    Path manifest = root.resolve("de").resolve(ScoreStage.NAME).resolve("manifest.json");
+    String original = Files.readString(manifest);
+    String digest = score.path("details").path(ScoreStage.EMBEDDING_MODEL).asText();
+    assertThat(digest).hasSize(64);
+    Path crc = manifest.resolveSibling(".manifest.json.crc"); // Hadoop's local checksum
+    Files.deleteIfExists(crc);
+    Files.writeString(manifest, original.replace(digest, "0".repeat(64)));
+    org.assertj.core.api.Assertions.assertThatThrownBy(() -> new DedupStage().execute(ctx))
+        .hasStackTraceContaining("Cannot use score's embeddings");
+    Files.writeString(manifest, original);
+
+    new DedupStage().execute(ctx);
+    JsonNode dedup = RunContext.json().readTree(
+        root.resolve("de").resolve(DedupStage.NAME).resolve("manifest.json").toFile());
+    assertThat(dedup.path("details").path("embeddings_from").asText()).isEqualTo(ScoreStage.NAME);
+    assertThat(dedup.path("counts").path("pool_images").asLong()).isEqualTo(emb.size());
+    Set<String> removed = new HashSet<>();
+    for (Row r : Tables.DEDUP_REMOVED.read(ctx).collectAsList()) {
+      removed.add(r.getString(0));
+    }
+    // ONNX and DL4J agree to 1e-4 on the embeddings: the same images are flagged (up to ties
+    // at the threshold, which these planted copies are far from).
+    System.out.printf("dedup from score's embeddings: %d removed, own pass %d%n", removed.size(),
+        removedByOwnPass.size());
+    assertThat(removed).isEqualTo(removedByOwnPass);
   }
 
   private JsonNode manifest(RunContext ctx, String stage) throws Exception {

@@ -158,4 +158,49 @@ class GrowingPoolReuseTest extends SparkTestBase {
     assertThat(new ScoreStage().execute(week2).skipped()).isTrue();
     assertThat(week2.manifest(ScoreStage.NAME).get("finished_at").asText()).isEqualTo(finished);
   }
+
+  /**
+   * score.embeddings and reuse: a run that wants embeddings reuses nothing of a run without them
+   * (week 1), takes the scores and the embeddings of one that wrote them, and a run without
+   * embeddings may reuse a run with them; every such score stage is rerun when only
+   * score.embeddings changes (a stage identity key).
+   */
+  @Test
+  void embeddingsAreReusedOnlyFromARunThatWroteThem() {
+    RunContext a = ctx("emb-a", "base-run=week1", "shared-stages=[teacher]", "score.reuse-run=week1",
+        "score.embeddings=true");
+    new ShardStage().execute(a);
+    new ScoreStage().execute(a);
+    JsonNode ca = a.manifest(ScoreStage.NAME).get("counts");
+    assertThat(ca.get("reused").asLong()).as("week 1 wrote no embeddings").isZero();
+    Map<String, Object> embA = embeddings(a);
+    assertThat(embA).hasSize(100);
+
+    RunContext b = ctx("emb-b", "base-run=week1", "shared-stages=[teacher]", "score.reuse-run=emb-a",
+        "score.embeddings=true");
+    new ShardStage().execute(b);
+    new ScoreStage().execute(b);
+    assertThat(b.manifest(ScoreStage.NAME).get("counts").get("reused").asLong()).isEqualTo(100);
+    assertThat(embeddings(b)).isEqualTo(embA);
+
+    RunContext c = ctx("emb-c", "base-run=week1", "shared-stages=[teacher]", "score.reuse-run=emb-a");
+    new ShardStage().execute(c);
+    new ScoreStage().execute(c);
+    assertThat(c.manifest(ScoreStage.NAME).get("counts").get("reused").asLong()).isEqualTo(100);
+    assertThat(Tables.SCORE_EMBEDDINGS.read(c).count()).isZero();
+    assertThat(c.manifest(ScoreStage.NAME).get("details").get(ScoreStage.EMBEDDINGS).asBoolean())
+        .isFalse();
+
+    // The same run asked for embeddings now: its committed scores are not reused silently.
+    RunContext cWithEmbeddings = ctx("emb-c", "base-run=week1", "shared-stages=[teacher]",
+        "score.reuse-run=emb-a", "score.embeddings=true");
+    org.assertj.core.api.Assertions.assertThatThrownBy(
+            () -> new ScoreStage().execute(cWithEmbeddings))
+        .hasMessageContaining("score.embeddings");
+  }
+
+  private static Map<String, Object> embeddings(RunContext ctx) {
+    return Tables.SCORE_EMBEDDINGS.read(ctx).collectAsList().stream()
+        .collect(Collectors.toMap(r -> r.getAs("image_id"), r -> r.getList(1)));
+  }
 }
