@@ -23,7 +23,7 @@ public record DedupSettings(boolean enabled, double threshold, double pairFloor,
       integer("dedup.lsh-tables", Range.closed(1, 64), "Hash tables of the in-pool search (more: higher recall, more comparisons)."),
       flag("dedup.verify", "Verify pairs of similarity in [dedup.verify-lower, dedup.verify-upper) geometrically (MKD local descriptors, RANSAC homography); needs photos, not 28x28 images."),
       real("dedup.verify-lower", Range.closed(-1, 1), "Lowest similarity of a verified pair: a verified pair from here up is a copy even below dedup.threshold."),
-      real("dedup.verify-upper", Range.closed(-1, 1.01), "Pairs at or above this similarity are copies without verification (above 1: verify every pair from dedup.verify-lower up)."),
+      real("dedup.verify-upper", Range.closed(-1, 1.01), "Pairs at or above this similarity are not verified: dedup.threshold decides them (above 1: verify every pair from dedup.verify-lower up)."),
       integer("dedup.verify-min-inliers", Range.closed(4, 10000), "Homography inliers from which a verified pair is the same picture."));
 
   static DedupSettings from(SettingsReader r) {
