@@ -29,7 +29,8 @@ import org.junit.jupiter.api.io.TempDir;
  * Dedup's verification on a real photograph (opencv-doc's aero1.jpg): an altered copy of its
  * left part in the verified band becomes a leak, its right part (same scene, no shared pixel),
  * though above dedup.threshold, is kept as borderline, pairs outside the band keep their verdict
- * unverified; the result has dedup/pairs' schema; a changed verify setting makes dedup stale.
+ * unverified; the result has dedup/pairs' schema, with verification off too; a changed verify
+ * setting makes dedup stale.
  */
 class PairVerificationTest extends SparkTestBase {
 
@@ -58,9 +59,11 @@ class PairVerificationTest extends SparkTestBase {
         PairVerification.CANDIDATES);
     DedupSettings s = new DedupSettings(true, 0.95, 0.8, true, 12, 8, true, 0.9, 0.99, 15);
 
+    long t0 = System.nanoTime();
     Dataset<Row> pairs = PairVerification.apply(spark, candidates, images, s);
     org.apache.hadoop.fs.Path out = new org.apache.hadoop.fs.Path(root.toUri());
     Tables.DEDUP_PAIRS.write(pairs, out);
+    System.out.printf("verification: verified and written in %.1f s%n", (System.nanoTime() - t0) / 1e9);
     Map<String, Row> byImage = new HashMap<>();
     for (Row r : Tables.DEDUP_PAIRS.readFrom(spark, out).collectAsList()) {
       byImage.put(r.getString(0), r);
@@ -84,6 +87,18 @@ class PairVerificationTest extends SparkTestBase {
     }
     assertThat(byImage.get("far-above").getString(4)).isEqualTo(DedupStage.LEAK);
     assertThat(byImage.get("below").getString(4)).isEqualTo(DedupStage.BORDERLINE);
+
+    // Verification off: the same table, every verdict as the searches gave it, both fields null.
+    DedupSettings off = new DedupSettings(true, 0.95, 0.8, true, 12, 8, false, 0.9, 0.99, 15);
+    org.apache.hadoop.fs.Path outOff = new org.apache.hadoop.fs.Path(root.resolve("off").toUri());
+    Tables.DEDUP_PAIRS.write(PairVerification.apply(spark, candidates, images, off), outOff);
+    List<Row> unverified = Tables.DEDUP_PAIRS.readFrom(spark, outOff).collectAsList();
+    assertThat(unverified).hasSize(4).allSatisfy(r -> {
+      assertThat(r.isNullAt(5)).isTrue();
+      assertThat(r.isNullAt(6)).isTrue();
+    });
+    assertThat(unverified).filteredOn(r -> r.getString(0).equals("look-alike"))
+        .singleElement().satisfies(r -> assertThat(r.getString(4)).isEqualTo(DedupStage.LEAK));
   }
 
   @Test
