@@ -54,6 +54,10 @@ import picocli.CommandLine.Option;
  * only) and {@code gem-unwhitened} (shown for the difference). Both teachers are trained here on
  * {@code --train-images} labelled images, seeded. MultiGrain's objective is not built: its
  * field is null.
+ *
+ * <p>Last, the same question with geometric verification ({@code dedup.verify}) on real photos
+ * ({@link VerifiedDedupOnPhotos}): recall and precision with and without it, in the same run;
+ * {@code --photos-only} runs that part alone.
  */
 @Command(
     name = "dedup",
@@ -61,7 +65,8 @@ import picocli.CommandLine.Option;
     description = {
       "Planted altered copies of test images in the pool: recall and precision of GeM embeddings vs baselines.",
       "Last line: JSON {\"planted\", \"recall\", \"precision\", \"threshold\", \"pixel_recall\","
-          + " \"avgpool_recall\", \"gem_recall\", \"multigrain_recall\", \"pairs_per_s\", ...}."
+          + " \"avgpool_recall\", \"gem_recall\", \"multigrain_recall\", \"pairs_per_s\", ...,"
+          + " \"photo_recall\", \"photo_precision\", \"photo_verified_recall\", \"photo_verified_precision\"}."
     })
 public final class BenchDedup implements Callable<Integer> {
 
@@ -127,6 +132,18 @@ public final class BenchDedup implements Callable<Integer> {
   @Option(names = "--fashion-mnist-dir", description = "IDX files (default: data.fashion-mnist-dir).")
   Path idxDir;
 
+  @Option(names = "--photo-dir",
+      description = "Photos for the verification part (default: opencv-doc's examples, ${DEFAULT-VALUE}).")
+  Path photoDir = MkdPatchSet.OPENCV_DATA;
+
+  @Option(names = "--photo-recall", defaultValue = "0.9",
+      description = "Calibration recall the photo part's global threshold is set for (default: ${DEFAULT-VALUE}).")
+  double photoRecall;
+
+  @Option(names = "--photos-only",
+      description = "Only the verification part on photos (no teachers, no Fashion-MNIST).")
+  boolean photosOnly;
+
   private static final InputSpec SPEC = FashionMnist.INPUT_SPEC;
   private static final int SIDE = FashionMnist.SIDE;
   /** Labelled images the whitening of each teacher's embedding is learned on. */
@@ -135,6 +152,13 @@ public final class BenchDedup implements Callable<Integer> {
   @Override
   public Integer call() throws Exception {
     SemisupConfig config = run.load();
+    if (photosOnly) {
+      Map<String, Object> json = new LinkedHashMap<>();
+      putPhotos(json, photos(config));
+      json.put("load_average", round(BenchSupport.loadAverage(), 2));
+      System.out.println(RunContext.json().writeValueAsString(json));
+      return 0;
+    }
     Path dir = BenchSupport.fashionMnistDir(idxDir, config);
     if (!Architectures.names().contains(arch)) {
       throw new UsageError("Cannot benchmark --arch " + arch + ": valid names are " + Architectures.names());
@@ -267,6 +291,7 @@ public final class BenchDedup implements Callable<Integer> {
     json.put("clean_pool", pool);
     json.put("references", references);
     json.put("in_pool", inPool);
+    putPhotos(json, photos(config));
     json.put("load_average", round(BenchSupport.loadAverage(), 2));
     System.out.println(RunContext.json().writeValueAsString(json));
     return 0;
@@ -328,6 +353,24 @@ public final class BenchDedup implements Callable<Integer> {
     System.out.println(InPoolSearch.line("sign LSH (dedup)", sign));
     System.out.println(InPoolSearch.line("Spark ML BRP LSH", brp));
     return out;
+  /** Verification on real photos ({@link VerifiedDedupOnPhotos}), with and without it. */
+  private Map<String, Object> photos(SemisupConfig config) {
+    List<PhotoCopySet.Photo> photos = PhotoCopySet.load(photoDir);
+    Map<String, Object> m = VerifiedDedupOnPhotos.measure(photos, strength,
+        config.settings().dedup().verifyMinInliers(), photoRecall, minPrecision, seed);
+    System.out.println(VerifiedDedupOnPhotos.describe(m));
+    return m;
+  }
+
+  /** The photo part's headline figures at the top level, its details under "photos". */
+  @SuppressWarnings("unchecked")
+  private static void putPhotos(Map<String, Object> json, Map<String, Object> photos) {
+    Map<String, Map<String, Object>> points = (Map<String, Map<String, Object>>) photos.get("points");
+    json.put("photo_recall", points.get("global").get("recall"));
+    json.put("photo_precision", points.get("global").get("precision"));
+    json.put("photo_verified_recall", points.get("global+verify-all").get("recall"));
+    json.put("photo_verified_precision", points.get("global+verify-all").get("precision"));
+    json.put("photos", photos);
   }
 
   /** A method's threshold chosen on calibration and its outcome on the measured items. */

@@ -39,6 +39,10 @@ public record Settings(
       throw r.crossKey("dedup.pair-floor", "borderline pairs lie below the threshold: set dedup.pair-floor <= dedup.threshold ("
           + dedup.threshold() + ").");
     }
+    if (dedup.verifyLower() >= dedup.verifyUpper()) {
+      throw r.crossKey("dedup.verify-lower", "the verified band [dedup.verify-lower, dedup.verify-upper) is empty: set"
+          + " dedup.verify-lower below dedup.verify-upper (" + dedup.verifyUpper() + ").");
+    }
     if (select.p() > score.topP()) {
       throw r.crossKey("select.p", "selection can only use the " + score.topP() + " classes score keeps per image"
           + " (score.top-p). Lower select.p or raise score.top-p to at least " + select.p() + ".");

@@ -45,7 +45,8 @@ import scala.Tuple2;
  * an image is removed when it matches an image with a smaller image_id, so each group keeps its
  * smallest. Pairs at or above {@code dedup.threshold} are verdict {@code leak} or
  * {@code near_duplicate}; leak candidates from {@code dedup.pair-floor} up to it are written as
- * {@code borderline} and kept. With {@code dedup.enabled = false} both tables are written empty,
+ * {@code borderline} and kept. With {@code dedup.verify}, pairs in the verified band are decided
+ * by {@link PairVerification} instead (MKD local descriptors and a homography). With {@code dedup.enabled = false} both tables are written empty,
  * so select reads the same handle either way.
  *
  * <p>Where the embeddings come from: when score ran with {@code score.embeddings}, the pool's are
@@ -147,6 +148,7 @@ public final class DedupStage extends Stage {
     if (s.pool()) {
       pairs = pairs.unionByName(nearDuplicates(ctx, pool, s, ctx.settings().run().seed()));
     }
+    pairs = PairVerification.apply(ctx.spark(), pairs, Tables.IMAGES.read(ctx), s);
     Tables.DEDUP_PAIRS.write(pairs, out);
     Dataset<Row> written = Tables.DEDUP_PAIRS.readFrom(ctx.spark(), out);
     // One row per removed image; a leak wins over a near-duplicate.
@@ -163,6 +165,8 @@ public final class DedupStage extends Stage {
         .count("borderline_pairs", written.filter(col("verdict").equalTo(BORDERLINE)).count())
         .count("removed", removedBack.count())
         .detail("embeddings_from", fromScore ? ScoreStage.NAME : NAME)
+        .count("verified_pairs", written.filter(col("verification").isNotNull()).count())
+        .count("verified_matches", written.filter(col("verification").equalTo(PairVerification.MATCH)).count())
         .detail("threshold", s.threshold())
         .detail("pair_floor", s.pairFloor());
     emb.unpersist();
@@ -226,7 +230,7 @@ public final class DedupStage extends Stage {
     List<Row> refs = emb.filter(col("split").notEqual(Tables.UNLABELLED))
         .orderBy("split", "image_id").collectAsList();
     if (refs.isEmpty()) {
-      return ctx.spark().createDataFrame(List.of(), Tables.DEDUP_PAIRS.schema());
+      return ctx.spark().createDataFrame(List.of(), PairVerification.CANDIDATES);
     }
     float[][] vecs = new float[refs.size()][];
     String[] ids = new String[refs.size()];
@@ -240,7 +244,7 @@ public final class DedupStage extends Stage {
     Broadcast<String[]> refIds = jsc.broadcast(ids);
     Broadcast<String[]> refSplits = jsc.broadcast(splits);
     double threshold = s.threshold();
-    double floor = s.pairFloor();
+    double floor = s.leakFloor();
     JavaRDD<Row> rows = pool.javaRDD().mapPartitions((Iterator<Row> it) -> {
       List<Row> batch = new ArrayList<>();
       List<Row> out = new ArrayList<>();
@@ -265,7 +269,7 @@ public final class DedupStage extends Stage {
       }
       return out.iterator();
     });
-    return ctx.spark().createDataFrame(rows, Tables.DEDUP_PAIRS.schema());
+    return ctx.spark().createDataFrame(rows, PairVerification.CANDIDATES);
   }
 
   /**
@@ -276,13 +280,14 @@ public final class DedupStage extends Stage {
       long seed) {
     List<Row> sample = pool.limit(1).collectAsList();
     if (sample.isEmpty()) {
-      return ctx.spark().createDataFrame(List.of(), Tables.DEDUP_PAIRS.schema());
+      return ctx.spark().createDataFrame(List.of(), PairVerification.CANDIDATES);
     }
     int dim = sample.get(0).getList(2).size();
     float[] center = mean(pool, dim);
     SignLsh lsh = new SignLsh(dim, s.lshTables(), s.lshBits(), center, seed);
     Broadcast<SignLsh> b = JavaSparkContext.fromSparkContext(ctx.spark().sparkContext()).broadcast(lsh);
     float threshold = (float) s.threshold();
+    float floor = (float) s.poolFloor();
     JavaRDD<Row> pairs = pool.javaRDD()
         .flatMapToPair(r -> {
           float[] v = floats(r.getList(2));
@@ -312,16 +317,16 @@ public final class DedupStage extends Stage {
                   arg = i;
                 }
               }
-              if (best >= threshold) {
+              if (best >= floor) {
                 out.add(RowFactory.create(members.get(j)._1(), members.get(arg)._1(),
-                    Tables.UNLABELLED, best, NEAR_DUPLICATE));
+                    Tables.UNLABELLED, best, best >= threshold ? NEAR_DUPLICATE : BORDERLINE));
               }
             }
           }
           return out.iterator();
         });
     // The same pair can share a key in several tables: keep each image's best match once.
-    return ctx.spark().createDataFrame(pairs, Tables.DEDUP_PAIRS.schema())
+    return ctx.spark().createDataFrame(pairs, PairVerification.CANDIDATES)
         .dropDuplicates("image_id", "matched_id");
   }
 

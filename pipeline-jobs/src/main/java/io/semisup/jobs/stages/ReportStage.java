@@ -138,6 +138,15 @@ public final class ReportStage extends Stage {
     runInfo.put("true labels", hidden.isPresent() ? "known (hidden labels): wrong pseudo-labels and confusions shown" : "unknown");
     runInfo.put("per class page", perClass + " top images, " + rs.borderlinePerClass() + " on each side of the threshold"
         + (hidden.isPresent() ? ", " + rs.wrongPerClass() + " wrong" : ""));
+    if (ctx.settings().dedup().enabled() && ctx.isCommitted(DedupStage.NAME)) {
+      // select, which the report follows, read dedup's output: its counts describe this run.
+      JsonNode dc = ctx.manifest(DedupStage.NAME).path("counts");
+      runInfo.put("dedup", dc.path("removed").asLong() + " images removed (" + dc.path("leaks").asLong()
+          + " leaks, " + dc.path("near_duplicates").asLong() + " near-duplicates), "
+          + dc.path("borderline_pairs").asLong() + " borderline pairs kept; "
+          + dc.path("verified_pairs").asLong() + " pairs verified geometrically, "
+          + dc.path("verified_matches").asLong() + " of them copies");
+    }
 
     if (hidden.isPresent()) {
       Map<String, Integer> indexByName = new HashMap<>();

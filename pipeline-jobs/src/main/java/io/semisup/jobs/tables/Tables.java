@@ -174,8 +174,11 @@ public final class Tables {
               .add("matched_id", DataTypes.StringType, false)
               .add("matched_split", DataTypes.StringType, false)
               .add("similarity", DataTypes.FloatType, false)
-              .add("verdict", DataTypes.StringType, false),
-          "Unlabelled image, its matched image and split, cosine similarity, verdict (leak, near_duplicate, borderline).");
+              .add("verdict", DataTypes.StringType, false)
+              .add("verification", DataTypes.StringType, true)
+              .add("inliers", DataTypes.IntegerType, true),
+          "Unlabelled image, its matched image and split, cosine similarity, verdict (leak, near_duplicate, borderline),"
+              + " and for pairs verified geometrically (dedup.verify) the verification (match, no_match) and homography inliers.");
 
   /** Unlabelled images select leaves out: copies of labelled/evaluation images and pool duplicates. */
   public static final Table DEDUP_REMOVED =

@@ -30,7 +30,8 @@ import org.junit.jupiter.api.io.TempDir;
  * {@code dedup} on a small real run with planted copies: JPEG re-encoded, brightened copies of
  * evaluation images and of pool images are put into the unlabelled folder; dedup finds each
  * evaluation copy as a leak of its source and each pool copy as a near-duplicate, the counts in
- * its manifest add up with its tables, and select never picks a removed image.
+ * its manifest add up with its tables, and select never picks a removed image. Verification is on
+ * over the borderline band, where it can only reject (no keypoints at 28x28).
  */
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
 class DedupStageTest extends SparkTestBase {
@@ -47,7 +48,10 @@ class DedupStageTest extends SparkTestBase {
     String[] base = {
       "data.labelled-per-class=10", "data.unlabelled-limit=300", "data.validation-size=100", "data.val-limit=100",
       "teacher.epochs=3", "teacher.batch-size=16", "score.top-p=3", "select.k=40", "select.p=1",
-      "model.pooling=gem", "dedup.enabled=true", "dedup.threshold=0.9", "dedup.pair-floor=0.8"};
+      "model.pooling=gem", "dedup.enabled=true", "dedup.threshold=0.9", "dedup.pair-floor=0.8",
+      // Verification wired in over the borderline band: 28x28 images have no keypoints, so
+      // every verified pair is rejected and the removals are those of the threshold alone.
+      "dedup.verify=true", "dedup.verify-lower=0.8", "dedup.verify-upper=0.9"};
     RunContext importCtx = context(root, "dd", base);
     new ImportFashionMnistStage().execute(importCtx);
     Path imported = root.resolve("dd").resolve(ImportFashionMnistStage.NAME);
@@ -107,9 +111,19 @@ class DedupStageTest extends SparkTestBase {
       flagged += removed.containsKey(copy) ? 1 : 0;
     }
     System.out.printf("dedup test: %d of %d planted leaks flagged%n", flagged, LEAKS);
+    long verified = 0;
     for (Row r : pairs) {
       assertThat(r.getString(2)).isIn(Tables.TRAIN, Tables.VAL, Tables.UNLABELLED);
       assertThat(r.getFloat(3)).isGreaterThanOrEqualTo(0.8f);
+      if (r.getFloat(3) < 0.9f) {
+        verified++;
+        assertThat(r.getString(4)).isEqualTo(DedupStage.BORDERLINE);
+        assertThat(r.getString(5)).isEqualTo(PairVerification.NO_MATCH);
+        assertThat(r.getInt(6)).isLessThan(15);
+      } else {
+        assertThat(r.isNullAt(5)).isTrue();
+        assertThat(r.isNullAt(6)).isTrue();
+      }
     }
     assertThat(removed).isNotEmpty();
     // Not everything is a copy: the teacher's embeddings tell most pool images apart.
@@ -122,6 +136,8 @@ class DedupStageTest extends SparkTestBase {
     assertThat(dedup.path("leaks").asLong() + dedup.path("near_duplicates").asLong())
         .isEqualTo(removed.size());
     assertThat(dedup.path("pool_images").asLong()).isEqualTo(poolSize);
+    assertThat(dedup.path("verified_pairs").asLong()).isEqualTo(verified);
+    assertThat(dedup.path("verified_matches").asLong()).isZero();
     JsonNode select = manifest(ctx, SelectStage.NAME).path("counts");
     assertThat(select.path("dedup_removed").asLong()).isEqualTo(removed.size());
     assertThat(select.path("scored_images").asLong()).isEqualTo(poolSize - removed.size());
