@@ -73,6 +73,12 @@ public final class BenchFixres implements Callable<Integer> {
           + " resize; model.test-resize-ratio); chosen with the test resolution on validation (default: ${DEFAULT-VALUE}).")
   List<Double> ratios;
 
+  @Option(names = "--profile", split = ",",
+      description = "Only profile one training step at each --train-res and the data's size, at these batch"
+          + " sizes (e.g. 64,128,256,512): milliseconds of crop, augmentation/packing and fit per image, interleaved;"
+          + " no teacher or students are trained.")
+  List<Integer> profileBatches;
+
   @Option(names = "--quick",
       description = "The reduced run of docs/results.md: --quick-pool pool images, K = pool / 10,"
           + " labelled images repeated --quick-repeat times, --quick-teacher-epochs and --quick-student-epochs.")
@@ -136,6 +142,9 @@ public final class BenchFixres implements Callable<Integer> {
     }
     FixresSettings fix = config.settings().fixres();
     FashionMnist train = FashionMnist.load(dir, true);
+    if (profileBatches != null && !profileBatches.isEmpty()) {
+      return profile(config, train);
+    }
     FashionMnist test = FashionMnist.load(dir, false);
     int perClass = config.settings().data().labelledPerClass();
     Split split = Split.of(train, val, perClass, quick ? quickPool : Integer.MAX_VALUE);
@@ -285,6 +294,106 @@ public final class BenchFixres implements Callable<Integer> {
     System.out.printf(Locale.ROOT, "step time, interleaved, batch %d: %d px %.1f ms, %d px %.1f ms (ratio %.3f)%n",
         batch, low, lowMs, SIDE, fullMs, lowMs / fullMs);
     return new double[] {lowMs, fullMs};
+  }
+
+  /**
+   * Where a training step's time goes at each resolution and batch size: the RandomResizedCrop
+   * (with {@code --crop-min-area}), the augmentation and packing into a minibatch (the student's
+   * flips, shifts, erasing, label smoothing) and the SGD step itself, per image, in rounds that
+   * alternate resolutions and batch sizes on one network so that a shared host's load hits all
+   * alike. A per-step cost that does not shrink with the image shows as a per-image fit time
+   * falling with the batch size.
+   */
+  private int profile(SemisupConfig config, FashionMnist train) {
+    TrainingConfig cfg = TrainingConfigs.from(config.settings().student().train(), seeds.get(0));
+    int maxBatch = profileBatches.stream().mapToInt(Integer::intValue).max().orElseThrow();
+    int[] idx = new int[maxBatch];
+    Arrays.setAll(idx, i -> i);
+    int[] y = train.labels(idx);
+    float[][] full = images(train, idx, SIDE);
+    List<Integer> sides = concat(trainRes, List.of(SIDE));
+    Map<Integer, float[][]> resized = new TreeMap<>();
+    for (int side : sides) {
+      resized.put(side, images(train, idx, side));
+    }
+    ComputationGraph g = Architectures.build(config.settings().model().studentArchitecture(), DATA, 10, cfg);
+    io.semisup.core.dl4j.TrainingKernels.install(g);
+    int cells = sides.size() * profileBatches.size();
+    double[][][] ms = new double[cells][3][TIMED_ROUNDS];
+    System.out.printf(Locale.ROOT, "profile: %s, student recipe (%s), crop-min-area %s, load %.1f%n",
+        config.settings().model().studentArchitecture(), cfg, cropMinArea, BenchSupport.loadAverage());
+    try {
+      for (int r = -1; r < TIMED_ROUNDS; r++) { // round -1 warms up
+        for (int c = 0; c < cells; c++) {
+          int side = sides.get(c / profileBatches.size());
+          int b = profileBatches.get(c % profileBatches.size());
+          double[] t = profileStep(g, cfg, full, resized.get(side), y, side, b, new java.util.Random(r * 31L + c));
+          if (r >= 0) {
+            for (int k = 0; k < 3; k++) {
+              ms[c][k][r] = t[k];
+            }
+          }
+        }
+      }
+    } finally {
+      io.semisup.core.dl4j.TrainingKernels.restoreConfiguration(g);
+    }
+    List<Map<String, Object>> rows = new ArrayList<>();
+    System.out.println("| res | batch | crop ms/img | pack ms/img | fit ms/img | total ms/img |");
+    System.out.println("|---|---|---|---|---|---|");
+    for (int c = 0; c < cells; c++) {
+      int side = sides.get(c / profileBatches.size());
+      int b = profileBatches.get(c % profileBatches.size());
+      double crop = median(ms[c][0]) / b;
+      double pack = median(ms[c][1]) / b;
+      double fit = median(ms[c][2]) / b;
+      System.out.printf(Locale.ROOT, "| %d | %d | %.3f | %.3f | %.3f | %.3f |%n", side, b, crop, pack, fit, crop + pack + fit);
+      Map<String, Object> row = new LinkedHashMap<>();
+      row.put("res", side);
+      row.put("batch", b);
+      row.put("crop_ms_per_image", BenchSupport.round(crop, 4));
+      row.put("pack_ms_per_image", BenchSupport.round(pack, 4));
+      row.put("fit_ms_per_image", BenchSupport.round(fit, 4));
+      rows.add(row);
+    }
+    Map<String, Object> json = new LinkedHashMap<>();
+    json.put("profile", rows);
+    json.put("crop_min_area", cropMinArea);
+    json.put("load_average", BenchSupport.round(BenchSupport.loadAverage(), 2));
+    try {
+      System.out.println(RunContext.json().writeValueAsString(json));
+    } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
+      throw new IllegalStateException(e);
+    }
+    return 0;
+  }
+
+  /** Milliseconds of {crop, pack, fit} for one minibatch of {@code b} images at {@code side}. */
+  private double[] profileStep(ComputationGraph g, TrainingConfig cfg, float[][] full, float[][] atSide, int[] y,
+      int side, int b, java.util.Random rnd) {
+    long t0 = System.nanoTime();
+    float[][] bx = new float[b][];
+    InputSpec spec = DATA.withSize(side, side);
+    if (cropMinArea > 0) {
+      io.semisup.core.image.RandomResizedCrop crop = new io.semisup.core.image.RandomResizedCrop(cropMinArea, side, side);
+      for (int k = 0; k < b; k++) {
+        bx[k] = crop.apply(full[k], DATA, rnd);
+      }
+    } else {
+      // Without the crop the images are resized once before training: no per-step cost.
+      System.arraycopy(atSide, 0, bx, 0, b);
+    }
+    long t1 = System.nanoTime();
+    int[] by = Arrays.copyOf(y, b);
+    org.nd4j.linalg.api.ndarray.INDArray[] batch = io.semisup.core.train.Minibatch.pack(bx, by, spec, 10,
+        cfg.augmenter(), cfg.labelSmoothing(), cfg.mixup(), rnd);
+    long t2 = System.nanoTime();
+    g.fit(new org.nd4j.linalg.api.ndarray.INDArray[] {batch[0]}, new org.nd4j.linalg.api.ndarray.INDArray[] {batch[1]});
+    g.score(); // the trainer reads the loss every step
+    long t3 = System.nanoTime();
+    batch[0].close();
+    batch[1].close();
+    return new double[] {(t1 - t0) / 1e6, (t2 - t1) / 1e6, (t3 - t2) / 1e6};
   }
 
   private static final int TIMED_ROUNDS = 5;
