@@ -26,9 +26,18 @@ public final class Preprocessor implements Serializable {
   private final InputSpec spec;
   /** lut[c][v] = normalized value of 8-bit value v in channel c. */
   private final float[][] lut;
+  /**
+   * With a resize ratio above 1: the plain preprocessor at the resized sides, whose tensor is
+   * then centre-cropped (null at ratio 1). Cropping the finished tensor keeps every path's pixels
+   * identical to the plain resize at those sides.
+   */
+  private final Preprocessor resized;
 
   public Preprocessor(InputSpec spec) {
     this.spec = Objects.requireNonNull(spec, "spec");
+    int[] sides = spec.resizedSides();
+    resized = spec.resizeRatio() == 1 ? null
+        : new Preprocessor(spec.withSize(sides[0], sides[1]).withResizeRatio(1));
     float[] mean = spec.mean();
     float[] std = spec.std();
     lut = new float[spec.channels()][256];
@@ -46,6 +55,9 @@ public final class Preprocessor implements Serializable {
   /** CHW tensor of the image: converted to the spec's channels, resized to its size. */
   public float[] toChw(BufferedImage img) {
     Objects.requireNonNull(img, "img");
+    if (resized != null) {
+      return centreCrop(resized.toChw(img));
+    }
     int h = img.getHeight();
     int w = img.getWidth();
     if (spec.channels() == 3) {
@@ -156,10 +168,30 @@ public final class Preprocessor implements Serializable {
           "Cannot preprocess " + greyPixels.length + " grey pixels as " + h + "x" + w
               + ": need exactly h*w bytes");
     }
+    if (resized != null) {
+      return centreCrop(resized.toChw(greyPixels, h, w));
+    }
     byte[][] planes = spec.channels() == 1
         ? new byte[][] {greyPixels}
         : new byte[][] {greyPixels, greyPixels, greyPixels};
     return normalize(planes, h, w);
+  }
+
+  /** The centre {@code spec} height x width of a tensor at the resized sides. */
+  private float[] centreCrop(float[] big) {
+    InputSpec from = resized.spec;
+    int oh = spec.height();
+    int ow = spec.width();
+    int top = (from.height() - oh) / 2;
+    int left = (from.width() - ow) / 2;
+    float[] out = new float[spec.size()];
+    for (int c = 0; c < spec.channels(); c++) {
+      for (int y = 0; y < oh; y++) {
+        System.arraycopy(big, (c * from.height() + top + y) * from.width() + left,
+            out, (c * oh + y) * ow, ow);
+      }
+    }
+    return out;
   }
 
   private float[] normalize(byte[][] planes, int h, int w) {

@@ -5,8 +5,9 @@ import java.io.Serializable;
 /**
  * The test-time transform of FixRes and of ImageNet evaluation: resize so that the image's side
  * is {@code ratio} times the test resolution, then take the centre {@code size x size} (the
- * paper's ratio is 256/224 for photos). Ratio 1 is a plain resize, which is how {@code score}
- * and {@code evaluate} prepare images.
+ * paper's ratio is 256/224 for photos), on a float tensor and with sub-pixel crop coordinates.
+ * Ratio 1 is a plain resize. The pipeline's models carry their ratio in {@link
+ * InputSpec#resizeRatio()}, which {@link Preprocessor} applies to the pixels it reads.
  *
  * <p>Why a ratio rather than a fixed resize side: FixRes moves the test resolution, and the crop
  * must keep covering the same share of the image at every resolution.

@@ -21,7 +21,7 @@ class ModelMetadataTest {
     ModelMetadata m = sample();
     String json = m.toJson();
     assertThat(json).contains("\"modelId\"", "\"classNames\"", "\"input\"", "\"mean\"")
-        .doesNotContain("numClasses", "size");
+        .doesNotContain("numClasses", "\"size\"");
     ModelMetadata back = ModelMetadata.fromJson(json);
     assertThat(back).isEqualTo(m);
     assertThat(back.numClasses()).isEqualTo(3);

@@ -68,6 +68,17 @@ public final class BenchFixres implements Callable<Integer> {
       description = "Candidate test resolutions (above 28: upsampled) (default: ${DEFAULT-VALUE}).")
   List<Integer> testRes;
 
+  @Option(names = "--test-resize-ratio", split = ",", defaultValue = "1",
+      description = "Candidate test transforms: resize to ratio x the test resolution, centre crop (1 = plain"
+          + " resize; model.test-resize-ratio); chosen with the test resolution on validation (default: ${DEFAULT-VALUE}).")
+  List<Double> ratios;
+
+  @Option(names = "--profile", split = ",",
+      description = "Only profile one training step at each --train-res and the data's size, at these batch"
+          + " sizes (e.g. 64,128,256,512): milliseconds of crop, augmentation/packing and fit per image, interleaved;"
+          + " no teacher or students are trained.")
+  List<Integer> profileBatches;
+
   @Option(names = "--quick",
       description = "The reduced run of docs/results.md: --quick-pool pool images, K = pool / 10,"
           + " labelled images repeated --quick-repeat times, --quick-teacher-epochs and --quick-student-epochs.")
@@ -113,6 +124,11 @@ public final class BenchFixres implements Callable<Integer> {
     if (seeds.isEmpty() || trainRes.isEmpty() || testRes.isEmpty()) {
       throw new UsageError("Cannot benchmark nothing: --seeds, --train-res and --test-res need a value each");
     }
+    for (double q : ratios) {
+      if (!(q >= 1 && q <= 2)) {
+        throw new UsageError("Cannot use --test-resize-ratio " + q + ": use 1 (plain resize) to 2");
+      }
+    }
     for (int r : concat(trainRes, testRes)) {
       if (r < 8 || r > 64) {
         throw new UsageError("Cannot use resolution " + r + " (--train-res/--test-res): use 8 to 64 pixels");
@@ -126,6 +142,9 @@ public final class BenchFixres implements Callable<Integer> {
     }
     FixresSettings fix = config.settings().fixres();
     FashionMnist train = FashionMnist.load(dir, true);
+    if (profileBatches != null && !profileBatches.isEmpty()) {
+      return profile(config, train);
+    }
     FashionMnist test = FashionMnist.load(dir, false);
     int perClass = config.settings().data().labelledPerClass();
     Split split = Split.of(train, val, perClass, quick ? quickPool : Integer.MAX_VALUE);
@@ -134,13 +153,13 @@ public final class BenchFixres implements Callable<Integer> {
     int[] testIdx = new int[Math.min(testImages, test.size())];
     Arrays.setAll(testIdx, i -> i);
     String arch = config.settings().model().studentArchitecture();
-    System.out.printf(Locale.ROOT, "bench fixres: %s, seeds %s, train res %s vs %d, test res %s, labelled %d,"
+    System.out.printf(Locale.ROOT, "bench fixres: %s, seeds %s, train res %s vs %d, test res %s x ratio %s, labelled %d,"
             + " pool %d, K %d, labelled x%d, val %d, test %d, crop-min-area %s%s, load %.1f%n",
-        arch, seeds, trainRes, SIDE, testRes, split.labelled().length, split.pool().length, k, repeat,
+        arch, seeds, trainRes, SIDE, testRes, ratios, split.labelled().length, split.pool().length, k, repeat,
         split.val().length, testIdx.length, cropMinArea, quick ? " (quick)" : "", BenchSupport.loadAverage());
 
-    // res -> test res -> per-seed outcomes; full resolution under SIDE.
-    Map<Integer, Map<Integer, List<double[]>>> table = new TreeMap<>();
+    // res -> (test res, ratio) -> per-seed outcomes; full resolution under SIDE.
+    Map<Integer, Map<Cell, List<double[]>>> table = new TreeMap<>();
     Map<Integer, List<Double>> trainSeconds = new TreeMap<>();
     List<Integer> allTrain = concat(trainRes, List.of(SIDE));
     for (long seed : seeds) {
@@ -154,7 +173,7 @@ public final class BenchFixres implements Callable<Integer> {
       double t0 = seconds(LocalTrainer.fit(teacher, xLab, yLab, teacherCfg, DATA, null));
       int[][] pseudo = pseudoLabels(teacher, images(train, split.pool(), SIDE), split.pool(), k);
       double pseudoPrecision = precision(train, pseudo);
-      double teacherTop1 = top1(teacher, test, testIdx, SIDE);
+      double teacherTop1 = top1(teacher, test, testIdx, SIDE, 1);
       System.out.printf(Locale.ROOT, "seed %d: teacher %.1f s, test top-1 %.4f; %d pseudo-labels, precision %.4f%n",
           seed, t0, teacherTop1, pseudo[0].length, pseudoPrecision);
       TrainingConfig studentCfg = TrainingConfigs.from(student.train(), seed);
@@ -172,17 +191,20 @@ public final class BenchFixres implements Callable<Integer> {
                 new io.semisup.core.image.RandomResizedCrop(cropMinArea, res, res), null))
             : seconds(LocalTrainer.fit(s, images(train, idx, res), y, studentCfg, spec, null));
         trainSeconds.computeIfAbsent(res, r -> new ArrayList<>()).add(secs);
-        Map<Integer, List<double[]>> row = table.computeIfAbsent(res, r -> new TreeMap<>());
+        Map<Cell, List<double[]>> row = table.computeIfAbsent(res, r -> new TreeMap<>());
         for (int t : concat(List.of(res), testRes)) {
-          ComputationGraph fixed = new FixResRefit(s).fix(images(train, split.labelled(), t), yLab,
-              new long[] {1, t, t}, new FixResRefit.Recipe(fix.epochs(), fix.batchSize(), fix.learningRate(),
-                  fix.momentum(), fix.weightDecay(), seed), null);
-          double[] o = {
-            top1(s, train, split.val(), t), top1(s, test, testIdx, t),
-            top1(fixed, train, split.val(), t), top1(fixed, test, testIdx, t)};
-          row.computeIfAbsent(t, x -> new ArrayList<>()).add(o);
-          System.out.printf(Locale.ROOT, "  student train %2d (%.1f s) test %2d: val %.4f -> %.4f fixed,"
-              + " test %.4f -> %.4f fixed%n", res, secs, t, o[0], o[2], o[1], o[3]);
+          for (double q : ratios) {
+            // The fix trains through the test transform it is tested with (FixRes).
+            ComputationGraph fixed = new FixResRefit(s).fix(images(train, split.labelled(), t, q), yLab,
+                new long[] {1, t, t}, new FixResRefit.Recipe(fix.epochs(), fix.batchSize(), fix.learningRate(),
+                    fix.momentum(), fix.weightDecay(), seed), null);
+            double[] o = {
+              top1(s, train, split.val(), t, q), top1(s, test, testIdx, t, q),
+              top1(fixed, train, split.val(), t, q), top1(fixed, test, testIdx, t, q)};
+            row.computeIfAbsent(new Cell(t, q), x -> new ArrayList<>()).add(o);
+            System.out.printf(Locale.ROOT, "  student train %2d (%.1f s) test %2d ratio %.3f: val %.4f -> %.4f fixed,"
+                + " test %.4f -> %.4f fixed%n", res, secs, t, q, o[0], o[2], o[1], o[3]);
+          }
         }
       }
     }
@@ -195,7 +217,8 @@ public final class BenchFixres implements Callable<Integer> {
       for (var byTest : byTrain.getValue().entrySet()) {
         Map<String, Object> r = new LinkedHashMap<>();
         r.put("train_res", byTrain.getKey());
-        r.put("test_res", byTest.getKey());
+        r.put("test_res", byTest.getKey().res());
+        r.put("test_resize_ratio", byTest.getKey().ratio());
         r.put("val_before", BenchSupport.round(mean(byTest.getValue(), 0), 4));
         r.put("val_after", BenchSupport.round(mean(byTest.getValue(), 2), 4));
         r.put("test_before", BenchSupport.round(mean(byTest.getValue(), 1), 4));
@@ -204,18 +227,22 @@ public final class BenchFixres implements Callable<Integer> {
       }
     }
     int low = trainRes.get(0);
-    int chosen = bestOnValidation(table.get(low));
+    Cell chosen = bestOnValidation(table.get(low));
     List<double[]> lowAtChosen = table.get(low).get(chosen);
+    // The full-resolution student at its own resolution, with the plain resize (the demo's).
+    List<double[]> full = table.get(SIDE).get(table.get(SIDE).containsKey(new Cell(SIDE, 1.0))
+        ? new Cell(SIDE, 1.0) : new Cell(SIDE, ratios.get(0)));
     Map<String, Object> json = new LinkedHashMap<>();
     json.put("train_res", low);
-    json.put("test_res", chosen);
+    json.put("test_res", chosen.res());
+    json.put("test_resize_ratio", chosen.ratio());
     json.put("seeds", seeds.size());
-    json.put("full_res_top1", BenchSupport.round(mean(table.get(SIDE).get(SIDE), 1), 4));
+    json.put("full_res_top1", BenchSupport.round(mean(full, 1), 4));
     json.put("low_res_top1_before", BenchSupport.round(mean(lowAtChosen, 1), 4));
     json.put("low_res_top1_after", BenchSupport.round(mean(lowAtChosen, 3), 4));
     json.put("low_res_train_s", BenchSupport.round(avg(trainSeconds.get(low)), 1));
     json.put("full_res_train_s", BenchSupport.round(avg(trainSeconds.get(SIDE)), 1));
-    json.put("low_res_top1_at_train_res", BenchSupport.round(mean(table.get(low).get(low), 1), 4));
+    json.put("low_res_top1_at_train_res", BenchSupport.round(mean(table.get(low).get(new Cell(low, ratios.get(0))), 1), 4));
     json.put("low_res_step_ms", BenchSupport.round(stepMs[0], 1));
     json.put("full_res_step_ms", BenchSupport.round(stepMs[1], 1));
     json.put("step_ratio", BenchSupport.round(stepMs[0] / stepMs[1], 3));
@@ -269,6 +296,106 @@ public final class BenchFixres implements Callable<Integer> {
     return new double[] {lowMs, fullMs};
   }
 
+  /**
+   * Where a training step's time goes at each resolution and batch size: the RandomResizedCrop
+   * (with {@code --crop-min-area}), the augmentation and packing into a minibatch (the student's
+   * flips, shifts, erasing, label smoothing) and the SGD step itself, per image, in rounds that
+   * alternate resolutions and batch sizes on one network so that a shared host's load hits all
+   * alike. A per-step cost that does not shrink with the image shows as a per-image fit time
+   * falling with the batch size.
+   */
+  private int profile(SemisupConfig config, FashionMnist train) {
+    TrainingConfig cfg = TrainingConfigs.from(config.settings().student().train(), seeds.get(0));
+    int maxBatch = profileBatches.stream().mapToInt(Integer::intValue).max().orElseThrow();
+    int[] idx = new int[maxBatch];
+    Arrays.setAll(idx, i -> i);
+    int[] y = train.labels(idx);
+    float[][] full = images(train, idx, SIDE);
+    List<Integer> sides = concat(trainRes, List.of(SIDE));
+    Map<Integer, float[][]> resized = new TreeMap<>();
+    for (int side : sides) {
+      resized.put(side, images(train, idx, side));
+    }
+    ComputationGraph g = Architectures.build(config.settings().model().studentArchitecture(), DATA, 10, cfg);
+    io.semisup.core.dl4j.TrainingKernels.install(g);
+    int cells = sides.size() * profileBatches.size();
+    double[][][] ms = new double[cells][3][TIMED_ROUNDS];
+    System.out.printf(Locale.ROOT, "profile: %s, student recipe (%s), crop-min-area %s, load %.1f%n",
+        config.settings().model().studentArchitecture(), cfg, cropMinArea, BenchSupport.loadAverage());
+    try {
+      for (int r = -1; r < TIMED_ROUNDS; r++) { // round -1 warms up
+        for (int c = 0; c < cells; c++) {
+          int side = sides.get(c / profileBatches.size());
+          int b = profileBatches.get(c % profileBatches.size());
+          double[] t = profileStep(g, cfg, full, resized.get(side), y, side, b, new java.util.Random(r * 31L + c));
+          if (r >= 0) {
+            for (int k = 0; k < 3; k++) {
+              ms[c][k][r] = t[k];
+            }
+          }
+        }
+      }
+    } finally {
+      io.semisup.core.dl4j.TrainingKernels.restoreConfiguration(g);
+    }
+    List<Map<String, Object>> rows = new ArrayList<>();
+    System.out.println("| res | batch | crop ms/img | pack ms/img | fit ms/img | total ms/img |");
+    System.out.println("|---|---|---|---|---|---|");
+    for (int c = 0; c < cells; c++) {
+      int side = sides.get(c / profileBatches.size());
+      int b = profileBatches.get(c % profileBatches.size());
+      double crop = median(ms[c][0]) / b;
+      double pack = median(ms[c][1]) / b;
+      double fit = median(ms[c][2]) / b;
+      System.out.printf(Locale.ROOT, "| %d | %d | %.3f | %.3f | %.3f | %.3f |%n", side, b, crop, pack, fit, crop + pack + fit);
+      Map<String, Object> row = new LinkedHashMap<>();
+      row.put("res", side);
+      row.put("batch", b);
+      row.put("crop_ms_per_image", BenchSupport.round(crop, 4));
+      row.put("pack_ms_per_image", BenchSupport.round(pack, 4));
+      row.put("fit_ms_per_image", BenchSupport.round(fit, 4));
+      rows.add(row);
+    }
+    Map<String, Object> json = new LinkedHashMap<>();
+    json.put("profile", rows);
+    json.put("crop_min_area", cropMinArea);
+    json.put("load_average", BenchSupport.round(BenchSupport.loadAverage(), 2));
+    try {
+      System.out.println(RunContext.json().writeValueAsString(json));
+    } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
+      throw new IllegalStateException(e);
+    }
+    return 0;
+  }
+
+  /** Milliseconds of {crop, pack, fit} for one minibatch of {@code b} images at {@code side}. */
+  private double[] profileStep(ComputationGraph g, TrainingConfig cfg, float[][] full, float[][] atSide, int[] y,
+      int side, int b, java.util.Random rnd) {
+    long t0 = System.nanoTime();
+    float[][] bx = new float[b][];
+    InputSpec spec = DATA.withSize(side, side);
+    if (cropMinArea > 0) {
+      io.semisup.core.image.RandomResizedCrop crop = new io.semisup.core.image.RandomResizedCrop(cropMinArea, side, side);
+      for (int k = 0; k < b; k++) {
+        bx[k] = crop.apply(full[k], DATA, rnd);
+      }
+    } else {
+      // Without the crop the images are resized once before training: no per-step cost.
+      System.arraycopy(atSide, 0, bx, 0, b);
+    }
+    long t1 = System.nanoTime();
+    int[] by = Arrays.copyOf(y, b);
+    org.nd4j.linalg.api.ndarray.INDArray[] batch = io.semisup.core.train.Minibatch.pack(bx, by, spec, 10,
+        cfg.augmenter(), cfg.labelSmoothing(), cfg.mixup(), rnd);
+    long t2 = System.nanoTime();
+    g.fit(new org.nd4j.linalg.api.ndarray.INDArray[] {batch[0]}, new org.nd4j.linalg.api.ndarray.INDArray[] {batch[1]});
+    g.score(); // the trainer reads the loss every step
+    long t3 = System.nanoTime();
+    batch[0].close();
+    batch[1].close();
+    return new double[] {(t1 - t0) / 1e6, (t2 - t1) / 1e6, (t3 - t2) / 1e6};
+  }
+
   private static final int TIMED_ROUNDS = 5;
   private static final int TIMED_STEPS = 4;
 
@@ -278,9 +405,17 @@ public final class BenchFixres implements Callable<Integer> {
     return s[s.length / 2];
   }
 
-  /** The test resolution whose fixed model has the best mean validation top-1 (ties: the lower). */
-  static int bestOnValidation(Map<Integer, List<double[]>> byTest) {
-    int best = -1;
+  /** A test transform: resolution and resize ratio; ordered by resolution, then ratio. */
+  record Cell(int res, double ratio) implements Comparable<Cell> {
+    @Override
+    public int compareTo(Cell o) {
+      return res != o.res ? Integer.compare(res, o.res) : Double.compare(ratio, o.ratio);
+    }
+  }
+
+  /** The test transform whose fixed model has the best mean validation top-1 (ties: the first). */
+  static Cell bestOnValidation(Map<Cell, List<double[]>> byTest) {
+    Cell best = null;
     double bestVal = -1;
     for (var e : byTest.entrySet()) {
       double v = mean(e.getValue(), 2);
@@ -378,9 +513,14 @@ public final class BenchFixres implements Callable<Integer> {
     return studentSet(pseudo, labelled, repeat);
   }
 
-  /** Images {@code idx} bilinearly resized to {@code res} (the same resize as score and evaluate). */
+  /** Images {@code idx} bilinearly resized to {@code res} (the plain resize; training's input). */
   static float[][] images(FashionMnist data, int[] idx, int res) {
-    Preprocessor p = new Preprocessor(DATA.withSize(res, res));
+    return images(data, idx, res, 1);
+  }
+
+  /** Images {@code idx} through the test transform at {@code res} (what score and evaluate do). */
+  static float[][] images(FashionMnist data, int[] idx, int res, double ratio) {
+    Preprocessor p = new Preprocessor(DATA.withSize(res, res).withResizeRatio(ratio));
     float[][] out = new float[idx.length][];
     for (int i = 0; i < idx.length; i++) {
       out[i] = p.toChw(data.pixels(idx[i]), SIDE, SIDE);
@@ -388,8 +528,8 @@ public final class BenchFixres implements Callable<Integer> {
     return out;
   }
 
-  private static double top1(ComputationGraph g, FashionMnist data, int[] idx, int res) {
-    return LocalTrainer.accuracy(LocalTrainer.predict(g, images(data, idx, res), DATA.withSize(res, res)),
+  private static double top1(ComputationGraph g, FashionMnist data, int[] idx, int res, double ratio) {
+    return LocalTrainer.accuracy(LocalTrainer.predict(g, images(data, idx, res, ratio), DATA.withSize(res, res)),
         data.labels(idx))[0];
   }
 

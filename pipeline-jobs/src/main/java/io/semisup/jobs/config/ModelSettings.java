@@ -17,7 +17,7 @@ import java.util.List;
  */
 public record ModelSettings(
     String teacherArchitecture, String studentArchitecture, int inputSize, int inputChannels,
-    List<Double> inputMean, List<Double> inputStd, String pooling, double gemP) {
+    List<Double> inputMean, List<Double> inputStd, String pooling, double gemP, double testResizeRatio) {
 
   static final List<Setting> SCHEMA = List.of(
       choice("model.teacher-architecture", Architectures.names(), "The teacher's network."),
@@ -30,7 +30,10 @@ public record ModelSettings(
       realList("model.input.std", Range.above(0),
           "Per-channel standard deviation pixel/255 is divided by; empty = measured by shard."),
       choice("model.pooling", GlobalPool.KINDS, "Global pooling before the classifier: avg, or gem (generalized mean, MultiGrain); its output is the image embedding."),
-      real("model.gem-p", Range.closed(1, 100), "GeM's exponent (fixed); 1 is average pooling, large values approach max pooling."));
+      real("model.gem-p", Range.closed(1, 100), "GeM's exponent (fixed); 1 is average pooling, large values approach max pooling."),
+      real("model.test-resize-ratio", Range.closed(1, 2),
+          "Test transform of every model the run trains or fixes (saved in its metadata, used by score, evaluate, fixres):"
+              + " resize to ratio x the model's size, then centre crop; 1 = plain resize, photos: 256/224."));
 
   public ModelSettings {
     inputMean = List.copyOf(inputMean);
@@ -56,7 +59,7 @@ public record ModelSettings(
     return new ModelSettings(r.stringOf("model.teacher-architecture"), r.stringOf("model.student-architecture"),
         r.intOf("model.input.size"), r.intOf("model.input.channels"),
         r.doubleListOf("model.input.mean"), r.doubleListOf("model.input.std"),
-        r.stringOf("model.pooling"), r.doubleOf("model.gem-p"));
+        r.stringOf("model.pooling"), r.doubleOf("model.gem-p"), r.doubleOf("model.test-resize-ratio"));
   }
 
   /** The global pooling every architecture of this run ends with. */

@@ -248,8 +248,9 @@ public final class ScorePartition implements MapPartitionsFunction<Row, Row> {
 
     private Prepared prepare(String id, String uri, Integer lbl, byte[] bytes) {
       try {
-        // At the smallest DCT scale that still covers the model input (JPEGs, libjpeg-turbo).
-        DecodedImage img = decoder.decode(bytes, spec.width(), spec.height()).image();
+        // At the smallest DCT scale that still covers the model input (JPEGs, libjpeg-turbo),
+        // before its centre crop (InputSpec.resizeRatio).
+        DecodedImage img = decoder.decode(bytes, spec.resizedSides()[1], spec.resizedSides()[0]).image();
         return new Prepared(id, uri, lbl, pre.toChw(img.image()), null, null);
       } catch (ImageRejectedException e) {
         return new Prepared(id, uri, lbl, null, e.reason().name(), e.getMessage());

@@ -23,8 +23,8 @@ import org.apache.spark.sql.Row;
  * e.g. a student trained at a low {@code student.input-size}) for the test resolution {@code
  * fixres.test-size}. Every parameter stays frozen except the classifier; the batch-norm layers
  * feeding the global pooling re-estimate their statistics; the labelled training images go
- * through the test transform (the plain resize {@code score} and {@code evaluate} use) at the
- * test resolution. See {@link FixResRefit}.
+ * through the test transform ({@code model.test-resize-ratio}: resize, centre crop; the one
+ * {@code score} and {@code evaluate} use, saved with the model) at the test resolution. See {@link FixResRefit}.
  *
  * <p>Why a stage of its own after {@code finetune}: it is cheap (one forward pass over the
  * labelled images and a softmax regression) and its model is a model like the others, carrying
@@ -90,8 +90,10 @@ public final class FixresStage extends Stage {
           + input.metadata().classNames() + " differ from the run's " + classes + ". Rerun it with --force.");
     }
     InputSpec trained = input.metadata().input();
-    InputSpec test = f.testSize() > 0 ? trained.withSize(f.testSize(), f.testSize())
-        : trained.withSize(ctx.settings().model().inputHeight(), ctx.settings().model().inputWidth());
+    // The test transform at the test resolution: resize by model.test-resize-ratio, centre crop.
+    InputSpec test = (f.testSize() > 0 ? trained.withSize(f.testSize(), f.testSize())
+        : trained.withSize(ctx.settings().model().inputHeight(), ctx.settings().model().inputWidth()))
+        .withResizeRatio(ctx.settings().model().testResizeRatio());
     List<Row> rows = Images.split(ctx, Tables.TRAIN).select("image_id", "bytes", "label")
         .orderBy("image_id").collectAsList();
     float[][] x = new float[rows.size()][];
@@ -122,6 +124,7 @@ public final class FixresStage extends Stage {
     extra.put("fixed_from", input.metadata().modelId());
     extra.put("train_resolution", trained.height() + "x" + trained.width());
     extra.put("test_resolution", test.height() + "x" + test.width());
+    extra.put("test_resize_ratio", Double.toString(test.resizeRatio()));
     extra.put("batch_norm_reestimated", String.join(",", refit.batchNormLayers()));
     String modelId = NAME + "-" + ctx.runId() + "-" + ctx.config().hash("fixres").substring(0, 8);
     Models.save(ctx, out, new ModelBundle(fixed,

@@ -51,7 +51,9 @@ abstract class TrainingStage extends Stage {
     TrainingConfig cfg = TrainingConfigs.from(c.settings().train(section()), c.settings().run().seed());
     InputSpec dataSpec = TrainingInput.of(ctx);
     int size = c.settings().train(section()).inputSize();
-    InputSpec spec = size > 0 ? dataSpec.withSize(size, size) : dataSpec;
+    // Training frames its images at ratio 1 (plain resize or RandomResizedCrop); the saved model
+    // carries the run's test transform (model.test-resize-ratio).
+    InputSpec spec = (size > 0 ? dataSpec.withSize(size, size) : dataSpec).withResizeRatio(1);
     RandomResizedCrop crop = c.settings().train(section()).cropMinArea() > 0
         ? new RandomResizedCrop(c.settings().train(section()).cropMinArea(), spec.height(), spec.width())
         : null;
@@ -80,7 +82,8 @@ abstract class TrainingStage extends Stage {
     }
     String modelId = name() + "-" + ctx.runId() + "-" + c.hash(section()).substring(0, 8);
     ModelBundle bundle =
-        new ModelBundle(trained, new ModelMetadata(modelId, architecture(ctx), classes, spec, cfg.seed(), extra));
+        new ModelBundle(trained, new ModelMetadata(modelId, architecture(ctx), classes,
+            spec.withResizeRatio(c.settings().model().testResizeRatio()), cfg.seed(), extra));
     Models.save(ctx, out, bundle);
     long n = rows.count();
     report.count("training_images", n)

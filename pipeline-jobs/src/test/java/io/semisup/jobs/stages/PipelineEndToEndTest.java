@@ -215,13 +215,15 @@ class PipelineEndToEndTest extends SparkTestBase {
   void fixresFreezesAllButTheClassifierAndTheLastStatisticsAndEvaluateReportsIt() throws Exception {
     List<String> settings = new java.util.ArrayList<>(List.of(smallSlice()));
     settings.addAll(List.of("fixres.enabled=true", "fixres.model=student", "fixres.test-size=32",
-        "fixres.epochs=2", "fixres.batch-size=16"));
+        "fixres.epochs=2", "fixres.batch-size=16", "model.test-resize-ratio=1.25"));
     RunContext ctx = context(root, RUN, settings.toArray(new String[0]));
     assertThat(new FixresStage().execute(ctx).skipped()).isFalse();
 
     io.semisup.core.model.ModelBundle student = Models.load(ctx, StudentStage.NAME);
     io.semisup.core.model.ModelBundle fixed = Models.load(ctx, FixresStage.NAME);
-    assertThat(fixed.metadata().input()).isEqualTo(student.metadata().input().withSize(32, 32));
+    // The fixed model carries the run's test transform (resize to 40, centre crop 32).
+    assertThat(fixed.metadata().input())
+        .isEqualTo(student.metadata().input().withSize(32, 32).withResizeRatio(1.25));
     java.util.Set<String> bn = new java.util.HashSet<>(
         List.of(fixed.metadata().extra().get("batch_norm_reestimated").split(",")));
     assertThat(bn).isNotEmpty();
@@ -255,12 +257,13 @@ class PipelineEndToEndTest extends SparkTestBase {
   void studentTrainsAtItsOwnResolutionWithTheCropAndItsModelScoresThere() throws Exception {
     List<String> settings = new java.util.ArrayList<>(List.of(smallSlice()));
     settings.addAll(List.of("student.input-size=20", "student.crop-min-area=0.35", "student.epochs=1",
-        "force=true"));
+        "model.test-resize-ratio=1.143", "force=true"));
     RunContext ctx = context(root, RUN, settings.toArray(new String[0]));
     assertThat(new StudentStage().execute(ctx).skipped()).isFalse();
     io.semisup.core.model.ModelBundle student = Models.load(ctx, StudentStage.NAME);
     assertThat(student.metadata().input().height()).isEqualTo(20);
     assertThat(student.metadata().input().width()).isEqualTo(20);
+    assertThat(student.metadata().input().resizeRatio()).isEqualTo(1.143);
     assertThat(student.metadata().extra().get("augment")).contains("RandomResizedCrop(minArea=0.35, 20x20)");
     double[] acc = Accuracy.of(Scoring.score(ctx, Images.split(ctx, Tables.VAL).limit(100),
         Scoring.model(ctx, StudentStage.NAME), 50, 5));

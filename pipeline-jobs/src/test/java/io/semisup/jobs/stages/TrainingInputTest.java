@@ -20,7 +20,7 @@ class TrainingInputTest {
       List.of(0.3, 0.3, 0.3), List.of(0.35, 0.35, 0.35));
 
   private static ModelSettings model(int channels, List<Double> mean, List<Double> std) {
-    return new ModelSettings("resnet-small", "resnet-small", 64, channels, mean, std, "avg", 3.0);
+    return new ModelSettings("resnet-small", "resnet-small", 64, channels, mean, std, "avg", 3.0, 1.0);
   }
 
   @Test
