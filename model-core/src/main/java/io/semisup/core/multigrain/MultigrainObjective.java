@@ -27,10 +27,10 @@ public record MultigrainObjective(double lambda, double margin, double betaInit,
     if (!(lambda >= 0 && lambda <= 1)) {
       throw new IllegalArgumentException("Cannot weigh cross-entropy by lambda = " + lambda + ": must be in [0, 1]");
     }
-    if (!(margin > 0 && margin < 2)) {
-      throw new IllegalArgumentException("Cannot use margin " + margin + ": must be in (0, 2)");
+    if (!(margin > 0 && margin <= 2)) {
+      throw new IllegalArgumentException("Cannot use margin " + margin + ": must be in (0, 2]");
     }
-    if (!(betaInit > 0 && betaInit < 2)) {
+    if (!(betaInit > 0 && betaInit <= 2)) {
       throw new IllegalArgumentException("Cannot start beta at " + betaInit
           + ": distances of unit vectors lie in [0, 2]");
     }
