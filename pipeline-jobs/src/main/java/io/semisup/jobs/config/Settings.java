@@ -64,11 +64,33 @@ public record Settings(
           + " (they have " + model.inputMean().size() + " and " + model.inputStd().size() + "). Give "
           + channels + " values to each, or leave both empty to use the mean and std shard measures.");
     }
+    checkMultigrain(r);
     if (student.init().equals("teacher") && !model.studentArchitecture().equals(model.teacherArchitecture())
         && !score.ownTeacher() && teacher.initFrom().isEmpty()) {
       throw r.crossKey("student.init", "a warm start copies the teacher's weights, so the student needs the teacher's"
           + " architecture (model.student-architecture = " + model.studentArchitecture() + ", model.teacher-architecture = "
           + model.teacherArchitecture() + "). Use the same architecture, or student.init=scratch.");
+    }
+  }
+
+  private void checkMultigrain(SettingsReader r) {
+    MultigrainSettings mg = teacher.multigrain();
+    if (!mg.enabled()) {
+      return;
+    }
+    TrainSettings t = teacher.train();
+    if (t.batchSize() % mg.repeats() != 0 || t.batchSize() / mg.repeats() < 2) {
+      throw r.crossKey("teacher.batch-size", "teacher.multigrain puts " + mg.repeats() + " copies of each image in a"
+          + " batch (teacher.multigrain.repeats): set teacher.batch-size to a multiple of it with at least 2 images,"
+          + " e.g. " + mg.repeats() * Math.max(2, Math.round(t.batchSize() / (double) mg.repeats())) + ".");
+    }
+    if (t.mixupAlpha() > 0) {
+      throw r.crossKey("teacher.mixup-alpha", "mixup blends copies of different images, which the MultiGrain margin"
+          + " loss cannot pair: set teacher.mixup-alpha = 0 or teacher.multigrain.enabled = false.");
+    }
+    if (!t.augmentFlip() && t.augmentShift() == 0 && t.augmentErase() == 0 && t.cropMinArea() == 0) {
+      throw r.crossKey("teacher.multigrain.enabled", "repeated copies of an image need augmentation to differ: turn on"
+          + " teacher.augment-flip, -shift, -erase or crop-min-area.");
     }
   }
 

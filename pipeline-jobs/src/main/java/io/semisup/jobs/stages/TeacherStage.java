@@ -28,7 +28,7 @@ public final class TeacherStage extends TrainingStage {
 
   @Override
   public String description() {
-    return "Train the teacher on the labelled training split (dl4j-spark).";
+    return "Train the teacher on the labelled training split (dl4j-spark; in the driver with teacher.multigrain).";
   }
 
   @Override
@@ -77,6 +77,19 @@ public final class TeacherStage extends TrainingStage {
   @Override
   protected Dataset<Row> examples(RunContext ctx) {
     return Images.split(ctx, Tables.TRAIN).select("image_id", "bytes", "label");
+  }
+
+  /** With {@code teacher.multigrain.enabled}, the MultiGrain objective, trained in the driver. */
+  @Override
+  protected ComputationGraph train(RunContext ctx, io.semisup.jobs.spark.SparkTrainer trainer, ComputationGraph initial,
+      Dataset<Row> rows, TrainingConfig cfg, InputSpec spec, io.semisup.core.image.RandomResizedCrop crop,
+      InputSpec dataSpec, int numClasses) {
+    var mg = ctx.settings().teacher().multigrain();
+    if (!mg.enabled()) {
+      return super.train(ctx, trainer, initial, rows, cfg, spec, crop, dataSpec, numClasses);
+    }
+    return io.semisup.jobs.spark.DriverTraining.fitMultigrain(initial, rows, cfg, spec, crop, dataSpec,
+        mg.objective(), name());
   }
 
   @Override

@@ -35,6 +35,12 @@ abstract class TrainingStage extends Stage {
 
   protected abstract String architecture(RunContext ctx);
 
+  /** Trains {@code initial} on {@code rows}; dl4j-spark unless a stage's objective needs otherwise. */
+  protected ComputationGraph train(RunContext ctx, SparkTrainer trainer, ComputationGraph initial, Dataset<Row> rows,
+      TrainingConfig cfg, InputSpec spec, RandomResizedCrop crop, InputSpec dataSpec, int numClasses) {
+    return trainer.fit(initial, rows, cfg, spec, crop, dataSpec, numClasses, name());
+  }
+
   @Override
   protected boolean reportsOwnProgress() {
     return true;
@@ -69,7 +75,7 @@ abstract class TrainingStage extends Stage {
       log.info("[{}] {}.epochs = 0: the starting model is saved as is, without training", name(), section());
     }
     long t0 = System.nanoTime();
-    ComputationGraph trained = trainer.fit(initial, rows, cfg, spec, crop, dataSpec, classes.size(), name());
+    ComputationGraph trained = train(ctx, trainer, initial, rows, cfg, spec, crop, dataSpec, classes.size());
     double secs = (System.nanoTime() - t0) / 1e9;
     Map<String, String> extra = new LinkedHashMap<>();
     extra.put("stage", name());

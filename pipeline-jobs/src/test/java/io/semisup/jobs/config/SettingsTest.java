@@ -125,6 +125,22 @@ class SettingsTest {
   }
 
   @Test
+  void multigrainTeacherNeedsWholeRepeatsAugmentationAndNoMixup() {
+    assertThat(load().teacher().multigrain().enabled()).isFalse();
+    assertThat(error("teacher.multigrain.enabled=true").getMessage()) // the default batch of 64
+        .contains("teacher.batch-size = 64").contains("multiple").contains("e.g. 63");
+    var mg = load("teacher.multigrain.enabled=true", "teacher.batch-size=66").teacher().multigrain();
+    assertThat(mg.objective().imagesPerBatch(66)).isEqualTo(22);
+    assertThat(mg.objective().lambda()).isEqualTo(0.5);
+    assertThat(error("teacher.multigrain.enabled=true", "teacher.batch-size=66", "teacher.mixup-alpha=0.2")
+        .getMessage()).contains("teacher.mixup-alpha");
+    assertThat(error("teacher.multigrain.enabled=true", "teacher.batch-size=66", "teacher.augment-flip=false",
+        "teacher.augment-shift=0").getMessage()).contains("augmentation");
+    assertThat(error("teacher.multigrain.repeats=1").getMessage()).contains("teacher.multigrain.repeats");
+    assertThat(error("teacher.multigrain.lambda=1.5").getMessage()).contains("teacher.multigrain.lambda");
+  }
+
+  @Test
   void errorsNameTheFileAValueCameFrom(@TempDir Path dir) throws Exception {
     Path user = dir.resolve("mine.conf");
     Files.writeString(user, "semisup.select.k = 2.5\n");
