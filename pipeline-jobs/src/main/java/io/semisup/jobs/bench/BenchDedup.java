@@ -378,6 +378,8 @@ public final class BenchDedup implements Callable<Integer> {
     System.out.println(InPoolSearch.line("sign LSH (dedup)", sign));
     System.out.println(InPoolSearch.line("Spark ML BRP LSH", brp));
     return out;
+  }
+
   /** Verification on real photos ({@link VerifiedDedupOnPhotos}), with and without it. */
   private Map<String, Object> photos(SemisupConfig config) {
     List<PhotoCopySet.Photo> photos = PhotoCopySet.load(photoDir);
