@@ -25,7 +25,7 @@ import org.deeplearning4j.nn.graph.ComputationGraph;
  * teacher recipe (LR 0.1 one-cycle, flips and 2-pixel shifts) at batch 63 for both arms, top-1 on
  * 5,000 other training-split images (validation, never the test set), and the margin loss of a
  * fixed held-out batch of 100 images x 3 augmentations. Args: epochs seed [labelled-per-class]
- * [lambda].
+ * [lambda] [arms, comma-separated: plain,multigrain].
  */
 public final class MultigrainProbe {
   public static void main(String[] a) {
@@ -60,7 +60,8 @@ public final class MultigrainProbe {
     int[] groups = RepeatedAugmentation.groups(100, 3);
     TrainingConfig cfg = TrainingConfig.defaults().withEpochs(epochs).withBatchSize(63)
         .withLearningRate(0.1).withSeed(seed);
-    for (String arm : new String[] {"plain", "multigrain"}) {
+    String[] arms = (a.length > 4 ? a[4] : "plain,multigrain").split(",");
+    for (String arm : arms) {
       ComputationGraph g = Architectures.build("resnet-small", spec, 10, cfg, GlobalPool.gem(3));
       long t0 = System.nanoTime();
       double beta = 1.2;
