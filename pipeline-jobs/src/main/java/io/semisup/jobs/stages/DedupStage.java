@@ -40,8 +40,9 @@ import scala.Tuple2;
  * smallest. Pairs at or above {@code dedup.threshold} are verdict {@code leak} or
  * {@code near_duplicate}; leak candidates from {@code dedup.pair-floor} up to it are written as
  * {@code borderline} and kept. With {@code dedup.verify}, pairs in the verified band are decided
- * by {@link PairVerification} instead (MKD local descriptors and a homography). With {@code dedup.enabled = false} both tables are written empty,
- * so select reads the same handle either way.
+ * by {@link PairVerification} instead (MKD local descriptors and a homography). With
+ * {@code dedup.enabled = false} both tables are written empty, so select reads the same handle
+ * either way.
  */
 public final class DedupStage extends Stage {
 
