@@ -59,7 +59,7 @@ import picocli.CommandLine.Option;
  * {@code multigrain_recall}, and {@code teacher_val_top1} gives the three teachers' top-1 on the
  * clean pool (held-out training images).
  *
- * <p>Last, the same question with geometric verification ({@code dedup.verify}) on real photos
+ * <p>First, the same question with geometric verification ({@code dedup.verify}) on real photos
  * ({@link VerifiedDedupOnPhotos}): recall and precision with and without it, in the same run;
  * {@code --photos-only} runs that part alone.
  */
@@ -160,9 +160,11 @@ public final class BenchDedup implements Callable<Integer> {
   @Override
   public Integer call() throws Exception {
     SemisupConfig config = run.load();
+    // First: it is quick, and fails at once where the photos are missing.
+    Map<String, Object> photoPart = photos(config);
     if (photosOnly) {
       Map<String, Object> json = new LinkedHashMap<>();
-      putPhotos(json, photos(config));
+      putPhotos(json, photoPart);
       json.put("load_average", round(BenchSupport.loadAverage(), 2));
       System.out.println(RunContext.json().writeValueAsString(json));
       return 0;
@@ -316,7 +318,7 @@ public final class BenchDedup implements Callable<Integer> {
     json.put("clean_pool", pool);
     json.put("references", references);
     json.put("in_pool", inPool);
-    putPhotos(json, photos(config));
+    putPhotos(json, photoPart);
     json.put("load_average", round(BenchSupport.loadAverage(), 2));
     System.out.println(RunContext.json().writeValueAsString(json));
     return 0;

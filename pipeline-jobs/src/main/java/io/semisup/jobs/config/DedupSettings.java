@@ -8,7 +8,8 @@ import java.util.List;
 
 /**
  * The dedup stage: leak removal (unlabelled images whose teacher embedding matches a labelled or
- * evaluation image) and near-duplicate groups inside the pool (sign random projections).
+ * evaluation image) and near-duplicate groups inside the pool (sign random projections), and the
+ * geometric verification of pairs in a band of similarity ({@code dedup.verify*}).
  */
 public record DedupSettings(boolean enabled, double threshold, double pairFloor, boolean pool,
     int lshBits, int lshTables, boolean verify, double verifyLower, double verifyUpper,
@@ -41,10 +42,5 @@ public record DedupSettings(boolean enabled, double threshold, double pairFloor,
   /** Lowest similarity of an in-pool pair written to dedup/pairs (verified ones included). */
   public double poolFloor() {
     return verify ? Math.min(threshold, verifyLower) : threshold;
-  }
-
-  /** Whether a pair of this similarity is verified (always false with verification off). */
-  public boolean inVerifyBand(double similarity) {
-    return verify && similarity >= verifyLower && similarity < verifyUpper;
   }
 }

@@ -41,7 +41,8 @@ import org.apache.spark.sql.types.StructType;
  * images table is first cut down to the images of band pairs (a semi join), then joined twice,
  * once for each side of a pair. Descriptors are the unwhitened MKD ones: a whitening would have
  * to be learned from keypoint patches of the run's images first, and unwhitened MKD matches
- * nearly as well (docs/results.md, bench mkd).
+ * nearly as well (docs/results.md, bench mkd). Verdicts are deterministic: each pair gets a
+ * verifier whose RANSAC starts from the same seed.
  */
 public final class PairVerification {
 
@@ -84,7 +85,9 @@ public final class PairVerification {
     Dataset<Row> band = candidates.filter(inBand);
     Dataset<Row> ids = band.select(col("image_id")).union(band.select(col("matched_id")))
         .distinct();
-    Dataset<Row> needed = images.select("image_id", "bytes").join(ids, "image_id");
+    // One row per id even if an image sat in two splits, so no pair is doubled by the joins.
+    Dataset<Row> needed = images.select("image_id", "bytes").join(ids, "image_id")
+        .dropDuplicates("image_id");
     Dataset<Row> joined = band
         .join(needed.withColumnRenamed("bytes", "a_bytes"), "image_id")
         .join(needed.withColumnRenamed("image_id", "matched_id").withColumnRenamed("bytes", "b_bytes"),
@@ -101,11 +104,13 @@ public final class PairVerification {
     if (!rows.hasNext()) {
       return java.util.Collections.emptyIterator();
     }
-    NearDuplicateVerifier verifier = new NearDuplicateVerifier(null, MAX_KEYPOINTS, minInliers, 1L);
     ImageDecoder decoder = new ImageDecoder(Long.MAX_VALUE, Long.MAX_VALUE);
     List<Row> out = new ArrayList<>();
     while (rows.hasNext()) {
       Row r = rows.next();
+      // A fresh verifier (RANSAC seeded anew) per pair: a verdict depends on the pair alone, not
+      // on which pairs shared its partition before it.
+      NearDuplicateVerifier verifier = new NearDuplicateVerifier(null, MAX_KEYPOINTS, minInliers, 1L);
       int inliers = inliers(verifier, decoder, (byte[]) r.get(5), (byte[]) r.get(6));
       boolean same = inliers >= minInliers;
       String split = r.getString(2);

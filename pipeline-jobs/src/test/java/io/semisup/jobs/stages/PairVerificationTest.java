@@ -27,8 +27,9 @@ import org.junit.jupiter.api.io.TempDir;
 
 /**
  * Dedup's verification on a real photograph (opencv-doc's aero1.jpg): an altered copy of its
- * left part in the verified band becomes a leak, its right part (same scene, no shared pixel),
- * though above dedup.threshold, is kept as borderline, pairs outside the band keep their verdict
+ * left part in the verified band becomes a leak, and a second copy in the pool a near-duplicate of
+ * the first; its right part (same scene, no shared pixel) stays borderline, also when it was
+ * above dedup.threshold; pairs outside the band keep their verdict
  * unverified; the result has dedup/pairs' schema, with verification off too; a changed verify
  * setting makes dedup stale.
  */
@@ -47,15 +48,20 @@ class PairVerificationTest extends SparkTestBase {
     PhotoCopySet.Photo photo = PhotoCopySet.of("aero1.jpg", ImageIO.read(DATA.resolve("aero1.jpg").toFile()));
     byte[] copy = PhotoCopySet.alter(photo.reference(), new Random(7), CopyAlterations.Strength.STRONG);
     byte[] lookAlike = PhotoCopySet.alter(photo.distractor(), new Random(8), CopyAlterations.Strength.STRONG);
+    byte[] copy2 = PhotoCopySet.alter(photo.reference(), new Random(9), CopyAlterations.Strength.STRONG);
     Dataset<Row> images = spark.createDataFrame(List.of(
         RowFactory.create("ref", PhotoCopySet.png(photo.reference())),
         RowFactory.create("copy", PhotoCopySet.png(copy)),
-        RowFactory.create("look-alike", PhotoCopySet.png(lookAlike))), IMAGES);
+        RowFactory.create("look-alike", PhotoCopySet.png(lookAlike)),
+        RowFactory.create("copy2", PhotoCopySet.png(copy2))), IMAGES);
     Dataset<Row> candidates = spark.createDataFrame(List.of(
         RowFactory.create("copy", "ref", Tables.VAL, 0.92f, DedupStage.BORDERLINE),
         RowFactory.create("look-alike", "ref", Tables.VAL, 0.96f, DedupStage.LEAK),
         RowFactory.create("far-above", "ref", Tables.VAL, 0.995f, DedupStage.LEAK),
-        RowFactory.create("below", "ref", Tables.VAL, 0.85f, DedupStage.BORDERLINE)),
+        RowFactory.create("below", "ref", Tables.VAL, 0.85f, DedupStage.BORDERLINE),
+        // in the pool: a second copy of the copy's source, and the look-alike of the copy
+        RowFactory.create("copy2", "copy", Tables.UNLABELLED, 0.91f, DedupStage.BORDERLINE),
+        RowFactory.create("look-alike", "copy", Tables.UNLABELLED, 0.93f, DedupStage.BORDERLINE)),
         PairVerification.CANDIDATES);
     DedupSettings s = new DedupSettings(true, 0.95, 0.8, true, 12, 8, true, 0.9, 0.99, 15);
 
@@ -66,12 +72,13 @@ class PairVerificationTest extends SparkTestBase {
     System.out.printf("verification: verified and written in %.1f s%n", (System.nanoTime() - t0) / 1e9);
     Map<String, Row> byImage = new HashMap<>();
     for (Row r : Tables.DEDUP_PAIRS.readFrom(spark, out).collectAsList()) {
-      byImage.put(r.getString(0), r);
+      byImage.put(r.getString(0) + (r.getString(2).equals(Tables.UNLABELLED) ? " in pool" : ""), r);
     }
-    System.out.printf("verification: copy %s inliers, look-alike %s%n",
-        byImage.get("copy").get(6), byImage.get("look-alike").get(6));
+    System.out.printf("verification: copy %s inliers, look-alike %s; in the pool %s and %s%n",
+        byImage.get("copy").get(6), byImage.get("look-alike").get(6),
+        byImage.get("copy2 in pool").get(6), byImage.get("look-alike in pool").get(6));
 
-    assertThat(byImage).hasSize(4);
+    assertThat(byImage).hasSize(6);
     Row c = byImage.get("copy");
     assertThat(c.getString(4)).isEqualTo(DedupStage.LEAK);
     assertThat(c.getString(5)).isEqualTo(PairVerification.MATCH);
@@ -87,17 +94,23 @@ class PairVerificationTest extends SparkTestBase {
     }
     assertThat(byImage.get("far-above").getString(4)).isEqualTo(DedupStage.LEAK);
     assertThat(byImage.get("below").getString(4)).isEqualTo(DedupStage.BORDERLINE);
+    Row pooled = byImage.get("copy2 in pool");
+    assertThat(pooled.getString(4)).isEqualTo(DedupStage.NEAR_DUPLICATE);
+    assertThat(pooled.getString(5)).isEqualTo(PairVerification.MATCH);
+    Row pooledLookAlike = byImage.get("look-alike in pool");
+    assertThat(pooledLookAlike.getString(4)).isEqualTo(DedupStage.BORDERLINE);
+    assertThat(pooledLookAlike.getString(5)).isEqualTo(PairVerification.NO_MATCH);
 
     // Verification off: the same table, every verdict as the searches gave it, both fields null.
     DedupSettings off = new DedupSettings(true, 0.95, 0.8, true, 12, 8, false, 0.9, 0.99, 15);
     org.apache.hadoop.fs.Path outOff = new org.apache.hadoop.fs.Path(root.resolve("off").toUri());
     Tables.DEDUP_PAIRS.write(PairVerification.apply(spark, candidates, images, off), outOff);
     List<Row> unverified = Tables.DEDUP_PAIRS.readFrom(spark, outOff).collectAsList();
-    assertThat(unverified).hasSize(4).allSatisfy(r -> {
+    assertThat(unverified).hasSize(6).allSatisfy(r -> {
       assertThat(r.isNullAt(5)).isTrue();
       assertThat(r.isNullAt(6)).isTrue();
     });
-    assertThat(unverified).filteredOn(r -> r.getString(0).equals("look-alike"))
+    assertThat(unverified).filteredOn(r -> r.getString(0).equals("look-alike") && r.getString(2).equals(Tables.VAL))
         .singleElement().satisfies(r -> assertThat(r.getString(4)).isEqualTo(DedupStage.LEAK));
   }
 
