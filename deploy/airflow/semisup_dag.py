@@ -149,6 +149,7 @@ def stage_arguments(context, round_=1):
         sets.append("select.p=%d" % params["p"])
     # Quoted as HOCON strings so "hdfs://..." is not read as a comment.
     for param, key in (("train_dir", "data.train-dir"), ("val_dir", "data.val-dir"),
+                       ("validation_dir", "data.validation-dir"),
                        ("unlabelled_dir", "data.unlabelled-dir"),
                        ("unlabelled_listing", "data.unlabelled-listing"),
                        ("hidden_labels", "data.hidden-labels")):
@@ -312,6 +313,7 @@ with DAG(
         "reuse_previous": Param(True, type="boolean", description="Read, decode and score only the images the previous scheduled run has not (its scores only when the teacher is the same bytes)"),
         "train_dir": Param("", type="string", description="Labelled training images, <dir>/<class>/<file> (empty: Fashion-MNIST import)"),
         "val_dir": Param("", type="string", description="Labelled held-out images, <dir>/<class>/<file> (empty: Fashion-MNIST import)"),
+        "validation_dir": Param("", type="string", description="Validation images to choose settings on, <dir>/<class>/<file>; not the test images (empty: the import's validation split, or settings' data.validation-fraction)"),
         "unlabelled_dir": Param("", type="string", description="Unlabelled images, any tree (empty: Fashion-MNIST import)"),
         "unlabelled_listing": Param("", type="string", description="Text file of unlabelled image URIs, one per line (overrides unlabelled_dir)"),
         "hidden_labels": Param("", type="string", description="CSV file,label of the unlabelled images' true labels, to measure precision"),

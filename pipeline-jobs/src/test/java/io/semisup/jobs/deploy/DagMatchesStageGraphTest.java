@@ -139,7 +139,7 @@ class DagMatchesStageGraphTest {
       assertThat(dag.get("catchup").asBoolean()).isFalse();
       assertThat(dag.get("max_active_runs").asInt()).isEqualTo(1);
       assertThat(dag.get("params").fieldNames()).toIterable()
-          .contains("preset", "seed", "k", "p", "rounds", "gpu", "settings", "reuse_previous", "train_dir", "val_dir",
+          .contains("preset", "seed", "k", "p", "rounds", "gpu", "settings", "reuse_previous", "train_dir", "val_dir", "validation_dir",
               "unlabelled_dir", "unlabelled_listing");
     }
   }

@@ -65,6 +65,10 @@ class ReportAtThousandClassesTest extends SparkTestBase {
     String index = Files.readString(report.resolve(ReportStage.HTML));
     assertThat(index)
         .contains("Counts per class", "Classes short of K", "Accuracy on the held-out split", "Pseudo-label precision: ")
+        .as("validation beside test; a model without a validation figure says so")
+        .contains("<td class=\"name\">teacher</td><td>81.00%</td><td>80.00%</td><td>95.00%</td>")
+        .contains("<td class=\"name\">student</td><td>no validation split</td><td>82.00%</td>")
+        .contains("100 test images, 50 validation images")
         .contains("Confusions (true labels known)", "href=\"classes/999.html\"", "src=\"confusion.png\"")
         .as("the hostile class name is text, not markup")
         .contains("&lt;b&gt;bold&lt;/b&gt; &amp; &quot;quoted&quot;")

@@ -93,8 +93,8 @@ public final class SyntheticRun {
     Files.writeString(hiddenLabels(root), hidden.toString());
     long total = (long) classes * selected;
     ctx.writeString(new org.apache.hadoop.fs.Path(ctx.stageDir(EvaluateStage.NAME), EvaluateStage.METRICS_JSON),
-        "{\"teacher\": {\"top1\": 0.8, \"top5\": 0.95}, \"student\": {\"top1\": 0.82, \"top5\": 0.96},"
-            + " \"pseudo_label_precision\": 0.8, \"val_images\": 100}");
+        "{\"teacher\": {\"top1\": 0.8, \"top5\": 0.95, \"validation_top1\": 0.81}, \"student\": {\"top1\": 0.82, \"top5\": 0.96},"
+            + " \"pseudo_label_precision\": 0.8, \"val_images\": 100, \"validation_images\": 50}");
     for (Stage s : StageGraph.standard().all()) {
       if (s.name().equals(ReportStage.NAME)) {
         continue;
