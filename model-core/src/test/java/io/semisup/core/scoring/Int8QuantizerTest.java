@@ -137,18 +137,45 @@ class Int8QuantizerTest {
   /** ONNX Runtime's optimizer turns the QDQ groups into integer kernels: no FP32 Conv is left. */
   @Test
   void onnxRuntimeFusesTheQdqGroupsIntoIntegerKernels(@TempDir Path dir) throws Exception {
+    Map<String, Integer> ops = optimizedOps(int8, dir);
+    System.out.println("ONNX Runtime's optimized INT8 graph: " + ops);
+    assertThat(ops).containsKey("QLinearConv").doesNotContainKey("Conv")
+        .doesNotContainKey("FusedConv").doesNotContainKey("DequantizeLinear");
+  }
+
+  /** The same for ResNet-50's bottleneck blocks, stride-2 and projection convolutions (at 64x64). */
+  @Test
+  void resnet50IsFusedToo(@TempDir Path dir) throws Exception {
+    InputSpec spec = new InputSpec(64, 64, 3, new float[] {0.485f, 0.456f, 0.406f},
+        new float[] {0.229f, 0.224f, 0.225f});
+    ComputationGraph g = Architectures.build(Architectures.RESNET_50, spec, 10,
+        TrainingConfig.defaults().withSeed(5));
+    java.util.Random rnd = new java.util.Random(8);
+    float[][] x = new float[4][spec.size()];
+    for (float[] row : x) {
+      for (int j = 0; j < row.length; j++) {
+        row[j] = (float) rnd.nextGaussian();
+      }
+    }
+    byte[] q = Int8Quantizer.defaults().quantize(new OnnxExporter(spec).toBytes(g), x, spec);
+    Map<String, Integer> ops = optimizedOps(q, dir);
+    System.out.println("ONNX Runtime's optimized INT8 ResNet-50: " + ops);
+    assertThat(ops.get("QLinearConv")).isEqualTo(53);
+    assertThat(ops).doesNotContainKey("Conv").doesNotContainKey("FusedConv")
+        .doesNotContainKey("DequantizeLinear").containsEntry("QLinearAdd", 16);
+  }
+
+  private static Map<String, Integer> optimizedOps(byte[] model, Path dir) throws Exception {
     Path optimized = dir.resolve("optimized.onnx");
     try (OrtSession.SessionOptions so = new OrtSession.SessionOptions()) {
       so.setOptimizationLevel(OrtSession.SessionOptions.OptLevel.ALL_OPT);
       so.setOptimizedModelFilePath(optimized.toString());
-      OrtEnvironment.getEnvironment().createSession(int8, so).close();
+      OrtEnvironment.getEnvironment().createSession(model, so).close();
     }
     Map<String, Integer> ops = new HashMap<>();
     for (NodeProto n : ModelProto.parseFrom(Files.readAllBytes(optimized)).getGraph().getNodeList()) {
       ops.merge(n.getOpType(), 1, Integer::sum);
     }
-    System.out.println("ONNX Runtime's optimized INT8 graph: " + ops);
-    assertThat(ops).containsKey("QLinearConv").doesNotContainKey("Conv")
-        .doesNotContainKey("FusedConv");
+    return ops;
   }
 }

@@ -71,9 +71,9 @@ final class Int8Meter {
 
   /**
    * resnet-small trained {@code steps} SGD steps of 32 Fashion-MNIST training images, quantized on
-   * 256 other training images; timed on {@code timed} test images (2 concurrent single-threaded
-   * runs, the CPU default), {@code rounds} alternations of FP32 and INT8; agreement on
-   * {@code pool} test images with K = pool / (2 x classes), P = 1.
+   * 256 other training images; timed on {@code pool} test images (2 concurrent single-threaded
+   * runs, the CPU default; one untimed pass each, then {@code rounds} alternations of FP32 and
+   * INT8), and compared on them with K = pool / (2 x classes), P = 1.
    */
   static Small fashionMnist(Path dir, int steps, int pool, int batch, int rounds, long seed,
       BenchPass pass) throws Exception {
