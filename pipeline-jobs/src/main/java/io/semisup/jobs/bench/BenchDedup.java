@@ -133,6 +133,11 @@ public final class BenchDedup implements Callable<Integer> {
       description = "Alterations of the in-pool copies (default: ${DEFAULT-VALUE}).")
   CopyAlterations.Strength inPoolStrength;
 
+  @Option(names = "--in-pool-precision", defaultValue = "-1",
+      description = "Precision of exact search whose threshold the in-pool methods share (default:"
+          + " --precision).")
+  double inPoolPrecision;
+
   @Option(names = "--brp-bucket-length", defaultValue = "2.0",
       description = "BucketedRandomProjectionLSH bucket length (default: ${DEFAULT-VALUE}).")
   double brpBucketLength;
@@ -350,13 +355,19 @@ public final class BenchDedup implements Callable<Integer> {
     }
     float[][] vecs = concat(cleanPool, gemW.apply(Embeddings.of(gem, copies, SPEC)));
     InPoolSearch search = new InPoolSearch(vecs, group);
-    float threshold = search.exactThreshold(minPrecision);
+    double target = inPoolPrecision > 0 ? inPoolPrecision : minPrecision;
+    float threshold = search.exactThreshold(target);
+    if (Float.isInfinite(threshold)) {
+      System.out.printf(Locale.ROOT, "  in-pool: exact search reaches precision %.2f at no"
+          + " threshold; set --in-pool-precision lower%n", target);
+    }
     int tables = config.settings().dedup().lshTables();
     int bits = config.settings().dedup().lshBits();
     Map<String, Object> out = new LinkedHashMap<>();
     out.put("pool", vecs.length);
     out.put("true_pairs", search.truePairs());
     out.put("strength", inPoolStrength.name());
+    out.put("target_precision", target);
     out.put("threshold", round(threshold, 4));
     Map<String, Object> exact = search.exact(threshold);
     Map<String, Object> sign = search.signLsh(threshold, tables, bits, seed);
@@ -375,7 +386,7 @@ public final class BenchDedup implements Callable<Integer> {
     out.put("spark_brp_lsh", brp);
     System.out.printf(Locale.ROOT, "  in-pool: %d images, %d true pairs (%s copies), threshold %.4f"
         + " (exact search at precision >= %.2f)%n", vecs.length, search.truePairs(), inPoolStrength,
-        threshold, minPrecision);
+        threshold, target);
     System.out.println(InPoolSearch.line("exact", exact));
     System.out.println(InPoolSearch.line("sign LSH (dedup)", sign));
     System.out.println(InPoolSearch.line("Spark ML BRP LSH", brp));
