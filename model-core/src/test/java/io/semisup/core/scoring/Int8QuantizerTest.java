@@ -130,8 +130,12 @@ class Int8QuantizerTest {
       }
     }
     assertThat(convs).isGreaterThan(5);
-    NodeProto last = m.getGraph().getNode(m.getGraph().getNodeCount() - 1);
-    assertThat(last.getOpType()).as("softmax stays FP32").isEqualTo("Softmax");
+    assertThat(producer.get(OnnxExporter.OUTPUT).getOpType()).as("softmax stays FP32")
+        .isEqualTo("Softmax");
+    // The embedding output (the pooled features) leaves the graph as FP32, dequantized once.
+    NodeProto embedding = producer.get(OnnxExporter.EMBEDDING);
+    assertThat(embedding.getOpType()).isEqualTo("Identity");
+    assertThat(producer.get(embedding.getInput(0)).getOpType()).isEqualTo("DequantizeLinear");
   }
 
   /** ONNX Runtime's optimizer turns the QDQ groups into integer kernels: no FP32 Conv is left. */
@@ -140,7 +144,9 @@ class Int8QuantizerTest {
     Map<String, Integer> ops = optimizedOps(int8, dir);
     System.out.println("ONNX Runtime's optimized INT8 graph: " + ops);
     assertThat(ops).containsKey("QLinearConv").doesNotContainKey("Conv")
-        .doesNotContainKey("FusedConv").doesNotContainKey("DequantizeLinear");
+        .doesNotContainKey("FusedConv");
+    assertThat(ops.get("DequantizeLinear")).as("only the FP32 embedding output is dequantized")
+        .isEqualTo(1);
   }
 
   /** The same for ResNet-50's bottleneck blocks, stride-2 and projection convolutions (at 64x64). */
@@ -162,7 +168,7 @@ class Int8QuantizerTest {
     System.out.println("ONNX Runtime's optimized INT8 ResNet-50: " + ops);
     assertThat(ops.get("QLinearConv")).isEqualTo(53);
     assertThat(ops).doesNotContainKey("Conv").doesNotContainKey("FusedConv")
-        .doesNotContainKey("DequantizeLinear").containsEntry("QLinearAdd", 16);
+        .containsEntry("DequantizeLinear", 1).containsEntry("QLinearAdd", 16);
   }
 
   private static Map<String, Integer> optimizedOps(byte[] model, Path dir) throws Exception {
