@@ -113,7 +113,7 @@ class DedupStageTest extends SparkTestBase {
     System.out.printf("dedup test: %d of %d planted leaks flagged%n", flagged, LEAKS);
     long verified = 0;
     for (Row r : pairs) {
-      assertThat(r.getString(2)).isIn(Tables.TRAIN, Tables.VAL, Tables.UNLABELLED);
+      assertThat(r.getString(2)).isIn(Tables.TRAIN, Tables.VALIDATION, Tables.VAL, Tables.UNLABELLED);
       assertThat(r.getFloat(3)).isGreaterThanOrEqualTo(0.8f);
       if (r.getFloat(3) < 0.9f) {
         verified++;
