@@ -2,6 +2,9 @@ package io.semisup.jobs.stages;
 
 import static org.apache.spark.sql.functions.col;
 
+import io.semisup.core.UsageError;
+import io.semisup.core.model.Architectures;
+import io.semisup.core.scoring.OnnxExporter;
 import io.semisup.jobs.cli.SemisupCli;
 import io.semisup.jobs.config.SemisupConfig;
 import io.semisup.jobs.progress.ProgressReporter;
@@ -15,6 +18,7 @@ import java.security.MessageDigest;
 import java.util.ArrayList;
 import java.util.HexFormat;
 import java.util.List;
+import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
@@ -129,17 +133,17 @@ public final class ScoreStage extends Stage {
     ScorePartition.Settings settings = settings(c);
     boolean embeddings = c.settings().score().embeddings();
     if (embeddings && !teacher.model().hasEmbeddingOutput()) {
-      throw new io.semisup.core.UsageError("score.embeddings is on but teacher "
+      throw new UsageError("score.embeddings is on but teacher "
           + teacher.model().modelId() + " has no embedding output (an ONNX output named '"
-          + io.semisup.core.scoring.OnnxExporter.EMBEDDING + "', or a DL4J layer '"
-          + io.semisup.core.model.Architectures.POOL + "'). Set score.embeddings=false");
+          + OnnxExporter.EMBEDDING + "', or a DL4J layer '"
+          + Architectures.POOL + "'). Set score.embeddings=false");
     }
     List<Shard> shards = unlabelledShards(ctx);
     ScoringModel fp32 = teacher.model();
     teacher = ScorePrecision.teacher(ctx, teacher, shards, OnnxTeacher.configured(ctx));
     String scoring = ScoreReuse.fingerprint(teacher.model(), settings.topP(), embeddings);
     // Scores made with embeddings stand for scores without them, not the other way round.
-    java.util.Optional<ScoreReuse> reuse = ScoreReuse.find(ctx, embeddings ? List.of(scoring)
+    Optional<ScoreReuse> reuse = ScoreReuse.find(ctx, embeddings ? List.of(scoring)
         : List.of(scoring, ScoreReuse.fingerprint(teacher.model(), settings.topP(), true)));
     ScoreProgress progress = ScoreProgress.open(ctx,
         fingerprint(teacher.model(), settings, shards, reuse.map(ScoreReuse::manifestHash).orElse(""))
