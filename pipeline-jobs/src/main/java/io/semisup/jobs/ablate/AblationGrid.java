@@ -9,13 +9,13 @@ import java.util.Locale;
  * The ablations of Yalniz et al. (2019) at our scale, as grid cells: K (images per class), P
  * (classes per image), size of the unlabelled pool, the training recipe (fine-tuned or not;
  * pseudo-labels alone or with the labels), the student's architecture and initialisation, and
- * balanced top-K versus one global confidence threshold at the same number of pseudo-labels.
- * Values come from {@code semisup.ablate}.
+ * balanced top-K versus one global confidence threshold at the same number of pseudo-labels, and
+ * the number of rounds of iterated self-training. Values come from {@code semisup.ablate}.
  */
 public final class AblationGrid {
 
   /** Axes in the order of the table. */
-  public static final List<String> AXES = List.of("k", "p", "pool", "recipe", "arch", "mode");
+  public static final List<String> AXES = AblateSettings.AXES;
 
   private AblationGrid() {}
 
@@ -74,6 +74,13 @@ public final class AblationGrid {
           out.add(new Variant("mode", "balanced: top-K per class", List.of(), "finetuned", Double.NaN));
           out.add(new Variant("mode", "global threshold, same number of images",
               List.of("select.mode=threshold"), "finetuned", Double.NaN));
+        }
+        case "rounds" -> {
+          // Round r > 1 is taught by round r-1's fine-tuned student (Rounds); the cell reports
+          // the last round's model, and rounds=1 is the base run.
+          for (int r : ablate.roundsValues()) {
+            out.add(new Variant("rounds", "rounds=" + r, List.of("rounds=" + r), "finetuned", r));
+          }
         }
         default -> throw new IllegalArgumentException(
             "Cannot run ablation axis '" + axis + "': known axes are " + AXES);

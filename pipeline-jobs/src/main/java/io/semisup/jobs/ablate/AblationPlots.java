@@ -69,6 +69,7 @@ public final class AblationPlots {
       case "recipe" -> "Training recipe";
       case "arch" -> "Student architecture and initialisation";
       case "mode" -> "Balanced top-K versus one global confidence threshold";
+      case "rounds" -> "Last round's student top-1 vs rounds of self-training";
       default -> axis;
     };
   }
@@ -91,6 +92,7 @@ public final class AblationPlots {
     String xLabel = switch (axis) {
       case "k" -> "K (images per class, log scale)";
       case "p" -> "P";
+      case "rounds" -> "rounds of self-training";
       default -> "share of the unlabelled pool";
     };
     JFreeChart chart = ChartFactory.createXYLineChart(

@@ -9,7 +9,8 @@ package io.semisup.jobs.ablate;
  * @param top1 top-1 of the cell's model on the test split (reported, never chosen on)
  * @param teacherTop1 test top-1 of the teacher of the same seed
  * @param precision pseudo-label precision of the run (NaN when not measured)
- * @param seconds wall time of the cell's own stages (select to evaluate; shared stages excluded)
+ * @param seconds wall time of the cell's own stages (select to evaluate; shared stages excluded),
+ *     plus every stage of its later rounds on the rounds axis
  * @param validationTop1 top-1 of the cell's model on the validation split, the figure cells are
  *     chosen on (NaN when the run has no validation split)
  * @param teacherValidationTop1 validation top-1 of the teacher of the same seed (NaN likewise)

@@ -17,6 +17,7 @@ import io.semisup.jobs.stages.SelectStage;
 import io.semisup.jobs.stages.StudentStage;
 import io.semisup.jobs.stages.ImportFashionMnistStage;
 import io.semisup.jobs.stages.ReportStage;
+import io.semisup.jobs.stages.Rounds;
 import io.semisup.jobs.stages.RunContext;
 import io.semisup.jobs.stages.ShardStage;
 import io.semisup.jobs.stages.Stage;
@@ -47,7 +48,7 @@ import picocli.CommandLine.Option;
     name = "ablate",
     mixinStandardHelpOptions = true,
     description = {
-      "Run the ablation grid over seeds: K, P, pool size, recipe, student architecture.",
+      "Run the ablation grid over seeds: K, P, pool size, recipe, student architecture, rounds.",
       "One teacher and one scoring pass per seed are shared, plus the all-labels ceiling; writes"
           + " <root>/<run-id>/results.{csv,md}, runs.csv and <axis>.png. Values: semisup.ablate.*.",
       "Each cell costs one student training (3-7 minutes on 2 cores, more with K)."
@@ -58,10 +59,17 @@ final class AblateCommand implements Callable<Integer> {
   private static final List<String> CELL_STAGES =
       List.of(SelectStage.NAME, StudentStage.NAME, FinetuneStage.NAME, EvaluateStage.NAME);
 
+  /** The setting the rounds axis varies. */
+  private static final String ROUNDS_KEY = "rounds";
+
+  /** Stages later rounds share with round 1, and the report, which ablate does not run. */
+  private static final List<String> ROUND_ONE_STAGES =
+      List.of(ImportFashionMnistStage.NAME, ShardStage.NAME, ReportStage.NAME);
+
   @Mixin RunOptions options;
 
   @Option(names = "--axes", split = ",",
-      description = "Axes to run, comma-separated (default: semisup.ablate.axes). Known: k, p, pool, recipe, arch, mode.")
+      description = "Axes to run, comma-separated (default: semisup.ablate.axes). Known: k, p, pool, recipe, arch, mode, rounds.")
   List<String> axes;
 
   @Option(names = "--seeds", split = ",",
@@ -141,16 +149,33 @@ final class AblateCommand implements Callable<Integer> {
     List<CellResult> out = new ArrayList<>();
     for (Variant cell : cells) {
       List<String> effective = effective(base, cell.overrides());
-      String key = String.join(",", new TreeSet<>(effective));
+      // A rounds override names how many rounds follow this run, not a setting of its stages:
+      // round 1 of "rounds=3" is the same run as the base configuration's.
+      int rounds = 1;
+      List<String> firstRound = new ArrayList<>();
+      for (String o : effective) {
+        if (o.startsWith(ROUNDS_KEY + "=")) {
+          rounds = Integer.parseInt(o.substring(ROUNDS_KEY.length() + 1).trim());
+        } else {
+          firstRound.add(o);
+        }
+      }
+      String key = String.join(",", new TreeSet<>(firstRound));
       String runId = key.isEmpty() ? baseId
           : runByKey.computeIfAbsent(key, k -> baseId + "." + cell.slug());
-      RunContext ctx = runId.equals(baseId) ? baseCtx
-          : run(spark, load(seed, effective, runId, baseId), StageGraph.standard().all());
+      SemisupConfig first = runId.equals(baseId) ? base : load(seed, firstRound, runId, baseId);
+      RunContext ctx = runId.equals(baseId) ? baseCtx : run(spark, first, StageGraph.standard().all());
+      double seconds = ownSeconds(ctx);
+      for (int r = 2; r <= rounds; r++) {
+        // The run demo writes for the same round, so committed rounds are reused.
+        ctx = run(spark, Rounds.configFor(first, r), StageGraph.standard().all());
+        seconds += roundSeconds(ctx);
+      }
       JsonNode m = metrics(ctx);
       JsonNode precision = m.get("pseudo_label_precision");
-      out.add(new CellResult(cell, seed, runId, m.get(cell.model()).get("top1").asDouble(),
+      out.add(new CellResult(cell, seed, ctx.runId(), m.get(cell.model()).get("top1").asDouble(),
           teacherTop1, precision == null || precision.isNull() ? Double.NaN : precision.asDouble(),
-          ownSeconds(ctx), validationTop1(m.get(cell.model())), teacherValidation));
+          seconds, validationTop1(m.get(cell.model())), teacherValidation));
       System.out.printf("[ablate] seed %d %-12s %-45s validation top-1 %.2f%%, test top-1 %.2f%%%n", seed,
           cell.axis(), cell.label(), 100 * out.get(out.size() - 1).validationTop1(), 100 * out.get(out.size() - 1).top1());
     }
@@ -238,6 +263,23 @@ final class AblateCommand implements Callable<Integer> {
   private static JsonNode metrics(RunContext ctx) throws Exception {
     return RunContext.json().readTree(
         ctx.readBytes(new Path(ctx.stageDir(EvaluateStage.NAME), EvaluateStage.METRICS_JSON)));
+  }
+
+  /**
+   * Seconds of every stage of a later round: its teacher (round r-1's student, saved as is),
+   * scoring and everything after; import and shard are round 1's.
+   */
+  private static double roundSeconds(RunContext ctx) throws Exception {
+    double s = 0;
+    for (Stage stage : StageGraph.standard().all()) {
+      String name = stage.name();
+      Path manifest = new Path(ctx.stageDir(name), Stage.MANIFEST);
+      if (!ROUND_ONE_STAGES.contains(name) && ctx.fs().exists(manifest)) {
+        JsonNode d = ctx.manifest(name).get("duration_s");
+        s += d == null ? 0 : d.asDouble();
+      }
+    }
+    return s;
   }
 
   /** Seconds of a cell's own stages (the teacher and scoring are shared by all cells). */

@@ -80,14 +80,17 @@ final class PipelineRunner {
     Path file = new Path(ctx.stageDir(EvaluateStage.NAME), EvaluateStage.METRICS_JSON);
     JsonNode m = metrics(ctx);
     System.out.println();
-    System.out.println("model                  top-1    top-5");
+    // Test top-1 is what a run reports; validation top-1 is what settings are chosen on.
+    System.out.println("model                  top-1    top-5   validation top-1");
     for (String model : new String[] {"teacher", "student", "finetuned", "fixres"}) {
       JsonNode n = m.get(model);
       if (n == null) { // fixres: only with fixres.enabled
         continue;
       }
-      System.out.printf(
-          "%-20s %6.2f%%  %6.2f%%%n", model, 100 * n.get("top1").asDouble(), 100 * n.get("top5").asDouble());
+      JsonNode validation = n.get("validation_top1");
+      System.out.printf("%-20s %6.2f%%  %6.2f%%   %s%n", model, 100 * n.get("top1").asDouble(),
+          100 * n.get("top5").asDouble(), validation == null || validation.isNull() ? "(no validation split)"
+              : String.format("%6.2f%%", 100 * validation.asDouble()));
     }
     JsonNode precision = m.get("pseudo_label_precision");
     System.out.println(precision == null || precision.isNull()

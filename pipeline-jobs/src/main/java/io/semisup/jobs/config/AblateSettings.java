@@ -15,10 +15,10 @@ import java.util.List;
 /** The grid of {@code bin/semisup ablate}: seeds, axes and the values along each axis. */
 public record AblateSettings(
     List<Long> seeds, List<String> axes, List<Integer> kValues, List<Integer> pValues, List<Double> poolFractions,
-    int finetuneEpochs, String smallStudent, boolean ceiling, List<String> ceilingSet) {
+    List<Integer> roundsValues, int finetuneEpochs, String smallStudent, boolean ceiling, List<String> ceilingSet) {
 
-  /** The axes {@code io.semisup.jobs.ablate.AblationGrid} knows. */
-  static final List<String> AXES = List.of("k", "p", "pool", "recipe", "arch", "mode");
+  /** The axes {@code io.semisup.jobs.ablate.AblationGrid} knows, in the order of its table. */
+  public static final List<String> AXES = List.of("k", "p", "pool", "recipe", "arch", "mode", "rounds");
 
   static final List<Setting> SCHEMA = List.of(
       longList("ablate.seeds", Range.ANY, "Seeds; each gets its own base run, cells and ceiling."),
@@ -26,6 +26,8 @@ public record AblateSettings(
       intList("ablate.k-values", Range.atLeast(1), "select.k along the k axis."),
       intList("ablate.p-values", Range.atLeast(1), "select.p along the p axis."),
       realList("ablate.pool-fractions", Range.openClosed(0, 1), "select.pool-fraction along the pool axis."),
+      intList("ablate.rounds-values", Range.atLeast(1),
+          "Rounds of self-training along the rounds axis (round r > 1 is the run <base>.r<r>, as demo names it)."),
       integer("ablate.finetune-epochs", Range.atLeast(0), "Fine-tune epochs of the recipe axis's fine-tuned cells."),
       choice("ablate.small-student", Architectures.names(), "The smaller student of the arch axis (trained from scratch)."),
       flag("ablate.ceiling", "Also train the reference ceiling: the teacher's architecture on all labels."),
@@ -37,12 +39,14 @@ public record AblateSettings(
     kValues = List.copyOf(kValues);
     pValues = List.copyOf(pValues);
     poolFractions = List.copyOf(poolFractions);
+    roundsValues = List.copyOf(roundsValues);
     ceilingSet = List.copyOf(ceilingSet);
   }
 
   static AblateSettings from(SettingsReader r) {
     AblateSettings s = new AblateSettings(r.longListOf("ablate.seeds"), r.stringListOf("ablate.axes"),
         r.intListOf("ablate.k-values"), r.intListOf("ablate.p-values"), r.doubleListOf("ablate.pool-fractions"),
+        r.intListOf("ablate.rounds-values"),
         r.intOf("ablate.finetune-epochs"), r.stringOf("ablate.small-student"), r.booleanOf("ablate.ceiling"),
         r.stringListOf("ablate.ceiling-set"));
     for (String override : s.ceilingSet) {

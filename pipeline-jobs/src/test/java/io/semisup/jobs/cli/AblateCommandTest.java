@@ -17,7 +17,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * A small real ablation (two K values, the recipe axis, a ceiling with more labels) through the
+ * A small real ablation (two K values, the recipe axis, two rounds, a ceiling with more labels) through the
  * CLI: cells share the seed's teacher and scoring, equal settings share one run, the table's
  * numbers are the runs' metrics, and the charts are real PNGs.
  */
@@ -29,12 +29,12 @@ class AblateCommandTest {
   void smallGridSharesTheTeacherAndWritesTableAndCharts() throws Exception {
     Prerequisites.fashionMnist();
     List<String> args = new ArrayList<>(List.of("ablate", "--root", root.toString(), "--run-id", "ab",
-        "--axes", "k,recipe,pool,mode", "--seeds", "1"));
+        "--axes", "k,recipe,pool,mode,rounds", "--seeds", "1"));
     for (String s : new String[] {
         "data.labelled-per-class=20", "data.unlabelled-limit=400", "data.validation-size=200", "data.val-limit=200",
         "teacher.epochs=4", "teacher.batch-size=16", "student.epochs=1", "student.labelled-repeat=1", "student.batch-size=32",
         "ablate.finetune-epochs=1", "finetune.batch-size=16", "select.k=40", "score.top-p=3",
-        "ablate.k-values=[20,40]", "ablate.pool-fractions=[0.5,1.0]",
+        "ablate.k-values=[20,40]", "ablate.pool-fractions=[0.5,1.0]", "ablate.rounds-values=[1,2]",
         "ablate.ceiling-set=[\"data.labelled-per-class=40\"]"}) {
       args.add("--set");
       args.add(s);
@@ -107,6 +107,19 @@ class AblateCommandTest {
     assertThat(globalSelect.get("counts").get("selected").asLong())
         .isEqualTo(Math.min(40L * 10, globalSelect.get("counts").get("candidates").asLong()));
 
+    // One round is the base run; round 2 is the run demo would write, taught by round 1's
+    // fine-tuned student, and its cell pays for both rounds.
+    String[] round1 = byLabel.get("rounds=1");
+    String[] round2 = byLabel.get("rounds=2");
+    assertThat(round1[4]).isEqualTo("ab-s1");
+    assertThat(round2[4]).isEqualTo("ab-s1.r2");
+    JsonNode round2Metrics = json.readTree(root.resolve("ab-s1.r2/evaluate/metrics.json").toFile());
+    assertThat(round2Metrics.get("teacher").get("top1").asDouble())
+        .isCloseTo(baseMetrics.get("finetuned").get("top1").asDouble(), org.assertj.core.data.Offset.offset(1e-9));
+    assertThat(Double.parseDouble(round2[5]))
+        .isCloseTo(round2Metrics.get("finetuned").get("top1").asDouble(), org.assertj.core.data.Offset.offset(1e-4));
+    assertThat(Double.parseDouble(round2[8])).isGreaterThan(Double.parseDouble(round1[8]));
+
     // The ceiling is a teacher trained on more labels, with the gap measured against it.
     double ceiling = json.readTree(root.resolve("ab-ceiling-s1/ceiling.json").toFile()).get("top1").asDouble();
     List<String> agg = Files.readAllLines(dir.resolve("results.csv"));
@@ -128,7 +141,7 @@ class AblateCommandTest {
     assertThat(json.readTree(root.resolve("ab-ceiling-s1/ceiling.json").toFile()).get("validation_top1").asDouble())
         .isBetween(0.0, 1.0);
 
-    for (String png : List.of("k.png", "recipe.png", "pool.png", "mode.png")) {
+    for (String png : List.of("k.png", "recipe.png", "pool.png", "mode.png", "rounds.png")) {
       BufferedImage img = ImageIO.read(dir.resolve(png).toFile());
       assertThat(img).as(png).isNotNull();
       assertThat(img.getWidth()).isEqualTo(800);
