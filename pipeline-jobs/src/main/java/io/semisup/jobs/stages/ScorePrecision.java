@@ -33,10 +33,13 @@ import org.slf4j.LoggerFactory;
  * as scoring decodes them, and stored in the run as {@code score/}{@value #FILE}.
  *
  * <p>{@code auto} means INT8 where the driver's CPU lists {@code avx512_vnni}, {@code avx_vnni}
- * or {@code amx_int8} in /proc/cpuinfo, the backend is ONNX Runtime, CUDA is off and the teacher
+ * or {@code amx_int8} in /proc/cpuinfo, the backend is ONNX Runtime, CUDA is off, the teacher
  * is the run's own (an ONNX teacher the user brings is quantized only with {@code int8}: its
- * graph may hold operators the quantizer leaves alone). The driver decides for all executors,
- * which a cluster of one machine type satisfies.
+ * graph may hold operators the quantizer leaves alone) and its FP32 model is at least
+ * {@value #AUTO_MIN_MODEL_BYTES} bytes: {@code bench score} measured ResNet-50 (98 MB) 3.1-3.5x
+ * faster in INT8 but the demo's resnet-small (about 0.1 MB) 0.73-0.90x, where the quantize and
+ * dequantize nodes cost more than the integer kernels save. The driver decides for all
+ * executors, which a cluster of one machine type satisfies.
  *
  * <p>A run that reuses an earlier run's scores ({@code score.reuse-run}) takes that run's stored
  * INT8 model when it was made from the same FP32 teacher with the same calibration settings, so
@@ -60,13 +63,22 @@ final class ScorePrecision {
 
   private ScorePrecision() {}
 
-  /** "int8" or "fp32": what {@code score.precision} means for this run and teacher. */
-  static String resolve(ScoreSettings s, boolean ownTeacher) {
+  /**
+   * The smallest FP32 teacher (ONNX bytes, about a million parameters) {@code auto} runs in INT8:
+   * between the measured resnet-small (slower in INT8) and ResNet-50 (3.1-3.5x faster).
+   */
+  static final long AUTO_MIN_MODEL_BYTES = 4L << 20;
+
+  /**
+   * "int8" or "fp32": what {@code score.precision} means for this run and a teacher of {@code
+   * modelBytes} FP32 ONNX bytes ({@code broughtTeacher}: the user's ONNX file, not the run's own).
+   */
+  static String resolve(ScoreSettings s, boolean broughtTeacher, long modelBytes) {
     return switch (s.precision()) {
       case "int8" -> "int8";
       case "fp32" -> "fp32";
-      default -> s.backend().equals("onnx") && !s.cuda() && !ownTeacher && cpuHasInt8Units()
-          ? "int8" : "fp32";
+      default -> s.backend().equals("onnx") && !s.cuda() && !broughtTeacher
+          && modelBytes >= AUTO_MIN_MODEL_BYTES && cpuHasInt8Units() ? "int8" : "fp32";
     };
   }
 
@@ -106,11 +118,11 @@ final class ScorePrecision {
    * stored one when it was made from the same source, else calibrated now).
    */
   static Scoring.Teacher teacher(RunContext ctx, Scoring.Teacher fp32, List<ScoreStage.Shard> shards,
-      boolean ownTeacher) throws IOException {
-    if (resolve(ctx.settings().score(), ownTeacher).equals("fp32")) {
+      boolean broughtTeacher) throws IOException {
+    ScoringModel m = fp32.model();
+    if (resolve(ctx.settings().score(), broughtTeacher, m.bytes().length).equals("fp32")) {
       return fp32;
     }
-    ScoringModel m = fp32.model();
     String source = source(m, ctx);
     byte[] int8 = stored(ctx, source);
     if (int8 == null) {
