@@ -10,7 +10,8 @@ import java.util.Locale;
  * (classes per image), size of the unlabelled pool, the training recipe (fine-tuned or not;
  * pseudo-labels alone or with the labels), the student's architecture and initialisation, and
  * balanced top-K versus one global confidence threshold at the same number of pseudo-labels, and
- * the number of rounds of iterated self-training. Values come from {@code semisup.ablate}.
+ * the number of rounds of iterated self-training; the "cells" axis holds any other lever as a list
+ * of overrides. Values come from {@code semisup.ablate}.
  */
 public final class AblationGrid {
 
@@ -80,6 +81,13 @@ public final class AblationGrid {
           // the last round's model, and rounds=1 is the base run.
           for (int r : ablate.roundsValues()) {
             out.add(new Variant("rounds", "rounds=" + r, List.of("rounds=" + r), "finetuned", r));
+          }
+        }
+        case "cells" -> {
+          // Any lever: each cell is the user's own list of overrides, labelled by itself.
+          for (String cell : ablate.cells()) {
+            out.add(new Variant("cells", String.join("; ", AblateSettings.cellOverrides(cell)),
+                AblateSettings.cellOverrides(cell), "finetuned", Double.NaN));
           }
         }
         default -> throw new IllegalArgumentException(

@@ -70,6 +70,7 @@ public final class AblationPlots {
       case "arch" -> "Student architecture and initialisation";
       case "mode" -> "Balanced top-K versus one global confidence threshold";
       case "rounds" -> "Last round's student top-1 vs rounds of self-training";
+      case "cells" -> "Other levers";
       default -> axis;
     };
   }

@@ -9,7 +9,7 @@ import java.util.TreeSet;
  * and which model of the run the cell reports ({@code finetuned} or {@code student}: "not
  * fine-tuned" is the same run's student, so it costs no extra training).
  *
- * @param axis the axis the cell belongs to (k, p, pool, recipe, arch, mode)
+ * @param axis the axis the cell belongs to (k, p, pool, recipe, arch, mode, rounds, cells)
  * @param label what the cell shows, e.g. {@code K=1000}
  * @param overrides {@code key=value} settings on top of the ablation's configuration
  * @param model key of metrics.json whose top-1 the cell reports

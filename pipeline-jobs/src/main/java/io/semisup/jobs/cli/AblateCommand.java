@@ -69,7 +69,7 @@ final class AblateCommand implements Callable<Integer> {
   @Mixin RunOptions options;
 
   @Option(names = "--axes", split = ",",
-      description = "Axes to run, comma-separated (default: semisup.ablate.axes). Known: k, p, pool, recipe, arch, mode, rounds.")
+      description = "Axes to run, comma-separated (default: semisup.ablate.axes). Known: k, p, pool, recipe, arch, mode, rounds, cells (any lever: semisup.ablate.cells).")
   List<String> axes;
 
   @Option(names = "--seeds", split = ",",

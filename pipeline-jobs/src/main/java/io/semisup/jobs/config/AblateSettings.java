@@ -15,10 +15,10 @@ import java.util.List;
 /** The grid of {@code bin/semisup ablate}: seeds, axes and the values along each axis. */
 public record AblateSettings(
     List<Long> seeds, List<String> axes, List<Integer> kValues, List<Integer> pValues, List<Double> poolFractions,
-    List<Integer> roundsValues, int finetuneEpochs, String smallStudent, boolean ceiling, List<String> ceilingSet) {
+    List<Integer> roundsValues, List<String> cells, int finetuneEpochs, String smallStudent, boolean ceiling, List<String> ceilingSet) {
 
   /** The axes {@code io.semisup.jobs.ablate.AblationGrid} knows, in the order of its table. */
-  public static final List<String> AXES = List.of("k", "p", "pool", "recipe", "arch", "mode", "rounds");
+  public static final List<String> AXES = List.of("k", "p", "pool", "recipe", "arch", "mode", "rounds", "cells");
 
   static final List<Setting> SCHEMA = List.of(
       longList("ablate.seeds", Range.ANY, "Seeds; each gets its own base run, cells and ceiling."),
@@ -28,6 +28,8 @@ public record AblateSettings(
       realList("ablate.pool-fractions", Range.openClosed(0, 1), "select.pool-fraction along the pool axis."),
       intList("ablate.rounds-values", Range.atLeast(1),
           "Rounds of self-training along the rounds axis (round r > 1 is the run <base>.r<r>, as demo names it)."),
+      textList("ablate.cells", "Cells of the cells axis, any lever: each \"key=value; key=value\" (e.g."
+          + " \"student.labelled-repeat=10\"); rounds=R chains R rounds from it."),
       integer("ablate.finetune-epochs", Range.atLeast(0), "Fine-tune epochs of the recipe axis's fine-tuned cells."),
       choice("ablate.small-student", Architectures.names(), "The smaller student of the arch axis (trained from scratch)."),
       flag("ablate.ceiling", "Also train the reference ceiling: the teacher's architecture on all labels."),
@@ -40,23 +42,41 @@ public record AblateSettings(
     pValues = List.copyOf(pValues);
     poolFractions = List.copyOf(poolFractions);
     roundsValues = List.copyOf(roundsValues);
+    cells = List.copyOf(cells);
     ceilingSet = List.copyOf(ceilingSet);
   }
 
   static AblateSettings from(SettingsReader r) {
     AblateSettings s = new AblateSettings(r.longListOf("ablate.seeds"), r.stringListOf("ablate.axes"),
         r.intListOf("ablate.k-values"), r.intListOf("ablate.p-values"), r.doubleListOf("ablate.pool-fractions"),
-        r.intListOf("ablate.rounds-values"),
+        r.intListOf("ablate.rounds-values"), r.stringListOf("ablate.cells"),
         r.intOf("ablate.finetune-epochs"), r.stringOf("ablate.small-student"), r.booleanOf("ablate.ceiling"),
         r.stringListOf("ablate.ceiling-set"));
     for (String override : s.ceilingSet) {
-      int eq = override.indexOf('=');
-      String key = eq > 0 ? override.substring(0, eq).trim().replaceFirst("^semisup\\.", "") : "";
-      if (eq <= 0 || !SettingsSchema.isKnown(key)) {
+      if (!isOverride(override)) {
         throw r.crossKey("ablate.ceiling-set", "'" + override + "' is not key=value with a known key."
             + " Give overrides like teacher.epochs=30.");
       }
     }
+    for (String cell : s.cells) {
+      for (String override : cellOverrides(cell)) {
+        if (!isOverride(override)) {
+          throw r.crossKey("ablate.cells", "'" + override + "' of cell '" + cell + "' is not key=value with a"
+              + " known key. Give cells like \"student.labelled-repeat=10; student.epochs=12\".");
+        }
+      }
+    }
     return s;
+  }
+
+  /** The key=value overrides of one entry of {@code ablate.cells} (separated by ';'). */
+  public static List<String> cellOverrides(String cell) {
+    return java.util.Arrays.stream(cell.split(";")).map(String::trim).filter(o -> !o.isEmpty()).toList();
+  }
+
+  private static boolean isOverride(String override) {
+    int eq = override.indexOf('=');
+    String key = eq > 0 ? override.substring(0, eq).trim().replaceFirst("^semisup\\.", "") : "";
+    return eq > 0 && SettingsSchema.isKnown(key);
   }
 }

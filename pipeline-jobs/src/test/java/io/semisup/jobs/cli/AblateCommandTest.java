@@ -29,12 +29,13 @@ class AblateCommandTest {
   void smallGridSharesTheTeacherAndWritesTableAndCharts() throws Exception {
     Prerequisites.fashionMnist();
     List<String> args = new ArrayList<>(List.of("ablate", "--root", root.toString(), "--run-id", "ab",
-        "--axes", "k,recipe,pool,mode,rounds", "--seeds", "1"));
+        "--axes", "k,recipe,pool,mode,rounds,cells", "--seeds", "1"));
     for (String s : new String[] {
         "data.labelled-per-class=20", "data.unlabelled-limit=400", "data.validation-size=200", "data.val-limit=200",
         "teacher.epochs=4", "teacher.batch-size=16", "student.epochs=1", "student.labelled-repeat=1", "student.batch-size=32",
         "ablate.finetune-epochs=1", "finetune.batch-size=16", "select.k=40", "score.top-p=3",
         "ablate.k-values=[20,40]", "ablate.pool-fractions=[0.5,1.0]", "ablate.rounds-values=[1,2]",
+        "ablate.cells=[\"student.epochs=2\", \"select.k=40\"]",
         "ablate.ceiling-set=[\"data.labelled-per-class=40\"]"}) {
       args.add("--set");
       args.add(s);
@@ -120,6 +121,13 @@ class AblateCommandTest {
         .isCloseTo(round2Metrics.get("finetuned").get("top1").asDouble(), org.assertj.core.data.Offset.offset(1e-4));
     assertThat(Double.parseDouble(round2[8])).isGreaterThan(Double.parseDouble(round1[8]));
 
+    // A cells-axis cell is a run of its own overrides; one that changes nothing is the base run.
+    assertThat(byLabel.get("select.k=40")[4]).isEqualTo("ab-s1");
+    String epochs2 = byLabel.get("student.epochs=2")[4];
+    assertThat(epochs2).isEqualTo("ab-s1.cells-student.epochs-2");
+    assertThat(json.readTree(root.resolve(epochs2).resolve("student/manifest.json").toFile())
+        .get("settings").get("student.epochs").asText()).isEqualTo("2");
+
     // The ceiling is a teacher trained on more labels, with the gap measured against it.
     double ceiling = json.readTree(root.resolve("ab-ceiling-s1/ceiling.json").toFile()).get("top1").asDouble();
     List<String> agg = Files.readAllLines(dir.resolve("results.csv"));
@@ -141,7 +149,7 @@ class AblateCommandTest {
     assertThat(json.readTree(root.resolve("ab-ceiling-s1/ceiling.json").toFile()).get("validation_top1").asDouble())
         .isBetween(0.0, 1.0);
 
-    for (String png : List.of("k.png", "recipe.png", "pool.png", "mode.png", "rounds.png")) {
+    for (String png : List.of("k.png", "recipe.png", "pool.png", "mode.png", "rounds.png", "cells.png")) {
       BufferedImage img = ImageIO.read(dir.resolve(png).toFile());
       assertThat(img).as(png).isNotNull();
       assertThat(img.getWidth()).isEqualTo(800);

@@ -121,6 +121,10 @@ class SettingsTest {
     assertThat(load("model.student-architecture=resnet-tiny", "student.init=scratch").student().init())
         .isEqualTo("scratch");
     assertThat(error("ablate.ceiling-set=[\"teacher.epoch=3\"]").getMessage()).contains("ablate.ceiling-set");
+    assertThat(error("ablate.cells=[\"student.epochs=12; student.epoch=3\"]").getMessage())
+        .contains("ablate.cells").contains("student.epoch=3");
+    assertThat(load("ablate.cells=[\"student.epochs=12 ; rounds=2\"]").ablate().cells())
+        .containsExactly("student.epochs=12 ; rounds=2");
     assertThat(error("base-run=a/b").getMessage()).contains("base-run");
   }
 
