@@ -307,7 +307,7 @@ with DAG(
         "seed": Param(None, type=["null", "integer"], description="Seed of every random choice (empty: conf/defaults.conf)"),
         "k": Param(None, type=["null", "integer"], minimum=1, description="Images selected per class (select.k; empty: conf/defaults.conf)"),
         "p": Param(None, type=["null", "integer"], minimum=1, description="Classes an image may be selected for (select.p; empty: conf/defaults.conf)"),
-        "rounds": Param(1, type="integer", minimum=1, maximum=MAX_ROUNDS, description="Rounds of self-training (3 with preset best)"),
+        "rounds": Param(2, type="integer", minimum=1, maximum=MAX_ROUNDS, description="Rounds of self-training (2 as conf/defaults.conf; 3 with preset best, 1 for the imagenet and small-colour presets)"),
         "gpu": Param(False, type="boolean", description="GPU executors: YARN GPUs and CUDA scoring (app jar built with -Pcuda)"),
         "settings": Param([], type="array", items={"type": "string"}, description="More settings, each key=value (passed as --set)"),
         "reuse_previous": Param(True, type="boolean", description="Read, decode and score only the images the previous scheduled run has not (its scores only when the teacher is the same bytes)"),
