@@ -2,6 +2,7 @@ package io.semisup.jobs.cli;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.semisup.core.UsageError;
 import io.semisup.jobs.ablate.AblationGrid;
 import io.semisup.jobs.ablate.AblationPlots;
 import io.semisup.jobs.ablate.AblationTable;
@@ -87,6 +88,13 @@ final class AblateCommand implements Callable<Integer> {
   @Override
   public Integer call() throws Exception {
     options.requireNoRound("ablate");
+    for (String o : options.overrides) {
+      String key = o.contains("=") ? o.substring(0, o.indexOf('=')).trim().replaceFirst("^semisup\\.", "") : "";
+      if (key.equals(ROUNDS_KEY)) {
+        throw new UsageError("Cannot --set " + o + " for ablate: every cell is one round. Measure rounds with"
+            + " --axes rounds (ablate.rounds-values) or an ablate.cells entry such as \"rounds=2; select.k=5000\".");
+      }
+    }
     SemisupConfig config = options.load();
     config.validateFor(StageGraph.standard().all().stream().map(Stage::name).toList());
     AblateSettings ablate = config.settings().ablate();
@@ -229,6 +237,10 @@ final class AblateCommand implements Callable<Integer> {
       all.add("force=true");
     }
     all.addAll(options.overrides);
+    // Every cell is one round unless its own overrides say otherwise (the rounds axis, or
+    // rounds=R in an ablate.cells entry): the demo's default of more rounds would multiply the
+    // grid's cost.
+    all.add(ROUNDS_KEY + "=1");
     all.add("base-run=\"" + baseRun + "\"");
     all.add("seed=" + seed);
     all.addAll(extra);
