@@ -89,8 +89,7 @@ final class AblateCommand implements Callable<Integer> {
   public Integer call() throws Exception {
     options.requireNoRound("ablate");
     for (String o : options.overrides) {
-      String key = o.contains("=") ? o.substring(0, o.indexOf('=')).trim().replaceFirst("^semisup\\.", "") : "";
-      if (key.equals(ROUNDS_KEY)) {
+      if (AblateSettings.keyOf(o).equals(ROUNDS_KEY)) {
         throw new UsageError("Cannot --set " + o + " for ablate: every cell is one round. Measure rounds with"
             + " --axes rounds (ablate.rounds-values) or an ablate.cells entry such as \"rounds=2; select.k=5000\".");
       }
@@ -162,8 +161,8 @@ final class AblateCommand implements Callable<Integer> {
       int rounds = 1;
       List<String> firstRound = new ArrayList<>();
       for (String o : effective) {
-        if (o.startsWith(ROUNDS_KEY + "=")) {
-          rounds = Integer.parseInt(o.substring(ROUNDS_KEY.length() + 1).trim());
+        if (AblateSettings.keyOf(o).equals(ROUNDS_KEY)) {
+          rounds = Integer.parseInt(AblateSettings.valueOf(o));
         } else {
           firstRound.add(o);
         }
@@ -251,8 +250,8 @@ final class AblateCommand implements Callable<Integer> {
   private static List<String> effective(SemisupConfig base, List<String> overrides) {
     List<String> out = new ArrayList<>();
     for (String o : overrides) {
-      String key = o.substring(0, o.indexOf('='));
-      String value = o.substring(o.indexOf('=') + 1);
+      String key = AblateSettings.keyOf(o);
+      String value = AblateSettings.valueOf(o);
       boolean same = base.raw().hasPath(key)
           && String.valueOf(base.raw().getValue(key).unwrapped()).equals(value);
       if (!same) {

@@ -74,9 +74,22 @@ public record AblateSettings(
     return java.util.Arrays.stream(cell.split(";")).map(String::trim).filter(o -> !o.isEmpty()).toList();
   }
 
-  private static boolean isOverride(String override) {
+  /**
+   * The key of a {@code key=value} override as the schema names it (trimmed, without a leading
+   * {@code semisup.}); empty when there is no key.
+   */
+  public static String keyOf(String override) {
     int eq = override.indexOf('=');
-    String key = eq > 0 ? override.substring(0, eq).trim().replaceFirst("^semisup\\.", "") : "";
-    return eq > 0 && SettingsSchema.isKnown(key);
+    return eq > 0 ? override.substring(0, eq).trim().replaceFirst("^semisup\\.", "") : "";
+  }
+
+  /** The value of a {@code key=value} override, trimmed. */
+  public static String valueOf(String override) {
+    return override.substring(override.indexOf('=') + 1).trim();
+  }
+
+  private static boolean isOverride(String override) {
+    String key = keyOf(override);
+    return !key.isEmpty() && SettingsSchema.isKnown(key);
   }
 }

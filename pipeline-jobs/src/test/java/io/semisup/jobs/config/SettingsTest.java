@@ -125,6 +125,10 @@ class SettingsTest {
         .contains("ablate.cells").contains("student.epoch=3");
     assertThat(load("ablate.cells=[\"student.epochs=12 ; rounds=2\"]").ablate().cells())
         .containsExactly("student.epochs=12 ; rounds=2");
+    // The ablation reads a cell's rounds by key, however the entry is spaced or prefixed.
+    assertThat(AblateSettings.cellOverrides("student.epochs=12 ; semisup.rounds = 2"))
+        .extracting(AblateSettings::keyOf).containsExactly("student.epochs", "rounds");
+    assertThat(AblateSettings.valueOf("semisup.rounds = 2")).isEqualTo("2");
     assertThat(error("base-run=a/b").getMessage()).contains("base-run");
   }
 
