@@ -20,6 +20,7 @@ import java.util.Random;
  * <p>Random erasing (Zhong et al., "Random Erasing Data Augmentation", 2017) replaces a random
  * rectangle covering 2-40% of the image, aspect ratio 0.3-3.3, with uniform noise over the raw
  * pixel range: the noise a Noisy-Student-style student needs to generalise beyond its teacher.
+ * {@link RandAugment}, when on, runs between the shift and the erasing.
  */
 public final class Augmenter implements Serializable {
 
@@ -36,6 +37,7 @@ public final class Augmenter implements Serializable {
   private final boolean horizontalFlip;
   private final int maxShift;
   private final double eraseProbability;
+  private final RandAugment randAugment;
 
   /**
    * @param horizontalFlip flip left-right with probability 1/2
@@ -51,6 +53,16 @@ public final class Augmenter implements Serializable {
    * @param eraseProbability probability of erasing one random rectangle
    */
   public Augmenter(boolean horizontalFlip, int maxShift, double eraseProbability) {
+    this(horizontalFlip, maxShift, eraseProbability, RandAugment.NONE);
+  }
+
+  /**
+   * @param horizontalFlip flip left-right with probability 1/2
+   * @param maxShift shift by dx, dy drawn uniformly from [-maxShift, maxShift] pixels
+   * @param eraseProbability probability of erasing one random rectangle
+   * @param randAugment operations applied after the shift ({@link RandAugment#NONE}: none)
+   */
+  public Augmenter(boolean horizontalFlip, int maxShift, double eraseProbability, RandAugment randAugment) {
     if (maxShift < 0) {
       throw new IllegalArgumentException("Cannot shift by " + maxShift + " pixels: must be >= 0");
     }
@@ -61,6 +73,7 @@ public final class Augmenter implements Serializable {
     this.horizontalFlip = horizontalFlip;
     this.maxShift = maxShift;
     this.eraseProbability = eraseProbability;
+    this.randAugment = java.util.Objects.requireNonNull(randAugment, "randAugment");
   }
 
   public boolean horizontalFlip() {
@@ -75,15 +88,19 @@ public final class Augmenter implements Serializable {
     return eraseProbability;
   }
 
+  public RandAugment randAugment() {
+    return randAugment;
+  }
+
   /** True when {@link #apply} never changes anything. */
   public boolean isIdentity() {
-    return !horizontalFlip && maxShift == 0 && eraseProbability == 0;
+    return !horizontalFlip && maxShift == 0 && eraseProbability == 0 && randAugment.isIdentity();
   }
 
   /**
    * A new augmented tensor; {@code chw} is not modified. Draws from {@code rnd} in a fixed order
-   * (flip, then dx, then dy, then erasing; nothing for disabled parts), so equal seeds give equal
-   * outputs.
+   * (flip, then dx, then dy, then RandAugment's, then erasing; nothing for disabled parts), so
+   * equal seeds give equal outputs.
    */
   public float[] apply(float[] chw, InputSpec spec, Random rnd) {
     if (chw.length != spec.size()) {
@@ -95,6 +112,9 @@ public final class Augmenter implements Serializable {
     int dx = maxShift > 0 ? rnd.nextInt(2 * maxShift + 1) - maxShift : 0;
     int dy = maxShift > 0 ? rnd.nextInt(2 * maxShift + 1) - maxShift : 0;
     float[] out = flip || dx != 0 || dy != 0 ? flipAndShift(chw, spec, flip, dx, dy) : chw.clone();
+    if (!randAugment.isIdentity()) {
+      out = randAugment.apply(out, spec, rnd);
+    }
     if (eraseProbability > 0 && rnd.nextDouble() < eraseProbability) {
       erase(out, spec, rnd);
     }
@@ -161,6 +181,6 @@ public final class Augmenter implements Serializable {
   @Override
   public String toString() {
     return "Augmenter(flip=" + horizontalFlip + ", maxShift=" + maxShift + ", erase="
-        + eraseProbability + ")";
+        + eraseProbability + (randAugment.isIdentity() ? "" : ", " + randAugment) + ")";
   }
 }

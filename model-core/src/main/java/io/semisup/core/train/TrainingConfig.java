@@ -1,6 +1,7 @@
 package io.semisup.core.train;
 
 import io.semisup.core.image.Augmenter;
+import io.semisup.core.image.RandAugment;
 import java.io.Serializable;
 import java.util.List;
 import java.util.Locale;
@@ -31,6 +32,7 @@ import org.nd4j.linalg.schedule.ISchedule;
  * @param enormC equi-normalization after every SGD step with this c ({@code ||outgoing|| = c *
  *     ||incoming||} per hidden unit; see {@code io.semisup.core.enorm.EquiNormalizer}); 0 disables
  *     it. Meant for the BN-free architectures (the paper uses 1 to 1.2)
+ * @param randAugment RandAugment operations on each training image ({@link RandAugment#NONE}: off)
  */
 public record TrainingConfig(
     int epochs,
@@ -46,7 +48,8 @@ public record TrainingConfig(
     double labelSmoothing,
     double mixupAlpha,
     long seed,
-    double enormC)
+    double enormC,
+    RandAugment randAugment)
     implements Serializable {
 
   /** Valid {@link #schedule} values. */
@@ -82,10 +85,20 @@ public record TrainingConfig(
     if (augmentShift < 0) {
       throw new IllegalArgumentException("Cannot shift by " + augmentShift + " pixels");
     }
+    java.util.Objects.requireNonNull(randAugment, "randAugment (RandAugment.NONE for none)");
     if (!(enormC >= 0) || Double.isInfinite(enormC)) {
       throw new IllegalArgumentException(
           "Cannot equi-normalize with enorm-c = " + enormC + ": use 0 (off) or a positive c such as 1");
     }
+  }
+
+  /** A config without RandAugment, for callers that predate it. */
+  public TrainingConfig(int epochs, int batchSize, double learningRate, String schedule,
+      double warmupFraction, double momentum, double weightDecay, boolean augmentFlip,
+      int augmentShift, double augmentErase, double labelSmoothing, double mixupAlpha, long seed,
+      double enormC) {
+    this(epochs, batchSize, learningRate, schedule, warmupFraction, momentum, weightDecay,
+        augmentFlip, augmentShift, augmentErase, labelSmoothing, mixupAlpha, seed, enormC, RandAugment.NONE);
   }
 
   /** A config without equi-normalization (enorm-c = 0), for callers that predate it. */
@@ -103,8 +116,8 @@ public record TrainingConfig(
 
   /** The augmentation this config asks for. */
   public Augmenter augmenter() {
-    return augmentFlip || augmentShift > 0 || augmentErase > 0
-        ? new Augmenter(augmentFlip, augmentShift, augmentErase)
+    return augmentFlip || augmentShift > 0 || augmentErase > 0 || !randAugment.isIdentity()
+        ? new Augmenter(augmentFlip, augmentShift, augmentErase, randAugment)
         : Augmenter.NONE;
   }
 
@@ -126,62 +139,68 @@ public record TrainingConfig(
 
   public TrainingConfig withEpochs(int v) {
     return new TrainingConfig(v, batchSize, learningRate, schedule, warmupFraction, momentum,
-        weightDecay, augmentFlip, augmentShift, augmentErase, labelSmoothing, mixupAlpha, seed, enormC);
+        weightDecay, augmentFlip, augmentShift, augmentErase, labelSmoothing, mixupAlpha, seed, enormC, randAugment);
   }
 
   public TrainingConfig withBatchSize(int v) {
     return new TrainingConfig(epochs, v, learningRate, schedule, warmupFraction, momentum,
-        weightDecay, augmentFlip, augmentShift, augmentErase, labelSmoothing, mixupAlpha, seed, enormC);
+        weightDecay, augmentFlip, augmentShift, augmentErase, labelSmoothing, mixupAlpha, seed, enormC, randAugment);
   }
 
   public TrainingConfig withLearningRate(double v) {
     return new TrainingConfig(epochs, batchSize, v, schedule, warmupFraction, momentum,
-        weightDecay, augmentFlip, augmentShift, augmentErase, labelSmoothing, mixupAlpha, seed, enormC);
+        weightDecay, augmentFlip, augmentShift, augmentErase, labelSmoothing, mixupAlpha, seed, enormC, randAugment);
   }
 
   public TrainingConfig withSchedule(String v, double warmup) {
     return new TrainingConfig(epochs, batchSize, learningRate, v, warmup, momentum,
-        weightDecay, augmentFlip, augmentShift, augmentErase, labelSmoothing, mixupAlpha, seed, enormC);
+        weightDecay, augmentFlip, augmentShift, augmentErase, labelSmoothing, mixupAlpha, seed, enormC, randAugment);
   }
 
   public TrainingConfig withMomentum(double v) {
     return new TrainingConfig(epochs, batchSize, learningRate, schedule, warmupFraction, v,
-        weightDecay, augmentFlip, augmentShift, augmentErase, labelSmoothing, mixupAlpha, seed, enormC);
+        weightDecay, augmentFlip, augmentShift, augmentErase, labelSmoothing, mixupAlpha, seed, enormC, randAugment);
   }
 
   public TrainingConfig withWeightDecay(double v) {
     return new TrainingConfig(epochs, batchSize, learningRate, schedule, warmupFraction,
-        momentum, v, augmentFlip, augmentShift, augmentErase, labelSmoothing, mixupAlpha, seed, enormC);
+        momentum, v, augmentFlip, augmentShift, augmentErase, labelSmoothing, mixupAlpha, seed, enormC, randAugment);
   }
 
   public TrainingConfig withAugment(boolean flip, int shift) {
     return new TrainingConfig(epochs, batchSize, learningRate, schedule, warmupFraction,
-        momentum, weightDecay, flip, shift, augmentErase, labelSmoothing, mixupAlpha, seed, enormC);
+        momentum, weightDecay, flip, shift, augmentErase, labelSmoothing, mixupAlpha, seed, enormC, randAugment);
   }
 
   public TrainingConfig withErase(double v) {
     return new TrainingConfig(epochs, batchSize, learningRate, schedule, warmupFraction,
-        momentum, weightDecay, augmentFlip, augmentShift, v, labelSmoothing, mixupAlpha, seed, enormC);
+        momentum, weightDecay, augmentFlip, augmentShift, v, labelSmoothing, mixupAlpha, seed, enormC, randAugment);
   }
 
   public TrainingConfig withLabelSmoothing(double v) {
     return new TrainingConfig(epochs, batchSize, learningRate, schedule, warmupFraction,
-        momentum, weightDecay, augmentFlip, augmentShift, augmentErase, v, mixupAlpha, seed, enormC);
+        momentum, weightDecay, augmentFlip, augmentShift, augmentErase, v, mixupAlpha, seed, enormC, randAugment);
   }
 
   public TrainingConfig withMixup(double alpha) {
     return new TrainingConfig(epochs, batchSize, learningRate, schedule, warmupFraction,
-        momentum, weightDecay, augmentFlip, augmentShift, augmentErase, labelSmoothing, alpha, seed, enormC);
+        momentum, weightDecay, augmentFlip, augmentShift, augmentErase, labelSmoothing, alpha, seed, enormC, randAugment);
   }
 
   public TrainingConfig withSeed(long v) {
     return new TrainingConfig(epochs, batchSize, learningRate, schedule, warmupFraction,
-        momentum, weightDecay, augmentFlip, augmentShift, augmentErase, labelSmoothing, mixupAlpha, v, enormC);
+        momentum, weightDecay, augmentFlip, augmentShift, augmentErase, labelSmoothing, mixupAlpha, v, enormC, randAugment);
   }
 
   public TrainingConfig withEnormC(double v) {
     return new TrainingConfig(epochs, batchSize, learningRate, schedule, warmupFraction,
         momentum, weightDecay, augmentFlip, augmentShift, augmentErase, labelSmoothing, mixupAlpha,
-        seed, v);
+        seed, v, randAugment);
+  }
+
+  public TrainingConfig withRandAugment(RandAugment v) {
+    return new TrainingConfig(epochs, batchSize, learningRate, schedule, warmupFraction,
+        momentum, weightDecay, augmentFlip, augmentShift, augmentErase, labelSmoothing, mixupAlpha,
+        seed, enormC, v);
   }
 }

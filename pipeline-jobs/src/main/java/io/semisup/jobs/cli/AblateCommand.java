@@ -20,7 +20,9 @@ import io.semisup.jobs.stages.ImportFashionMnistStage;
 import io.semisup.jobs.stages.ReportStage;
 import io.semisup.jobs.stages.Rounds;
 import io.semisup.jobs.stages.RunContext;
+import io.semisup.jobs.stages.ScoreStage;
 import io.semisup.jobs.stages.ShardStage;
+import io.semisup.jobs.stages.SharedStages;
 import io.semisup.jobs.stages.Stage;
 import io.semisup.jobs.stages.StageGraph;
 import io.semisup.jobs.stages.TeacherStage;
@@ -173,6 +175,7 @@ final class AblateCommand implements Callable<Integer> {
       SemisupConfig first = runId.equals(baseId) ? base : load(seed, firstRound, runId, baseId);
       RunContext ctx = runId.equals(baseId) ? baseCtx : run(spark, first, StageGraph.standard().all());
       double seconds = ownSeconds(ctx);
+      RunContext firstCtx = ctx;
       for (int r = 2; r <= rounds; r++) {
         // The run demo writes for the same round, so committed rounds are reused.
         ctx = run(spark, Rounds.configFor(first, r), StageGraph.standard().all());
@@ -183,8 +186,14 @@ final class AblateCommand implements Callable<Integer> {
       out.add(new CellResult(cell, seed, ctx.runId(), m.get(cell.model()).get("top1").asDouble(),
           teacherTop1, precision == null || precision.isNull() ? Double.NaN : precision.asDouble(),
           seconds, validationTop1(m.get(cell.model())), teacherValidation));
-      System.out.printf("[ablate] seed %d %-12s %-45s validation top-1 %.2f%%, test top-1 %.2f%%%n", seed,
-          cell.axis(), cell.label(), 100 * out.get(out.size() - 1).validationTop1(), 100 * out.get(out.size() - 1).top1());
+      // The table's teacher row is the base run's; a cell that trains its own shows it here.
+      JsonNode ownTeacher = metrics(firstCtx).get("teacher");
+      String teacherNote = runId.equals(baseId) || firstCtx.isShared(TeacherStage.NAME) ? ""
+          : String.format(" (its own teacher: validation %.2f%%, test %.2f%%)",
+              100 * validationTop1(ownTeacher), 100 * ownTeacher.get("top1").asDouble());
+      System.out.printf("[ablate] seed %d %-12s %-45s validation top-1 %.2f%%, test top-1 %.2f%%%s%n", seed,
+          cell.axis(), cell.label(), 100 * out.get(out.size() - 1).validationTop1(),
+          100 * out.get(out.size() - 1).top1(), teacherNote);
     }
     return out;
   }
@@ -242,8 +251,17 @@ final class AblateCommand implements Callable<Integer> {
     all.add(ROUNDS_KEY + "=1");
     all.add("base-run=\"" + baseRun + "\"");
     all.add("seed=" + seed);
+    List<String> baseOnly = new ArrayList<>(all);
     all.addAll(extra);
-    return SemisupConfig.load(options.env, options.preset, options.configFile, all).with("run-id", runId);
+    SemisupConfig config = SemisupConfig.load(options.env, options.preset, options.configFile, all).with("run-id", runId);
+    if (baseRun.isEmpty()) {
+      return config;
+    }
+    // A cell changing what a shared stage reads (teacher.epochs, say) computes that stage and
+    // the ones after it itself instead of reporting the base run's under its own name.
+    SemisupConfig base = SemisupConfig.load(options.env, options.preset, options.configFile, baseOnly);
+    return config.with("shared-stages", SharedStages.shareable(StageGraph.standard(), base, config,
+        config.settings().run().sharedStages()));
   }
 
   /** Overrides that change something: a cell equal to the base configuration reuses its run. */
@@ -293,11 +311,19 @@ final class AblateCommand implements Callable<Integer> {
     return s;
   }
 
-  /** Seconds of a cell's own stages (the teacher and scoring are shared by all cells). */
+  /** Seconds of a cell's own stages (teacher and scoring only where the cell changes them). */
   private static double ownSeconds(RunContext ctx) {
     double s = 0;
     for (String stage : CELL_STAGES) {
       s += ctx.manifest(stage).get("duration_s").asDouble();
+    }
+    // A cell that changes the teacher's or the scoring's settings computes them itself.
+    if (!ctx.settings().run().baseRun().isEmpty()) {
+      for (String stage : List.of(TeacherStage.NAME, ScoreStage.NAME)) {
+        if (!ctx.isShared(stage)) {
+          s += ctx.manifest(stage).get("duration_s").asDouble();
+        }
+      }
     }
     return s;
   }

@@ -15,17 +15,21 @@ import java.util.List;
  * @param range accepted numbers (numeric types and numeric lists; {@link Range#ANY} otherwise)
  * @param values accepted values of {@link SettingType#ENUM} and {@link SettingType#ENUM_LIST}, else empty
  * @param otherFix what else fixes a bad value besides correcting it (ends the error message), or empty
+ * @param absentMeans for a key added after runs were committed without it: the value (as HOCON
+ *     renders it, e.g. {@code 0}) that reproduces what those runs did, so that a committed stage
+ *     that never recorded the key is reused while the key holds that value; empty for keys that
+ *     have always existed
  */
 public record Setting(
     String key, SettingType type, Range range, List<String> values, String doc, boolean affectsResult,
-    String otherFix) {
+    String otherFix, String absentMeans) {
 
   public Setting {
     values = List.copyOf(values);
   }
 
   Setting(String key, SettingType type, Range range, List<String> values, String doc, boolean affectsResult) {
-    this(key, type, range, values, doc, affectsResult, "");
+    this(key, type, range, values, doc, affectsResult, "", "");
   }
 
   static Setting integer(String key, Range range, String doc) {
@@ -82,12 +86,20 @@ public record Setting(
 
   /** The same setting marked as unable to change a result (threads, logging, batching). */
   Setting noResult() {
-    return new Setting(key, type, range, values, doc, false, otherFix);
+    return new Setting(key, type, range, values, doc, false, otherFix, absentMeans);
+  }
+
+  /**
+   * The same setting, declared as added after runs were committed without it: those runs behaved
+   * as if it held {@code value} (rendered as HOCON renders it, e.g. {@code 0}).
+   */
+  Setting addedLater(String value) {
+    return new Setting(key, type, range, values, doc, affectsResult, otherFix, value);
   }
 
   /** The same setting with another way out for the error message, e.g. "set x=false to ...". */
   Setting orElse(String fix) {
-    return new Setting(key, type, range, values, doc, affectsResult, fix);
+    return new Setting(key, type, range, values, doc, affectsResult, fix, absentMeans);
   }
 
   /** The accepted values or range as the reference table shows them; empty when anything goes. */

@@ -88,9 +88,10 @@ public record Settings(
       throw r.crossKey("teacher.mixup-alpha", "mixup blends copies of different images, which the MultiGrain margin"
           + " loss cannot pair: set teacher.mixup-alpha = 0 or teacher.multigrain.enabled = false.");
     }
-    if (!t.augmentFlip() && t.augmentShift() == 0 && t.augmentErase() == 0 && t.cropMinArea() == 0) {
+    if (!t.augmentFlip() && t.augmentShift() == 0 && t.augmentErase() == 0 && t.cropMinArea() == 0
+        && t.randaugmentOps() == 0) {
       throw r.crossKey("teacher.multigrain.enabled", "repeated copies of an image need augmentation to differ: turn on"
-          + " teacher.augment-flip, -shift, -erase or crop-min-area.");
+          + " teacher.augment-flip, -shift, -erase, crop-min-area or randaugment-ops.");
     }
   }
 

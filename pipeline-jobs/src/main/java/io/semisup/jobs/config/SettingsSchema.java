@@ -5,6 +5,7 @@ import java.util.Collection;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.SortedSet;
 import java.util.TreeSet;
 
@@ -62,6 +63,16 @@ public final class SettingsSchema {
       throw new IllegalStateException("Setting " + key + " is read but not declared in io.semisup.jobs.config");
     }
     return s;
+  }
+
+  /**
+   * What a stage committed before {@code key} existed did, as the value HOCON renders ({@link
+   * Setting#absentMeans}); empty when the key is not declared as added later, so that its
+   * absence from a recorded identity is a difference.
+   */
+  public static Optional<String> absentMeans(String key) {
+    Setting s = BY_KEY.get(key);
+    return s == null || s.absentMeans().isEmpty() ? Optional.empty() : Optional.of(s.absentMeans());
   }
 
   /** Whether a key (relative to {@code semisup}) is declared. */

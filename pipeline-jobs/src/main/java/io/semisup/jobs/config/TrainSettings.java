@@ -14,7 +14,8 @@ import java.util.List;
 public record TrainSettings(
     int epochs, int batchSize, double learningRate, String schedule, double warmupFraction, double momentum,
     double weightDecay, double labelSmoothing, boolean augmentFlip, int augmentShift, double augmentErase,
-    double mixupAlpha, double enormC, int workers, int averagingFrequency, int inputSize, double cropMinArea) {
+    double mixupAlpha, double enormC, int workers, int averagingFrequency, int inputSize, double cropMinArea,
+    int randaugmentOps, int randaugmentMagnitude) {
 
   /** Learning-rate schedules of {@code io.semisup.core.train.LrSchedule}. */
   static final List<String> SCHEDULES = List.of("onecycle", "cosine", "step", "constant");
@@ -39,7 +40,9 @@ public record TrainSettings(
         integer(p + "workers", Range.atLeast(0), "dl4j-spark model replicas (0 = Spark's default parallelism)."),
         integer(p + "averaging-frequency", Range.atLeast(1), "Minibatches each replica fits between two parameter averagings."),
         integer(p + "input-size", Range.atLeast(0), "Training resolution, square (0 = the data's, model.input.size; FixRes trains low and fixes high)."),
-        real(p + "crop-min-area", Range.closed(0, 1), "RandomResizedCrop: smallest area fraction of a random crop, aspect 3/4-4/3, resized to input-size (0 = off: the whole image resized)."));
+        real(p + "crop-min-area", Range.closed(0, 1), "RandomResizedCrop: smallest area fraction of a random crop, aspect 3/4-4/3, resized to input-size (0 = off: the whole image resized)."),
+        integer(p + "randaugment-ops", Range.atLeast(0), "RandAugment (Noisy Student's input noise): operations per image, drawn from shear, translate, rotate, brightness, contrast, sharpness, posterize, solarize, autocontrast, equalize, identity (0 = off).").addedLater("0"),
+        integer(p + "randaugment-magnitude", Range.closed(0, 30), "RandAugment: strength of every operation, 0-30 (30: rotations of 30 degrees, shears of 0.3).").addedLater("9"));
   }
 
   /** The square training resolution, or {@code dataSize} when {@code input-size} is 0. */
@@ -54,6 +57,7 @@ public record TrainSettings(
         r.doubleOf(p + "weight-decay"), r.doubleOf(p + "label-smoothing"), r.booleanOf(p + "augment-flip"),
         r.intOf(p + "augment-shift"), r.doubleOf(p + "augment-erase"), r.doubleOf(p + "mixup-alpha"),
         r.doubleOf(p + "enorm-c"), r.intOf(p + "workers"), r.intOf(p + "averaging-frequency"),
-        r.intOf(p + "input-size"), r.doubleOf(p + "crop-min-area"));
+        r.intOf(p + "input-size"), r.doubleOf(p + "crop-min-area"), r.intOf(p + "randaugment-ops"),
+        r.intOf(p + "randaugment-magnitude"));
   }
 }

@@ -1,5 +1,6 @@
 package io.semisup.jobs.spark;
 
+import io.semisup.core.image.RandAugment;
 import io.semisup.core.train.TrainingConfig;
 import io.semisup.jobs.config.TrainSettings;
 
@@ -23,6 +24,7 @@ public final class TrainingConfigs {
         c.labelSmoothing(),
         c.mixupAlpha(),
         seed,
-        c.enormC());
+        c.enormC(),
+        c.randaugmentOps() == 0 ? RandAugment.NONE : new RandAugment(c.randaugmentOps(), c.randaugmentMagnitude()));
   }
 }

@@ -3,6 +3,7 @@ package io.semisup.jobs.stages;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.semisup.core.UsageError;
+import io.semisup.jobs.config.SemisupConfig;
 import io.semisup.jobs.progress.ProgressReporter;
 import io.semisup.jobs.progress.SparkTaskProgress;
 import io.semisup.jobs.tables.Table;
@@ -119,9 +120,17 @@ public abstract class Stage {
             + ctx.baseRun() + ": it is not committed under " + ctx.stageDir(name()) + ". Run `bin/semisup "
             + name() + " --run-id " + ctx.baseRun() + "` first, or drop it from shared-stages.");
       }
+      JsonNode baseSettings = ctx.manifest(name()).get(SETTINGS);
+      List<String> diffs = baseSettings == null ? List.of() : identity(ctx.config()).differences(baseSettings);
+      if (!diffs.isEmpty()) {
+        throw new UsageError("Cannot share stage " + name() + " of base run " + ctx.baseRun()
+            + ": this run's settings differ from those it was computed with (" + String.join(", ", diffs)
+            + "). Drop " + name() + " and the shared stages after it from shared-stages to compute them"
+            + " in this run, or set the same values.");
+      }
       return new Decision(name(), Action.SHARED, "shared from base run " + ctx.baseRun());
     }
-    StageIdentity identity = StageIdentity.of(ctx.config(), configKeys());
+    StageIdentity identity = identity(ctx.config());
     for (String dep : requires(ctx)) {
       Decision d = planned.get(dep);
       boolean willRun = d != null && d.action().computes();
@@ -172,6 +181,19 @@ public abstract class Stage {
   /** What to do when {@code dep}, a stage this one requires, is not committed: one sentence. */
   protected String missingInputHint(RunContext ctx, String dep) {
     return "Run `bin/semisup " + dep + " --run-id " + ctx.runId() + "` first (or `bin/semisup demo` for every stage).";
+  }
+
+  /** The settings this stage reads under {@code config}: equal identities compute the same output. */
+  final StageIdentity identity(SemisupConfig config) {
+    return StageIdentity.of(config, configKeys());
+  }
+
+  /**
+   * True when this stage computes the same output under both configurations (its settings are
+   * equal); {@link SharedStages} uses it to decide what a variant of a run may share.
+   */
+  public final boolean sameSettings(SemisupConfig a, SemisupConfig b) {
+    return identity(a).settings().equals(identity(b).settings());
   }
 
   /** Runs the stage unless a committed output with the same identity exists ({@link #decide}). */
@@ -246,7 +268,7 @@ public abstract class Stage {
     m.put("finished_at", Instant.now().toString());
     m.put("duration_s", Math.round(seconds * 10) / 10.0);
     m.put("commit_id", UUID.randomUUID().toString());
-    StageIdentity identity = StageIdentity.of(ctx.config(), configKeys());
+    StageIdentity identity = identity(ctx.config());
     m.set(SETTINGS, identity.settingsJson());
     m.putPOJO("excluded_settings", identity.excluded());
     ObjectNode inputs = m.putObject(INPUTS);

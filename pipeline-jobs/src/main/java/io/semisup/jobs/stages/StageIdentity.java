@@ -69,7 +69,10 @@ public record StageIdentity(SortedMap<String, String> settings, List<String> exc
     for (Map.Entry<String, String> e : settings.entrySet()) {
       String was = old.get(e.getKey());
       if (was == null) {
-        diffs.add(e.getKey() + " is new (= " + e.getValue() + ")");
+        // A key added after this stage committed, at the value that reproduces what it did.
+        if (!SettingsSchema.absentMeans(e.getKey()).map(e.getValue()::equals).orElse(false)) {
+          diffs.add(e.getKey() + " is new (= " + e.getValue() + ")");
+        }
       } else if (!was.equals(e.getValue())) {
         diffs.add(e.getKey() + " changed (" + was + " -> " + e.getValue() + ")");
       }

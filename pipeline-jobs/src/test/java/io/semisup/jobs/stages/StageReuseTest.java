@@ -96,4 +96,38 @@ class StageReuseTest extends SparkTestBase {
         .hasMessageContaining("import-fashion-mnist")
         .hasMessageContaining("--run-id nope");
   }
+
+  @Test
+  void aSharedStageIsReadOnlyWithTheSettingsItWasComputedWith() throws Exception {
+    RunContext base = run("base");
+    importStage.execute(base);
+    shard.execute(base);
+    String[] shared = {"base-run=base", "shared-stages=[import-fashion-mnist, shard]"};
+
+    // Same settings: read from the base run, nothing computed.
+    assertThat(shard.execute(run("same", shared)).skipped()).isTrue();
+    assertThat(Files.exists(root.resolve("same").resolve("shard"))).isFalse();
+
+    // Another shard setting: refused, naming the stage, the key and the fix; base untouched.
+    String baseShard = base.manifestHash("shard");
+    String[] changed = {"base-run=base", "shared-stages=[import-fashion-mnist, shard]",
+        "shard.target-shard-bytes=1000000"};
+    assertThatThrownBy(() -> shard.execute(run("other", changed)))
+        .isInstanceOf(UsageError.class)
+        .hasMessageContaining("Cannot share stage shard of base run base")
+        .hasMessageContaining("shard.target-shard-bytes changed")
+        .hasMessageContaining("shared-stages");
+    assertThat(base.manifestHash("shard")).isEqualTo(baseShard);
+
+    // What a variant may share: stages whose settings it leaves alone and whose inputs it shares.
+    List<String> wanted = List.of("import-fashion-mnist", "shard", "teacher", "score");
+    StageGraph graph = StageGraph.standard();
+    assertThat(SharedStages.shareable(graph, base.config(), run("v", "student.epochs=3").config(), wanted))
+        .isEqualTo(wanted);
+    assertThat(SharedStages.shareable(graph, base.config(), run("v", "teacher.epochs=3").config(), wanted))
+        .containsExactly("import-fashion-mnist", "shard");
+    assertThat(SharedStages.shareable(graph, base.config(),
+        run("v", "shard.target-shard-bytes=1000000").config(), wanted))
+        .containsExactly("import-fashion-mnist");
+  }
 }
