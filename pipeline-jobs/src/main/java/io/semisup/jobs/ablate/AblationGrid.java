@@ -10,8 +10,8 @@ import java.util.Locale;
  * (classes per image), size of the unlabelled pool, the training recipe (fine-tuned or not;
  * pseudo-labels alone or with the labels), the student's architecture and initialisation, and
  * balanced top-K versus one global confidence threshold at the same number of pseudo-labels, and
- * the number of rounds of iterated self-training; the "cells" axis holds any other lever as a list
- * of overrides. Values come from {@code semisup.ablate}.
+ * the number of rounds of iterated self-training, the teacher's own epochs (trained and evaluated
+ * alone); the "cells" axis holds any other lever as a list of overrides. Values come from {@code semisup.ablate}.
  */
 public final class AblationGrid {
 
@@ -81,6 +81,12 @@ public final class AblationGrid {
           // the last round's model, and rounds=1 is the base run.
           for (int r : ablate.roundsValues()) {
             out.add(new Variant("rounds", "rounds=" + r, List.of("rounds=" + r), "finetuned", r));
+          }
+        }
+        case "teacher" -> {
+          // The teacher alone: is the base's teacher.epochs converged? Its value is the base run.
+          for (int e : ablate.teacherEpochsValues()) {
+            out.add(new Variant("teacher", "teacher.epochs=" + e, List.of("teacher.epochs=" + e), "teacher", e));
           }
         }
         case "cells" -> {

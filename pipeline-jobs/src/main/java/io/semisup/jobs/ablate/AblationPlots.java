@@ -70,13 +70,14 @@ public final class AblationPlots {
       case "arch" -> "Student architecture and initialisation";
       case "mode" -> "Balanced top-K versus one global confidence threshold";
       case "rounds" -> "Last round's student top-1 vs rounds of self-training";
+      case "teacher" -> "Teacher top-1 (labelled images only) vs its epochs";
       case "cells" -> "Other levers";
       default -> axis;
     };
   }
 
   private static JFreeChart curve(String axis, List<AblationTable.Row> rows) {
-    YIntervalSeries top1 = new YIntervalSeries("fine-tuned student");
+    YIntervalSeries top1 = new YIntervalSeries(axis.equals("teacher") ? "teacher" : "fine-tuned student");
     YIntervalSeries precision = new YIntervalSeries("pseudo-label precision");
     for (AblationTable.Row r : rows) {
       double m = 100 * r.top1Mean();

@@ -51,7 +51,7 @@ import picocli.CommandLine.Option;
     name = "ablate",
     mixinStandardHelpOptions = true,
     description = {
-      "Run the ablation grid over seeds: K, P, pool size, recipe, student architecture, rounds.",
+      "Run the ablation grid over seeds: K, P, pool size, recipe, student architecture, rounds, the teacher alone.",
       "One teacher and one scoring pass per seed are shared, plus the all-labels ceiling; writes"
           + " <root>/<run-id>/results.{csv,md}, runs.csv and <axis>.png. Values: semisup.ablate.*.",
       "Each cell costs one student training (3-7 minutes on 2 cores, more with K)."
@@ -61,6 +61,10 @@ final class AblateCommand implements Callable<Integer> {
   /** The stages each cell runs itself; the ones before them come from the seed's base run. */
   private static final List<String> CELL_STAGES =
       List.of(SelectStage.NAME, StudentStage.NAME, FinetuneStage.NAME, EvaluateStage.NAME);
+
+  /** What a teacher-only run computes: the ceiling and the teacher axis. */
+  private static final List<Stage> TEACHER_STAGES = List.of(StageGraph.standard().get(ImportFashionMnistStage.NAME),
+      StageGraph.standard().get(ShardStage.NAME), StageGraph.standard().get(TeacherStage.NAME));
 
   /** The setting the rounds axis varies. */
   private static final String ROUNDS_KEY = "rounds";
@@ -173,6 +177,11 @@ final class AblateCommand implements Callable<Integer> {
       String runId = key.isEmpty() ? baseId
           : runByKey.computeIfAbsent(key, k -> baseId + "." + cell.slug());
       SemisupConfig first = runId.equals(baseId) ? base : load(seed, firstRound, runId, baseId);
+      if (cell.teacherOnly()) {
+        out.add(teacherCell(spark, cell, seed, runId.equals(baseId) ? baseCtx : null, first,
+            teacherTop1, teacherValidation));
+        continue;
+      }
       RunContext ctx = runId.equals(baseId) ? baseCtx : run(spark, first, StageGraph.standard().all());
       double seconds = ownSeconds(ctx);
       RunContext firstCtx = ctx;
@@ -198,6 +207,44 @@ final class AblateCommand implements Callable<Integer> {
     return out;
   }
 
+  /**
+   * A cell of the teacher axis: the teacher alone (import and shard shared from the base run),
+   * evaluated on test and validation; the base configuration's cell is the base run's teacher.
+   */
+  private static CellResult teacherCell(SparkSession spark, Variant cell, long seed, RunContext baseCtx,
+      SemisupConfig config, double baseTop1, double baseValidation) throws Exception {
+    RunContext ctx = baseCtx != null ? baseCtx : run(spark, config, TEACHER_STAGES);
+    double[] acc = baseCtx != null ? new double[] {baseTop1, baseValidation} : teacherAccuracy(ctx, "teacher.json");
+    double seconds = ctx.manifest(TeacherStage.NAME).get("duration_s").asDouble();
+    System.out.printf("[ablate] seed %d %-12s %-45s teacher alone: validation top-1 %.2f%%, test top-1 %.2f%%%n",
+        seed, cell.axis(), cell.label(), 100 * acc[1], 100 * acc[0]);
+    return new CellResult(cell, seed, ctx.runId(), acc[0], baseTop1, Double.NaN, seconds, acc[1], baseValidation);
+  }
+
+  /**
+   * {test, validation} top-1 of a run's teacher stage, cached in {@code <run>/<file>} (validation
+   * NaN without a validation split); a cache written before validation figures existed is redone.
+   */
+  private static double[] teacherAccuracy(RunContext ctx, String file) throws Exception {
+    Path cache = new Path(ctx.runDir(), file);
+    if (ctx.fs().exists(cache)) {
+      JsonNode cached = RunContext.json().readTree(ctx.readBytes(cache));
+      if (cached.has("validation_top1")) {
+        return new double[] {cached.get("top1").asDouble(), validationTop1(cached)};
+      }
+    }
+    double[] acc = Accuracy.ofStage(ctx, TeacherStage.NAME);
+    double[] validation = Accuracy.ofStage(ctx, TeacherStage.NAME, Tables.VALIDATION);
+    ObjectNode n = RunContext.json().createObjectNode().put("top1", acc[0]).put("top5", acc[1]);
+    if (validation == null) {
+      n.putNull("validation_top1");
+    } else {
+      n.put("validation_top1", validation[0]).put("validation_top5", validation[1]);
+    }
+    ctx.writeString(cache, n.toString());
+    return new double[] {acc[0], validation == null ? Double.NaN : validation[0]};
+  }
+
   /** A model's validation top-1 in metrics.json, NaN when the run had no validation split. */
   private static double validationTop1(JsonNode model) {
     JsonNode v = model.get("validation_top1");
@@ -211,28 +258,10 @@ final class AblateCommand implements Callable<Integer> {
   private double[] ceiling(SparkSession spark, String id, long seed, List<String> set)
       throws Exception {
     SemisupConfig c = load(seed, set, id + "-ceiling-s" + seed, "");
-    RunContext ctx = run(spark, c, List.of(StageGraph.standard().get(ImportFashionMnistStage.NAME),
-        StageGraph.standard().get(ShardStage.NAME), StageGraph.standard().get(TeacherStage.NAME)));
-    Path file = new Path(ctx.runDir(), "ceiling.json");
-    if (ctx.fs().exists(file)) {
-      JsonNode cached = RunContext.json().readTree(ctx.readBytes(file));
-      // A ceiling cached before validation figures existed is measured again.
-      if (cached.has("validation_top1")) {
-        return new double[] {cached.get("top1").asDouble(), validationTop1(cached)};
-      }
-    }
-    double[] acc = Accuracy.ofStage(ctx, TeacherStage.NAME);
-    double[] validation = Accuracy.ofStage(ctx, TeacherStage.NAME, Tables.VALIDATION);
-    ObjectNode n = RunContext.json().createObjectNode().put("top1", acc[0]).put("top5", acc[1]);
-    if (validation == null) {
-      n.putNull("validation_top1");
-    } else {
-      n.put("validation_top1", validation[0]).put("validation_top5", validation[1]);
-    }
-    ctx.writeString(file, n.toString());
+    double[] acc = teacherAccuracy(run(spark, c, TEACHER_STAGES), "ceiling.json");
     System.out.printf("[ablate] seed %d ceiling (all labels) test top-1 %.2f%%, validation top-1 %s%n", seed,
-        100 * acc[0], validation == null ? "(no validation split)" : String.format("%.2f%%", 100 * validation[0]));
-    return new double[] {acc[0], validation == null ? Double.NaN : validation[0]};
+        100 * acc[0], Double.isNaN(acc[1]) ? "(no validation split)" : String.format("%.2f%%", 100 * acc[1]));
+    return acc;
   }
 
   private SemisupConfig load(long seed, List<String> extra, String runId, String baseRun) {

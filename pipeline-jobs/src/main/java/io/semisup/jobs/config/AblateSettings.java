@@ -15,10 +15,10 @@ import java.util.List;
 /** The grid of {@code bin/semisup ablate}: seeds, axes and the values along each axis. */
 public record AblateSettings(
     List<Long> seeds, List<String> axes, List<Integer> kValues, List<Integer> pValues, List<Double> poolFractions,
-    List<Integer> roundsValues, List<String> cells, int finetuneEpochs, String smallStudent, boolean ceiling, List<String> ceilingSet) {
+    List<Integer> roundsValues, List<Integer> teacherEpochsValues, List<String> cells, int finetuneEpochs, String smallStudent, boolean ceiling, List<String> ceilingSet) {
 
   /** The axes {@code io.semisup.jobs.ablate.AblationGrid} knows, in the order of its table. */
-  public static final List<String> AXES = List.of("k", "p", "pool", "recipe", "arch", "mode", "rounds", "cells");
+  public static final List<String> AXES = List.of("k", "p", "pool", "recipe", "arch", "mode", "rounds", "teacher", "cells");
 
   static final List<Setting> SCHEMA = List.of(
       longList("ablate.seeds", Range.ANY, "Seeds; each gets its own base run, cells and ceiling."),
@@ -28,6 +28,8 @@ public record AblateSettings(
       realList("ablate.pool-fractions", Range.openClosed(0, 1), "select.pool-fraction along the pool axis."),
       intList("ablate.rounds-values", Range.atLeast(1),
           "Rounds of self-training along the rounds axis (round r > 1 is the run <base>.r<r>, as demo names it)."),
+      intList("ablate.teacher-epochs-values", Range.atLeast(1),
+          "teacher.epochs along the teacher axis: the teacher alone, trained and evaluated (is it converged?)."),
       textList("ablate.cells", "Cells of the cells axis, any lever: each \"key=value; key=value\" (e.g."
           + " \"student.labelled-repeat=10\"); rounds=R chains R rounds from it."),
       integer("ablate.finetune-epochs", Range.atLeast(0), "Fine-tune epochs of the recipe axis's fine-tuned cells."),
@@ -42,6 +44,7 @@ public record AblateSettings(
     pValues = List.copyOf(pValues);
     poolFractions = List.copyOf(poolFractions);
     roundsValues = List.copyOf(roundsValues);
+    teacherEpochsValues = List.copyOf(teacherEpochsValues);
     cells = List.copyOf(cells);
     ceilingSet = List.copyOf(ceilingSet);
   }
@@ -49,7 +52,7 @@ public record AblateSettings(
   static AblateSettings from(SettingsReader r) {
     AblateSettings s = new AblateSettings(r.longListOf("ablate.seeds"), r.stringListOf("ablate.axes"),
         r.intListOf("ablate.k-values"), r.intListOf("ablate.p-values"), r.doubleListOf("ablate.pool-fractions"),
-        r.intListOf("ablate.rounds-values"), r.stringListOf("ablate.cells"),
+        r.intListOf("ablate.rounds-values"), r.intListOf("ablate.teacher-epochs-values"), r.stringListOf("ablate.cells"),
         r.intOf("ablate.finetune-epochs"), r.stringOf("ablate.small-student"), r.booleanOf("ablate.ceiling"),
         r.stringListOf("ablate.ceiling-set"));
     for (String override : s.ceilingSet) {

@@ -29,13 +29,14 @@ class AblateCommandTest {
   void smallGridSharesTheTeacherAndWritesTableAndCharts() throws Exception {
     Prerequisites.fashionMnist();
     List<String> args = new ArrayList<>(List.of("ablate", "--root", root.toString(), "--run-id", "ab",
-        "--axes", "k,recipe,pool,mode,rounds,cells", "--seeds", "1"));
+        "--axes", "k,recipe,pool,mode,rounds,teacher,cells", "--seeds", "1"));
     for (String s : new String[] {
         "data.labelled-per-class=20", "data.unlabelled-limit=400", "data.validation-size=200", "data.val-limit=200",
         "teacher.epochs=4", "teacher.batch-size=16", "student.epochs=1", "student.labelled-repeat=1", "student.batch-size=32",
         "ablate.finetune-epochs=1", "finetune.batch-size=16", "select.k=40", "score.top-p=3",
         "ablate.k-values=[20,40]", "ablate.pool-fractions=[0.5,1.0]", "ablate.rounds-values=[1,2]",
-        "ablate.cells=[\"student.epochs=2\", \"select.k=40\"]",
+        "ablate.cells=[\"student.epochs=2\", \"select.k=40\", \"teacher.epochs=3\"]",
+        "ablate.teacher-epochs-values=[4,2]",
         "ablate.ceiling-set=[\"data.labelled-per-class=40\"]"}) {
       args.add("--set");
       args.add(s);
@@ -128,6 +129,24 @@ class AblateCommandTest {
     assertThat(json.readTree(root.resolve(epochs2).resolve("student/manifest.json").toFile())
         .get("settings").get("student.epochs").asText()).isEqualTo("2");
 
+    // A cell changing the teacher's settings trains its own teacher and scores the pool with it.
+    Path ownTeacher = root.resolve(byLabel.get("teacher.epochs=3")[4]);
+    assertThat(json.readTree(ownTeacher.resolve("teacher/manifest.json").toFile())
+        .get("settings").get("teacher.epochs").asText()).isEqualTo("3");
+    assertThat(ownTeacher.resolve("score/_SUCCESS")).exists();
+    assertThat(ownTeacher.resolve("shard")).doesNotExist();
+
+    // The teacher axis trains the teacher alone: its base value is the base run's teacher.
+    assertThat(byLabel.get("teacher.epochs=4")[4]).isEqualTo("ab-s1");
+    assertThat(Double.parseDouble(byLabel.get("teacher.epochs=4")[5]))
+        .isCloseTo(baseMetrics.get("teacher").get("top1").asDouble(), org.assertj.core.data.Offset.offset(1e-4));
+    Path shortTeacher = root.resolve(byLabel.get("teacher.epochs=2")[4]);
+    assertThat(shortTeacher.resolve("teacher/_SUCCESS")).exists();
+    assertThat(shortTeacher.resolve("student")).doesNotExist();
+    assertThat(Double.parseDouble(byLabel.get("teacher.epochs=2")[5])).isCloseTo(
+        json.readTree(shortTeacher.resolve("teacher.json").toFile()).get("top1").asDouble(),
+        org.assertj.core.data.Offset.offset(1e-4));
+
     // The ceiling is a teacher trained on more labels, with the gap measured against it.
     double ceiling = json.readTree(root.resolve("ab-ceiling-s1/ceiling.json").toFile()).get("top1").asDouble();
     List<String> agg = Files.readAllLines(dir.resolve("results.csv"));
@@ -149,7 +168,7 @@ class AblateCommandTest {
     assertThat(json.readTree(root.resolve("ab-ceiling-s1/ceiling.json").toFile()).get("validation_top1").asDouble())
         .isBetween(0.0, 1.0);
 
-    for (String png : List.of("k.png", "recipe.png", "pool.png", "mode.png", "rounds.png", "cells.png")) {
+    for (String png : List.of("k.png", "recipe.png", "pool.png", "mode.png", "rounds.png", "teacher.png", "cells.png")) {
       BufferedImage img = ImageIO.read(dir.resolve(png).toFile());
       assertThat(img).as(png).isNotNull();
       assertThat(img.getWidth()).isEqualTo(800);
