@@ -175,7 +175,7 @@ final class AblateCommand implements Callable<Integer> {
       }
       String key = String.join(",", new TreeSet<>(firstRound));
       String runId = key.isEmpty() ? baseId
-          : runByKey.computeIfAbsent(key, k -> baseId + "." + cell.slug());
+          : runByKey.computeIfAbsent(key, k -> baseId + "." + firstRoundSlug(cell));
       SemisupConfig first = runId.equals(baseId) ? base : load(seed, firstRound, runId, baseId);
       if (cell.teacherOnly()) {
         out.add(teacherCell(spark, cell, seed, runId.equals(baseId) ? baseCtx : null, first,
@@ -205,6 +205,20 @@ final class AblateCommand implements Callable<Integer> {
           100 * out.get(out.size() - 1).top1(), teacherNote);
     }
     return out;
+  }
+
+  /**
+   * The run-id suffix of a cell's first round: its slug without its rounds override, so that the
+   * cell "student.epochs=12; rounds=3" starts from the run of the cell "student.epochs=12"
+   * instead of training the same first round again under another name.
+   */
+  private static String firstRoundSlug(Variant cell) {
+    List<String> withoutRounds = cell.overrides().stream()
+        .filter(o -> !AblateSettings.keyOf(o).equals(ROUNDS_KEY)).toList();
+    if (withoutRounds.size() == cell.overrides().size()) {
+      return cell.slug();
+    }
+    return new Variant(cell.axis(), String.join("; ", withoutRounds), withoutRounds, cell.model(), cell.x()).slug();
   }
 
   /**

@@ -1,13 +1,14 @@
 package io.semisup.jobs.stages;
 
+import io.semisup.jobs.config.RunSettings;
 import io.semisup.jobs.config.SemisupConfig;
 import java.util.List;
 import org.apache.hadoop.fs.Path;
 
 /**
  * Iterated self-training as configuration: round r &gt; 1 of run {@code <id>} is the run
- * {@code <id>.r<r>}, which shares round 1's import and shard, and whose teacher is round r-1's
- * fine-tuned student taken as is.
+ * {@code <id>.r<r>}, which shares round 1's import and shard (from wherever round 1 read them),
+ * and whose teacher is round r-1's fine-tuned student taken as is.
  *
  * <p>Why one place: {@code bin/semisup demo} loops over rounds in one JVM, while a scheduler
  * (Airflow, {@code deploy/yarn/submit.sh}) submits each stage of each round on its own with
@@ -37,8 +38,13 @@ public final class Rounds {
       throw new IllegalArgumentException("Cannot name round " + r + " of a run without a run id: pass --run-id.");
     }
     Path previous = new Path(new Path(firstRound.settings().run().root(), runId(first, r - 1)), FinetuneStage.NAME);
+    // Round 1's import and shard live in round 1, or in the run round 1 borrowed them from (an
+    // ablation cell's base run).
+    RunSettings run = firstRound.settings().run();
+    String dataRun = !run.baseRun().isEmpty() && run.sharedStages().contains(ShardStage.NAME)
+        && run.sharedStages().contains(ImportFashionMnistStage.NAME) ? run.baseRun() : first;
     return firstRound.with("run-id", runId(first, r))
-        .with("base-run", first)
+        .with("base-run", dataRun)
         .with("shared-stages", List.of(ImportFashionMnistStage.NAME, ShardStage.NAME))
         .with("teacher.init-from", previous.toString())
         .with("teacher.epochs", 0);

@@ -35,7 +35,7 @@ class AblateCommandTest {
         "teacher.epochs=4", "teacher.batch-size=16", "student.epochs=1", "student.labelled-repeat=1", "student.batch-size=32",
         "ablate.finetune-epochs=1", "finetune.batch-size=16", "select.k=40", "score.top-p=3",
         "ablate.k-values=[20,40]", "ablate.pool-fractions=[0.5,1.0]", "ablate.rounds-values=[1,2]",
-        "ablate.cells=[\"student.epochs=2\", \"select.k=40\", \"teacher.epochs=3\"]",
+        "ablate.cells=[\"student.epochs=2\", \"select.k=40\", \"teacher.epochs=3\", \"student.epochs=2; rounds=2\"]",
         "ablate.teacher-epochs-values=[4,2]",
         "ablate.ceiling-set=[\"data.labelled-per-class=40\"]"}) {
       args.add("--set");
@@ -128,6 +128,9 @@ class AblateCommandTest {
     assertThat(epochs2).isEqualTo("ab-s1.cells-student.epochs-2");
     assertThat(json.readTree(root.resolve(epochs2).resolve("student/manifest.json").toFile())
         .get("settings").get("student.epochs").asText()).isEqualTo("2");
+
+    // A cell with rounds starts from the run of the same cell without them.
+    assertThat(byLabel.get("student.epochs=2; rounds=2")[4]).isEqualTo(epochs2 + ".r2");
 
     // A cell changing the teacher's settings trains its own teacher and scores the pool with it.
     Path ownTeacher = root.resolve(byLabel.get("teacher.epochs=3")[4]);

@@ -33,6 +33,18 @@ class RoundsTest {
   }
 
   @Test
+  void aRoundOneThatBorrowedItsDataSendsLaterRoundsToTheSameRun() {
+    // An ablation cell: round 1 reads import and shard from the seed's base run.
+    SemisupConfig cell = SemisupConfig.load("local", null, List.of("root=\"/data/runs\"", "base-run=exp",
+        "shared-stages=[import-fashion-mnist, shard, teacher, score]")).with("run-id", "exp.cells-x");
+    SemisupConfig r2 = Rounds.configFor(cell, 2);
+    assertThat(r2.getString("run-id")).isEqualTo("exp.cells-x.r2");
+    assertThat(r2.getString("base-run")).isEqualTo("exp");
+    assertThat(r2.raw().getStringList("shared-stages")).containsExactly("import-fashion-mnist", "shard");
+    assertThat(r2.getString("teacher.init-from")).isEqualTo("/data/runs/exp.cells-x/finetune");
+  }
+
+  @Test
   void roundZeroIsRejected() {
     assertThatThrownBy(() -> Rounds.configFor(first(), 0)).hasMessageContaining("rounds count from 1");
   }
