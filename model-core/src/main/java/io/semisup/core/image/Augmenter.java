@@ -88,10 +88,6 @@ public final class Augmenter implements Serializable {
     return eraseProbability;
   }
 
-  public RandAugment randAugment() {
-    return randAugment;
-  }
-
   /** True when {@link #apply} never changes anything. */
   public boolean isIdentity() {
     return !horizontalFlip && maxShift == 0 && eraseProbability == 0 && randAugment.isIdentity();

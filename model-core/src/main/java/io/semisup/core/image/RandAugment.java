@@ -120,7 +120,7 @@ public final class RandAugment implements Serializable {
         yield affine(raw, spec, Math.cos(a), -Math.sin(a), 0, Math.sin(a), Math.cos(a), 0);
       }
       case "brightness" -> blend(raw, new float[raw.length], 1 + signed(0.9 * m, rnd));
-      case "contrast" -> blend(raw, greyMean(raw, spec), 1 + signed(0.9 * m, rnd));
+      case "contrast" -> blend(raw, greyMean(raw), 1 + signed(0.9 * m, rnd));
       case "sharpness" -> blend(raw, smoothed(raw, spec), 1 + signed(0.9 * m, rnd));
       case "posterize" -> posterize(raw, 8 - (int) Math.round(4 * m));
       case "solarize" -> solarize(raw, (float) (1 - m));
@@ -182,7 +182,7 @@ public final class RandAugment implements Serializable {
   }
 
   /** Every pixel set to the image's mean grey (the mean over channels and pixels). */
-  private static float[] greyMean(float[] raw, InputSpec spec) {
+  private static float[] greyMean(float[] raw) {
     double sum = 0;
     for (float v : raw) {
       sum += v;

@@ -197,10 +197,4 @@ public record TrainingConfig(
         momentum, weightDecay, augmentFlip, augmentShift, augmentErase, labelSmoothing, mixupAlpha,
         seed, v, randAugment);
   }
-
-  public TrainingConfig withRandAugment(RandAugment v) {
-    return new TrainingConfig(epochs, batchSize, learningRate, schedule, warmupFraction,
-        momentum, weightDecay, augmentFlip, augmentShift, augmentErase, labelSmoothing, mixupAlpha,
-        seed, enormC, v);
-  }
 }

@@ -196,10 +196,12 @@ final class AblateCommand implements Callable<Integer> {
           teacherTop1, precision == null || precision.isNull() ? Double.NaN : precision.asDouble(),
           seconds, validationTop1(m.get(cell.model())), teacherValidation));
       // The table's teacher row is the base run's; a cell that trains its own shows it here.
-      JsonNode ownTeacher = metrics(firstCtx).get("teacher");
-      String teacherNote = runId.equals(baseId) || firstCtx.isShared(TeacherStage.NAME) ? ""
-          : String.format(" (its own teacher: validation %.2f%%, test %.2f%%)",
-              100 * validationTop1(ownTeacher), 100 * ownTeacher.get("top1").asDouble());
+      String teacherNote = "";
+      if (!runId.equals(baseId) && !firstCtx.isShared(TeacherStage.NAME)) {
+        JsonNode ownTeacher = metrics(firstCtx).get("teacher");
+        teacherNote = String.format(" (its own teacher: validation %.2f%%, test %.2f%%)",
+            100 * validationTop1(ownTeacher), 100 * ownTeacher.get("top1").asDouble());
+      }
       System.out.printf("[ablate] seed %d %-12s %-45s validation top-1 %.2f%%, test top-1 %.2f%%%s%n", seed,
           cell.axis(), cell.label(), 100 * out.get(out.size() - 1).validationTop1(),
           100 * out.get(out.size() - 1).top1(), teacherNote);
