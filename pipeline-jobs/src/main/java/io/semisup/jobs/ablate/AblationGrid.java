@@ -88,6 +88,11 @@ public final class AblationGrid {
           for (int e : ablate.teacherEpochsValues()) {
             out.add(new Variant("teacher", "teacher.epochs=" + e, List.of("teacher.epochs=" + e), "teacher", e));
           }
+          // Any other teacher lever, labelled by its overrides.
+          for (String cell : ablate.teacherCells()) {
+            List<String> overrides = AblateSettings.cellOverrides(cell);
+            out.add(new Variant("teacher", String.join("; ", overrides), overrides, "teacher", Double.NaN));
+          }
         }
         case "cells" -> {
           // Any lever: each cell is the user's own list of overrides, labelled by itself.

@@ -15,7 +15,7 @@ import java.util.List;
 /** The grid of {@code bin/semisup ablate}: seeds, axes and the values along each axis. */
 public record AblateSettings(
     List<Long> seeds, List<String> axes, List<Integer> kValues, List<Integer> pValues, List<Double> poolFractions,
-    List<Integer> roundsValues, List<Integer> teacherEpochsValues, List<String> cells, int finetuneEpochs, String smallStudent, boolean ceiling, List<String> ceilingSet) {
+    List<Integer> roundsValues, List<Integer> teacherEpochsValues, List<String> teacherCells, List<String> cells, int finetuneEpochs, String smallStudent, boolean ceiling, List<String> ceilingSet) {
 
   /** The axes {@code io.semisup.jobs.ablate.AblationGrid} knows, in the order of its table. */
   public static final List<String> AXES = List.of("k", "p", "pool", "recipe", "arch", "mode", "rounds", "teacher", "cells");
@@ -30,6 +30,8 @@ public record AblateSettings(
           "Rounds of self-training along the rounds axis (round r > 1 is the run <base>.r<r>, as demo names it)."),
       intList("ablate.teacher-epochs-values", Range.atLeast(1),
           "teacher.epochs along the teacher axis: the teacher alone, trained and evaluated (is it converged?)."),
+      textList("ablate.teacher-cells", "More cells of the teacher axis, any teacher lever: each \"key=value; key=value\""
+          + " of teacher.* or model.* keys (e.g. \"teacher.epochs=150; teacher.augment-erase=0.5\"), trained alone."),
       textList("ablate.cells", "Cells of the cells axis, any lever: each \"key=value; key=value\" (e.g."
           + " \"student.labelled-repeat=10\"); rounds=R chains R rounds from it."),
       integer("ablate.finetune-epochs", Range.atLeast(0), "Fine-tune epochs of the recipe axis's fine-tuned cells."),
@@ -45,6 +47,7 @@ public record AblateSettings(
     poolFractions = List.copyOf(poolFractions);
     roundsValues = List.copyOf(roundsValues);
     teacherEpochsValues = List.copyOf(teacherEpochsValues);
+    teacherCells = List.copyOf(teacherCells);
     cells = List.copyOf(cells);
     ceilingSet = List.copyOf(ceilingSet);
   }
@@ -52,7 +55,8 @@ public record AblateSettings(
   static AblateSettings from(SettingsReader r) {
     AblateSettings s = new AblateSettings(r.longListOf("ablate.seeds"), r.stringListOf("ablate.axes"),
         r.intListOf("ablate.k-values"), r.intListOf("ablate.p-values"), r.doubleListOf("ablate.pool-fractions"),
-        r.intListOf("ablate.rounds-values"), r.intListOf("ablate.teacher-epochs-values"), r.stringListOf("ablate.cells"),
+        r.intListOf("ablate.rounds-values"), r.intListOf("ablate.teacher-epochs-values"), r.stringListOf("ablate.teacher-cells"),
+        r.stringListOf("ablate.cells"),
         r.intOf("ablate.finetune-epochs"), r.stringOf("ablate.small-student"), r.booleanOf("ablate.ceiling"),
         r.stringListOf("ablate.ceiling-set"));
     for (String override : s.ceilingSet) {
@@ -66,6 +70,19 @@ public record AblateSettings(
         if (!isOverride(override)) {
           throw r.crossKey("ablate.cells", "'" + override + "' of cell '" + cell + "' is not key=value with a"
               + " known key. Give cells like \"student.labelled-repeat=10; student.epochs=12\".");
+        }
+      }
+    }
+    for (String cell : s.teacherCells) {
+      for (String override : cellOverrides(cell)) {
+        if (!isOverride(override)) {
+          throw r.crossKey("ablate.teacher-cells", "'" + override + "' of cell '" + cell + "' is not key=value with"
+              + " a known key. Give cells like \"teacher.epochs=150; teacher.augment-erase=0.5\".");
+        }
+        // The teacher axis trains nothing after the teacher: any other key would change nothing.
+        if (!keyOf(override).startsWith("teacher.") && !keyOf(override).startsWith("model.")) {
+          throw r.crossKey("ablate.teacher-cells", "'" + override + "' of cell '" + cell + "' does not change"
+              + " the teacher, which the teacher axis trains alone. Give teacher.* or model.* keys, or use ablate.cells.");
         }
       }
     }

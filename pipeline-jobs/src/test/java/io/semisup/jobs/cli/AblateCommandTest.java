@@ -36,7 +36,7 @@ class AblateCommandTest {
         "ablate.finetune-epochs=1", "finetune.batch-size=16", "select.k=40", "score.top-p=3",
         "ablate.k-values=[20,40]", "ablate.pool-fractions=[0.5,1.0]", "ablate.rounds-values=[1,2]",
         "ablate.cells=[\"student.epochs=2\", \"select.k=40\", \"teacher.epochs=3\", \"student.epochs=2; rounds=2\"]",
-        "ablate.teacher-epochs-values=[4,2]",
+        "ablate.teacher-epochs-values=[4,2]", "ablate.teacher-cells=[\"teacher.epochs=2; teacher.augment-erase=0.5\"]",
         "ablate.ceiling-set=[\"data.labelled-per-class=40\"]"}) {
       args.add("--set");
       args.add(s);
@@ -149,6 +149,11 @@ class AblateCommandTest {
     assertThat(Double.parseDouble(byLabel.get("teacher.epochs=2")[5])).isCloseTo(
         json.readTree(shortTeacher.resolve("teacher.json").toFile()).get("top1").asDouble(),
         org.assertj.core.data.Offset.offset(1e-4));
+    // A teacher cell of any lever is its own teacher-only run, trained with its settings.
+    Path erasingTeacher = root.resolve(byLabel.get("teacher.epochs=2; teacher.augment-erase=0.5")[4]);
+    assertThat(json.readTree(erasingTeacher.resolve("teacher/manifest.json").toFile())
+        .get("settings").get("teacher.augment-erase").asText()).isEqualTo("0.5");
+    assertThat(erasingTeacher.resolve("student")).doesNotExist();
 
     // The ceiling is a teacher trained on more labels, with the gap measured against it.
     double ceiling = json.readTree(root.resolve("ab-ceiling-s1/ceiling.json").toFile()).get("top1").asDouble();

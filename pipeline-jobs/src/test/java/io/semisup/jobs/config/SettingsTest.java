@@ -123,6 +123,10 @@ class SettingsTest {
     assertThat(error("ablate.ceiling-set=[\"teacher.epoch=3\"]").getMessage()).contains("ablate.ceiling-set");
     assertThat(error("ablate.cells=[\"student.epochs=12; student.epoch=3\"]").getMessage())
         .contains("ablate.cells").contains("student.epoch=3");
+    assertThat(error("ablate.teacher-cells=[\"teacher.epochs=150; student.epochs=3\"]").getMessage())
+        .contains("ablate.teacher-cells").contains("student.epochs=3").contains("ablate.cells");
+    assertThat(load("ablate.teacher-cells=[\"teacher.epochs=150; teacher.augment-erase=0.5\"]").ablate().teacherCells())
+        .containsExactly("teacher.epochs=150; teacher.augment-erase=0.5");
     assertThat(load("ablate.cells=[\"student.epochs=12 ; rounds=2\"]").ablate().cells())
         .containsExactly("student.epochs=12 ; rounds=2");
     // The ablation reads a cell's rounds by key, however the entry is spaced or prefixed.
