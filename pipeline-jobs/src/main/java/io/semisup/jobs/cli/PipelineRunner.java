@@ -66,7 +66,7 @@ final class PipelineRunner {
       Stage stage = graph.get(name);
       Stage.Outcome outcome = stage.execute(ctx);
       String what = ctx.isShared(stage.name()) ? "shared from run " + ctx.baseRun()
-          : outcome.skipped() ? "skipped (already committed)" : "committed";
+          : outcome.skipped() ? "skipped: " + outcome.why() : "committed";
       System.out.printf("%-22s %s%n", stage.name(), what);
     }
     return ctx;

@@ -115,7 +115,7 @@ public final class SemisupCli implements Runnable {
         System.out.println("run: " + ctx.runDir());
         Stage.Outcome outcome = stage.execute(ctx);
         System.out.println(
-            stage.name() + ": " + (outcome.skipped() ? "already committed, skipped" : "committed")
+            stage.name() + ": " + (outcome.skipped() ? "skipped: " + outcome.why() : "committed")
                 + " -> " + outcome.dir());
         if (!outcome.skipped()) {
           List<String> stale = StageGraph.standard().downstream(stage.name()).stream()

@@ -200,13 +200,13 @@ public abstract class Stage {
   public final Outcome execute(RunContext ctx) {
     Path target = ctx.stageDir(name());
     if (!enabled(ctx)) {
-      log.info("[{}] not enabled by this run's configuration: skipped", name());
-      return new Outcome(name(), true, target);
+      log.info("[{}] {}: skipped", name(), NOT_ENABLED);
+      return new Outcome(name(), true, target, NOT_ENABLED);
     }
     Decision decision = decide(ctx, Map.of());
     if (!decision.action().computes()) {
       log.info("[{}] {} at {}: skipped", name(), decision.why(), target);
-      return new Outcome(name(), true, target);
+      return new Outcome(name(), true, target, decision.why());
     }
     ctx.lockForWriting();
     Path staging = new Path(ctx.runDir(), STAGING + "/" + name() + "-" + UUID.randomUUID());
@@ -224,7 +224,7 @@ public abstract class Stage {
       ctx.fs().create(new Path(staging, SUCCESS), true).close();
       publish(ctx, staging, target);
       log.info("[{}] committed in {} s: {}", name(), String.format("%.1f", seconds), report.counts());
-      return new Outcome(name(), false, target);
+      return new Outcome(name(), false, target, decision.why());
     } catch (Exception e) {
       deleteQuietly(ctx, staging);
       if (e instanceof RuntimeException re) {
@@ -309,5 +309,13 @@ public abstract class Stage {
   public record Decision(String stage, Action action, String why) {}
 
   /** Whether the stage ran or was skipped, and where its output is. */
-  public record Outcome(String stage, boolean skipped, Path dir) {}
+  /**
+   * What {@link #execute} did: {@code skipped} when nothing was computed, and why in words (not
+   * enabled by the configuration, already committed, or why it ran), so a stage list never calls
+   * a stage that is merely switched off "already committed".
+   */
+  public record Outcome(String stage, boolean skipped, Path dir, String why) {}
+
+  /** Why a stage its configuration switches off is skipped. */
+  static final String NOT_ENABLED = "not enabled by this run's configuration";
 }

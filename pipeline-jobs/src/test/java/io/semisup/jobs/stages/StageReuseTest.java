@@ -47,6 +47,11 @@ class StageReuseTest extends SparkTestBase {
     // Same settings: both reused.
     assertThat(importStage.execute(run("r")).skipped()).isTrue();
     assertThat(shard.execute(run("r")).skipped()).isTrue();
+    assertThat(shard.execute(run("r")).why()).startsWith("already committed");
+    // A stage the configuration switches off is skipped as such, not called committed.
+    Stage.Outcome fixres = new FixresStage().execute(run("r"));
+    assertThat(fixres.skipped()).isTrue();
+    assertThat(fixres.why()).isEqualTo(Stage.NOT_ENABLED);
 
     // A changed setting: refused before any work, naming the key, the run untouched.
     String importHash = ctx.manifestHash("import-fashion-mnist");
