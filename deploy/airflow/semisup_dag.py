@@ -15,7 +15,8 @@ Tasks
                     starts a second writer beside a running one.
   <stage>_r<r>      rounds 2..MAX_ROUNDS of self-training (the stages after shard, taught by round
                     r-1's fine-tuned student: io.semisup.jobs.stages.Rounds); they skip themselves
-                    when the run's `rounds` param is smaller.
+                    beyond the run's rounds: its `rounds` param, or when that is empty the
+                    configuration's (validate-config prints it: 3 with preset best).
 
 Run ids: a scheduled run is the semisup run `sched-<data interval start>--<end>` (UTC, minutes), so
 each interval has its own run directory and a rerun of the same interval finds its commits; a
@@ -73,7 +74,8 @@ SCHEDULE = os.environ.get("SEMISUP_SCHEDULE", "@weekly")
 POOL = os.environ.get("SEMISUP_POOL", "semisup")
 SPARK_CONN = os.environ.get("SEMISUP_SPARK_CONN", "spark_default")
 
-# Rounds of self-training the DAG has tasks for; a run's `rounds` param picks how many run.
+# Rounds of self-training the DAG has tasks for; a run's rounds (run_rounds) picks how many run,
+# and a run asking for more fails instead of running fewer.
 MAX_ROUNDS = 3
 # Stages that later rounds read from round 1 instead of running again.
 ROUND_1_ONLY = ("import-fashion-mnist", "shard")
@@ -167,6 +169,23 @@ def stage_arguments(context, round_=1):
     return args
 
 
+def run_rounds(context):
+    """Rounds this run trains: the `rounds` param if given, else what the configuration says (2 by
+    default, 3 with preset best), as the validate-config task resolved it."""
+    if context["params"].get("rounds") is not None:
+        return int(context["params"]["rounds"])
+    resolved = context["task_instance"].xcom_pull(task_ids=VALIDATE)
+    if resolved is None or not str(resolved).strip().isdigit():
+        raise AirflowFailException("Cannot tell how many rounds to run: the %s task gave %r, not the"
+                                   " configuration's rounds. Set the run's rounds param." % (VALIDATE, resolved))
+    rounds = int(str(resolved).strip())
+    if rounds > MAX_ROUNDS:
+        raise AirflowFailException("The configuration asks for %d rounds; this DAG has tasks for %d."
+                                   " Raise MAX_ROUNDS in semisup_dag.py or set the run's rounds param."
+                                   % (rounds, MAX_ROUNDS))
+    return rounds
+
+
 def gpu_conf(context):
     """What --gpu of submit.sh adds: GPUs per executor from YARN, shared by the executor's tasks."""
     if not context["params"].get("gpu"):
@@ -233,8 +252,10 @@ class SemisupStageOperator(SparkSubmitOperator):
 
     def prepare(self, context):
         """Sets the run-dependent fields; execute() calls it, the DAG test calls it directly."""
-        if self.round_ > int(context["params"].get("rounds") or 1):
-            raise AirflowSkipException("round %d is beyond this run's rounds param" % self.round_)
+        if self.round_ > 1:
+            rounds = run_rounds(context)
+            if self.round_ > rounds:
+                raise AirflowSkipException("round %d is beyond this run's %d rounds" % (self.round_, rounds))
         params = context["params"]
         if self.stage == "import-fashion-mnist" and params.get("train_dir") and params.get("val_dir") \
                 and (params.get("unlabelled_dir") or params.get("unlabelled_listing")):
@@ -256,7 +277,9 @@ class SemisupStageOperator(SparkSubmitOperator):
 
 class ValidateConfigOperator(BashOperator):
     """Runs `semisup config --check` with every stage's settings through spark-submit --master local:
-    a rejected configuration (exit 2) fails the DAG run here, at once and without retries."""
+    a rejected configuration (exit 2) fails the DAG run here, at once and without retries. Its last
+    line, the configuration's `rounds` (the preset's, or a `settings` override), is its XCom value:
+    run_rounds reads it when the run's `rounds` param is empty."""
 
     def __init__(self, **kwargs):
         super().__init__(bash_command="true", **kwargs)
@@ -266,7 +289,7 @@ class ValidateConfigOperator(BashOperator):
                    "--class", "io.semisup.jobs.cli.SemisupCli", "--conf", "spark.ui.enabled=false",
                    "--driver-java-options",
                    "-Dlog4j2.configurationFile=%s/conf/log4j2.properties" % SEMISUP_HOME,
-                   APP_JAR, "config", "--check", "--env", "yarn"] + stage_arguments(context)
+                   APP_JAR, "config", "--check", "--get", "rounds", "--env", "yarn"] + stage_arguments(context)
         spark_submit = '"${SPARK_SUBMIT:-spark-submit}"'
         self.bash_command = " ".join([spark_submit] + [shlex.quote(a) for a in command[1:]])
 
@@ -307,7 +330,7 @@ with DAG(
         "seed": Param(None, type=["null", "integer"], description="Seed of every random choice (empty: conf/defaults.conf)"),
         "k": Param(None, type=["null", "integer"], minimum=1, description="Images selected per class (select.k; empty: conf/defaults.conf)"),
         "p": Param(None, type=["null", "integer"], minimum=1, description="Classes an image may be selected for (select.p; empty: conf/defaults.conf)"),
-        "rounds": Param(2, type="integer", minimum=1, maximum=MAX_ROUNDS, description="Rounds of self-training (2 as conf/defaults.conf; 3 with preset best, 1 for the imagenet and small-colour presets)"),
+        "rounds": Param(None, type=["null", "integer"], minimum=1, maximum=MAX_ROUNDS, description="Rounds of self-training (empty: the configuration's, 2 by conf/defaults.conf, 3 with preset best)"),
         "gpu": Param(False, type="boolean", description="GPU executors: YARN GPUs and CUDA scoring (app jar built with -Pcuda)"),
         "settings": Param([], type="array", items={"type": "string"}, description="More settings, each key=value (passed as --set)"),
         "reuse_previous": Param(True, type="boolean", description="Read, decode and score only the images the previous scheduled run has not (its scores only when the teacher is the same bytes)"),

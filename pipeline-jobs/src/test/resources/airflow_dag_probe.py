@@ -5,7 +5,8 @@ airflow.exceptions and the Apache Spark provider's SparkSubmitOperator. Every ta
 recorded and printed as JSON.
 
 With PROBE_CONTEXT=<json> (run_type, run_id, data_interval_start/end and
-prev_data_interval_start/end_success as ISO times, params overriding the DAG's defaults) each
+prev_data_interval_start/end_success as ISO times, params overriding the DAG's defaults, xcom:
+{task id: value} for xcom_pull, as the validate-config task would have pushed) each
 task's prepare(context) runs and its run-dependent fields (application_args, name, conf, files;
 the validation task's bash_command) are reported, or "skipped".
 With PROBE_EXECUTE=<task id> that task also runs: the stub SparkSubmitOperator.execute runs the
@@ -99,10 +100,14 @@ class BashOperator(BaseOperator):
     def execute(self, context):
         env = dict(os.environ) if self.append_env or self.env is None else {}
         env.update(self.env or {})
-        p = subprocess.run(["bash", "-c", self.bash_command], env=env, stdout=sys.stderr)
+        p = subprocess.run(["bash", "-c", self.bash_command], env=env, stdout=subprocess.PIPE, text=True)
+        sys.stderr.write(p.stdout)
         if p.returncode != 0:
             raise AirflowException("Bash command failed. The command returned a non-zero exit code %d."
                                    % p.returncode)
+        # As Airflow's BashOperator: the last line of stdout is the task's XCom value.
+        lines = p.stdout.strip().splitlines()
+        return lines[-1] if lines else None
 
 
 class SparkSubmitOperator(BaseOperator):
@@ -218,7 +223,8 @@ if os.environ.get("PROBE_CONTEXT"):
         "params": run_params,
         "run_id": spec.get("run_id", "manual__2024-05-01T10:00:00+00:00"),
         "dag_run": types.SimpleNamespace(run_type=spec.get("run_type", "manual")),
-        "task_instance": types.SimpleNamespace(task_id="?", log_url=""),
+        "task_instance": types.SimpleNamespace(task_id="?", log_url="",
+                                               xcom_pull=lambda task_ids: spec.get("xcom", {}).get(task_ids)),
     }
     for key in ("data_interval_start", "data_interval_end", "prev_data_interval_start_success",
                 "prev_data_interval_end_success"):
@@ -230,6 +236,9 @@ if os.environ.get("PROBE_CONTEXT"):
         except AirflowSkipException as e:
             prepared[t.task_id] = {"skipped": str(e)}
             continue
+        except AirflowFailException as e:
+            prepared[t.task_id] = {"failed": str(e)}
+            continue
         if isinstance(t, SparkSubmitOperator):
             prepared[t.task_id] = {"application_args": t.application_args, "name": t.name,
                                    "conf": t.conf, "files": t.files}
@@ -238,8 +247,9 @@ if os.environ.get("PROBE_CONTEXT"):
     out["prepared"] = prepared
     if os.environ.get("PROBE_EXECUTE"):
         task = tasks[os.environ["PROBE_EXECUTE"]]
+        returned = None
         try:
-            task.execute(context)
+            returned = task.execute(context)
             outcome, exception = "success", None
         except AirflowSkipException as e:
             outcome, exception = "skipped", e
@@ -247,5 +257,6 @@ if os.environ.get("PROBE_CONTEXT"):
             outcome, exception = "failed_no_retry", e
         except AirflowException as e:
             outcome, exception = "failed", e
-        out["execute"] = {"outcome": outcome, "message": str(exception) if exception else None}
+        out["execute"] = {"outcome": outcome, "message": str(exception) if exception else None,
+                          "return_value": returned}
 print(json.dumps(out))

@@ -1,7 +1,12 @@
 package io.semisup.jobs.cli;
 
 import io.semisup.core.UsageError;
+import com.typesafe.config.ConfigRenderOptions;
+import com.typesafe.config.ConfigValue;
+import com.typesafe.config.ConfigValueType;
+import io.semisup.jobs.config.SemisupConfig;
 import io.semisup.jobs.config.SettingsReference;
+import io.semisup.jobs.config.SettingsSchema;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -22,6 +27,11 @@ final class ConfigCommand implements Callable<Integer> {
       description = "Validate the configuration with every override and print ok (exit 0) or the error (exit 2).")
   boolean check;
 
+  @Option(names = "--get", paramLabel = "KEY",
+      description = "Print one key's resolved value (after the preset and every override), e.g. --get rounds; with --check"
+          + " it is printed instead of ok (the Airflow DAG reads rounds so).")
+  String get;
+
   @Option(names = "--markdown",
       description = "Print the reference table of every key (type, default of conf/defaults.conf, accepted values, meaning).")
   boolean markdown;
@@ -32,17 +42,29 @@ final class ConfigCommand implements Callable<Integer> {
       System.out.print(SettingsReference.markdown());
       return 0;
     }
+    if (get != null && !SettingsSchema.isKnown(get)) {
+      throw new UsageError("Cannot print --get " + get + ": not a key of conf/defaults.conf."
+          + " See `bin/semisup config --markdown` for every key.");
+    }
     if (check) {
+      SemisupConfig config;
       try {
-        options.load();
+        config = options.load();
       } catch (UsageError e) {
         System.err.println("semisup: " + e.getMessage());
         return 2;
       }
-      System.out.println("ok");
+      System.out.println(get == null ? "ok" : value(config, get));
       return 0;
     }
-    System.out.println(options.load().render());
+    SemisupConfig config = options.load();
+    System.out.println(get == null ? config.render() : value(config, get));
     return 0;
+  }
+
+  /** A key's resolved value as a script reads it: strings unquoted, lists and numbers as HOCON. */
+  private static String value(SemisupConfig config, String key) {
+    ConfigValue v = config.raw().getValue(key);
+    return v.valueType() == ConfigValueType.STRING ? (String) v.unwrapped() : v.render(ConfigRenderOptions.concise());
   }
 }

@@ -99,6 +99,7 @@ class SemisupCliErrorsTest {
   void badValuesAreOneLineAndExitTwo() {
     assertOneLineUsageError(run("config", "--set", "select.k"), "Cannot parse override 'select.k'");
     assertOneLineUsageError(run("config", "--round", "0"), "rounds count from 1");
+    assertOneLineUsageError(run("config", "--check", "--get", "select.kk"), "--get select.kk", "config --markdown");
     assertOneLineUsageError(run("demo", "--round", "2"), "Cannot pass --round to demo");
     assertOneLineUsageError(run("ablate", "--set", "rounds=3"), "every cell is one round", "--axes rounds");
     // picocli's own conversion errors: the option and the value, and where to read more.

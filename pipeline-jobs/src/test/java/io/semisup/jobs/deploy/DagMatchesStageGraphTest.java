@@ -156,7 +156,23 @@ class DagMatchesStageGraphTest {
     JsonNode prepared = dag.get("prepared");
     assertThat(strings(prepared.get("score_r2").get("application_args"))).containsSubsequence("--round", "2");
     assertThat(strings(prepared.get("score").get("application_args"))).doesNotContain("--round");
-    assertThat(prepared.get("score_r3").get("skipped").asText()).contains("beyond this run's rounds");
+    assertThat(prepared.get("score_r3").get("skipped").asText()).contains("beyond this run's 2 rounds");
+
+    // Without a rounds param the run trains the configuration's rounds, which validate-config
+    // printed (3 with preset best), and fails rather than run fewer than it asks for.
+    JsonNode best = probeDag(Map.of("PROBE_CONTEXT", scheduledWithRounds("{\"preset\": \"best\"}", "3"))).get("prepared");
+    assertThat(strings(best.get("score_r3").get("application_args"))).containsSubsequence("--round", "3");
+    JsonNode plain = probeDag(Map.of("PROBE_CONTEXT", scheduledWithRounds("{}", "2"))).get("prepared");
+    assertThat(plain.get("score_r3").get("skipped").asText()).contains("beyond this run's 2 rounds");
+    assertThat(strings(plain.get("score_r2").get("application_args"))).containsSubsequence("--round", "2");
+    JsonNode tooMany = probeDag(Map.of("PROBE_CONTEXT", scheduledWithRounds("{}", "5"))).get("prepared");
+    assertThat(tooMany.get("score_r2").get("failed").asText()).contains("5 rounds", "MAX_ROUNDS");
+  }
+
+  /** A scheduled run whose validate-config task printed {@code rounds} (its XCom value). */
+  private static String scheduledWithRounds(String params, String rounds) {
+    String run = scheduled(params);
+    return run.substring(0, run.length() - 1) + ", \"xcom\": {\"validate-config\": \"" + rounds + "\"}}";
   }
 
   @Test
@@ -178,7 +194,7 @@ class DagMatchesStageGraphTest {
     assertThat(shard.get("files").asText()).endsWith("deploy/yarn/discover_gpus.sh");
     // The validation task checks the same settings, locally.
     assertThat(dag.get("prepared").get("validate-config").get("bash_command").asText())
-        .contains("--master local", "config --check --env yarn --run-id sched-20261130T0000--20261207T0000",
+        .contains("--master local", "config --check --get rounds --env yarn --run-id sched-20261130T0000--20261207T0000",
             "--set select.mode=threshold");
 
     // A manual run: its own run id, no gpu, K and P left to the configuration.
@@ -213,7 +229,13 @@ class DagMatchesStageGraphTest {
     env.put("PROBE_EXECUTE", "validate-config");
     assertThat(probeDag(env).get("execute").get("outcome").asText()).isEqualTo("failed_no_retry");
     env.put("PROBE_CONTEXT", "{\"params\": {\"settings\": " + slice + "}}");
-    assertThat(probeDag(env).get("execute").get("outcome").asText()).isEqualTo("success");
+    JsonNode validated = probeDag(env).get("execute");
+    assertThat(validated.get("outcome").asText()).isEqualTo("success");
+    // Its last line, the task's XCom value, is the configuration's rounds: the preset's with one.
+    assertThat(validated.get("return_value").asText()).isEqualTo("2");
+    env.put("PROBE_CONTEXT", "{\"params\": {\"preset\": \"best\", \"settings\": " + slice + "}}");
+    assertThat(probeDag(env).get("execute").get("return_value").asText()).isEqualTo("3");
+    env.put("PROBE_CONTEXT", "{\"params\": {\"settings\": " + slice + "}}");
 
     // The import stage's task, run, then cleared and run again: the second submission finds the
     // stage committed with the same settings and does nothing.
