@@ -16,7 +16,7 @@ Tasks
   <stage>_r<r>      rounds 2..MAX_ROUNDS of self-training (the stages after shard, taught by round
                     r-1's fine-tuned student: io.semisup.jobs.stages.Rounds); they skip themselves
                     beyond the run's rounds: its `rounds` param, or when that is empty the
-                    configuration's (validate-config prints it: 3 with preset best).
+                    configuration's (validate-config prints it: the preset's, with one).
 
 Run ids: a scheduled run is the semisup run `sched-<data interval start>--<end>` (UTC, minutes), so
 each interval has its own run directory and a rerun of the same interval finds its commits; a
@@ -76,7 +76,7 @@ SPARK_CONN = os.environ.get("SEMISUP_SPARK_CONN", "spark_default")
 
 # Rounds of self-training the DAG has tasks for; a run's rounds (run_rounds) picks how many run,
 # and a run asking for more fails instead of running fewer.
-MAX_ROUNDS = 3
+MAX_ROUNDS = 4
 # Stages that later rounds read from round 1 instead of running again.
 ROUND_1_ONLY = ("import-fashion-mnist", "shard")
 VALIDATE = "validate-config"
@@ -171,7 +171,7 @@ def stage_arguments(context, round_=1):
 
 def run_rounds(context):
     """Rounds this run trains: the `rounds` param if given, else what the configuration says (2 by
-    default, 3 with preset best), as the validate-config task resolved it."""
+    default, or the preset's), as the validate-config task resolved it."""
     if context["params"].get("rounds") is not None:
         return int(context["params"]["rounds"])
     resolved = context["task_instance"].xcom_pull(task_ids=VALIDATE)
@@ -330,7 +330,7 @@ with DAG(
         "seed": Param(None, type=["null", "integer"], description="Seed of every random choice (empty: conf/defaults.conf)"),
         "k": Param(None, type=["null", "integer"], minimum=1, description="Images selected per class (select.k; empty: conf/defaults.conf)"),
         "p": Param(None, type=["null", "integer"], minimum=1, description="Classes an image may be selected for (select.p; empty: conf/defaults.conf)"),
-        "rounds": Param(None, type=["null", "integer"], minimum=1, maximum=MAX_ROUNDS, description="Rounds of self-training (empty: the configuration's, 2 by conf/defaults.conf, 3 with preset best)"),
+        "rounds": Param(None, type=["null", "integer"], minimum=1, maximum=MAX_ROUNDS, description="Rounds of self-training (empty: the configuration's: conf/defaults.conf's, or the preset's)"),
         "gpu": Param(False, type="boolean", description="GPU executors: YARN GPUs and CUDA scoring (app jar built with -Pcuda)"),
         "settings": Param([], type="array", items={"type": "string"}, description="More settings, each key=value (passed as --set)"),
         "reuse_previous": Param(True, type="boolean", description="Read, decode and score only the images the previous scheduled run has not (its scores only when the teacher is the same bytes)"),

@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import io.semisup.jobs.cli.SemisupCli;
+import io.semisup.jobs.config.SemisupConfig;
 import io.semisup.jobs.stages.RunContext;
 import io.semisup.jobs.stages.Stage;
 import io.semisup.jobs.stages.StageGraph;
@@ -148,7 +149,7 @@ class DagMatchesStageGraphTest {
   void laterRoundsRepeatTheStagesAfterShardTaughtByThePreviousRound() throws Exception {
     JsonNode dag = probeDag(Map.of("PROBE_CONTEXT", scheduled("{\"rounds\": 2}")));
     Map<String, JsonNode> byId = byId(dag);
-    assertThat(byId).hasSize(1 + 12 + 2 * 10).containsKeys("teacher_r2", "report_r2", "evaluate_r3", "audit_r3", "fixres_r3", "dedup_r2")
+    assertThat(byId).hasSize(1 + 12 + 3 * 10).containsKeys("teacher_r2", "report_r2", "evaluate_r3", "audit_r3", "fixres_r3", "dedup_r2")
         .doesNotContainKeys("shard_r2", "import-fashion-mnist_r2");
     assertThat(strings(byId.get("teacher_r2").get("upstream"))).containsExactlyInAnyOrder("shard", "finetune");
     assertThat(strings(byId.get("teacher_r3").get("upstream"))).containsExactlyInAnyOrder("shard", "finetune_r2");
@@ -159,7 +160,7 @@ class DagMatchesStageGraphTest {
     assertThat(prepared.get("score_r3").get("skipped").asText()).contains("beyond this run's 2 rounds");
 
     // Without a rounds param the run trains the configuration's rounds, which validate-config
-    // printed (3 with preset best), and fails rather than run fewer than it asks for.
+    // printed (the preset's with one), and fails rather than run fewer than it asks for.
     JsonNode best = probeDag(Map.of("PROBE_CONTEXT", scheduledWithRounds("{\"preset\": \"best\"}", "3"))).get("prepared");
     assertThat(strings(best.get("score_r3").get("application_args"))).containsSubsequence("--round", "3");
     JsonNode plain = probeDag(Map.of("PROBE_CONTEXT", scheduledWithRounds("{}", "2"))).get("prepared");
@@ -234,7 +235,8 @@ class DagMatchesStageGraphTest {
     // Its last line, the task's XCom value, is the configuration's rounds: the preset's with one.
     assertThat(validated.get("return_value").asText()).isEqualTo("2");
     env.put("PROBE_CONTEXT", "{\"params\": {\"preset\": \"best\", \"settings\": " + slice + "}}");
-    assertThat(probeDag(env).get("execute").get("return_value").asText()).isEqualTo("3");
+    assertThat(probeDag(env).get("execute").get("return_value").asText())
+        .isEqualTo(String.valueOf(SemisupConfig.load("yarn", "best", null, List.of()).settings().run().rounds()));
     env.put("PROBE_CONTEXT", "{\"params\": {\"settings\": " + slice + "}}");
 
     // The import stage's task, run, then cleared and run again: the second submission finds the
