@@ -1,9 +1,9 @@
 package io.semisup.jobs.cli;
 
-import io.semisup.core.UsageError;
 import com.typesafe.config.ConfigRenderOptions;
 import com.typesafe.config.ConfigValue;
 import com.typesafe.config.ConfigValueType;
+import io.semisup.core.UsageError;
 import io.semisup.jobs.config.SemisupConfig;
 import io.semisup.jobs.config.SettingsReference;
 import io.semisup.jobs.config.SettingsSchema;

@@ -308,11 +308,10 @@ public abstract class Stage {
   /** A decision of {@link #decide} and its reason, in words. */
   public record Decision(String stage, Action action, String why) {}
 
-  /** Whether the stage ran or was skipped, and where its output is. */
   /**
-   * What {@link #execute} did: {@code skipped} when nothing was computed, and why in words (not
-   * enabled by the configuration, already committed, or why it ran), so a stage list never calls
-   * a stage that is merely switched off "already committed".
+   * What {@link #execute} did and where its output is: {@code skipped} when nothing was computed,
+   * and why in words (not enabled by the configuration, already committed, or why it ran), so a
+   * stage list never calls a stage that is merely switched off "already committed".
    */
   public record Outcome(String stage, boolean skipped, Path dir, String why) {}
 
