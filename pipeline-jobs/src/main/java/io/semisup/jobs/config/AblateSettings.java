@@ -65,20 +65,10 @@ public record AblateSettings(
             + " Give overrides like teacher.epochs=30.");
       }
     }
-    for (String cell : s.cells) {
-      for (String override : cellOverrides(cell)) {
-        if (!isOverride(override)) {
-          throw r.crossKey("ablate.cells", "'" + override + "' of cell '" + cell + "' is not key=value with a"
-              + " known key. Give cells like \"student.labelled-repeat=10; student.epochs=12\".");
-        }
-      }
-    }
+    checkCells(r, "ablate.cells", s.cells, "\"student.labelled-repeat=10; student.epochs=12\"");
+    checkCells(r, "ablate.teacher-cells", s.teacherCells, "\"teacher.epochs=150; teacher.augment-erase=0.5\"");
     for (String cell : s.teacherCells) {
       for (String override : cellOverrides(cell)) {
-        if (!isOverride(override)) {
-          throw r.crossKey("ablate.teacher-cells", "'" + override + "' of cell '" + cell + "' is not key=value with"
-              + " a known key. Give cells like \"teacher.epochs=150; teacher.augment-erase=0.5\".");
-        }
         // The teacher axis trains nothing after the teacher: any other key would change nothing.
         if (!keyOf(override).startsWith("teacher.") && !keyOf(override).startsWith("model.")) {
           throw r.crossKey("ablate.teacher-cells", "'" + override + "' of cell '" + cell + "' does not change"
@@ -87,6 +77,18 @@ public record AblateSettings(
       }
     }
     return s;
+  }
+
+  /** Fails on the first override of {@code cells} (entries of {@code key}) that is not key=value with a known key. */
+  private static void checkCells(SettingsReader r, String key, List<String> cells, String example) {
+    for (String cell : cells) {
+      for (String override : cellOverrides(cell)) {
+        if (!isOverride(override)) {
+          throw r.crossKey(key, "'" + override + "' of cell '" + cell + "' is not key=value with a"
+              + " known key. Give cells like " + example + ".");
+        }
+      }
+    }
   }
 
   /** The key=value overrides of one entry of {@code ablate.cells} (separated by ';'). */
