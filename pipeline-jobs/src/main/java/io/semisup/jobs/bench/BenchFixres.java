@@ -135,7 +135,7 @@ public final class BenchFixres implements Callable<Integer> {
       }
     }
     StudentSettings student = config.settings().student();
-    if (!student.init().equals("teacher") || !config.settings().model().studentArchitecture()
+    if (!config.settings().studentWarmStart() || !config.settings().model().studentArchitecture()
         .equals(config.settings().model().teacherArchitecture())) {
       throw new UsageError("Cannot run bench fixres with student.init=" + student.init()
           + ": it benchmarks the demo recipe (student.init=teacher, one architecture)");

@@ -65,8 +65,7 @@ public record Settings(
           + channels + " values to each, or leave both empty to use the mean and std shard measures.");
     }
     checkMultigrain(r);
-    if (student.init().equals("teacher") && !model.studentArchitecture().equals(model.teacherArchitecture())
-        && !score.ownTeacher() && teacher.initFrom().isEmpty()) {
+    if (student.init().equals("teacher") && !sameArchitecture() && !score.ownTeacher() && teacher.initFrom().isEmpty()) {
       throw r.crossKey("student.init", "a warm start copies the teacher's weights, so the student needs the teacher's"
           + " architecture (model.student-architecture = " + model.studentArchitecture() + ", model.teacher-architecture = "
           + model.teacherArchitecture() + "). Use the same architecture, or student.init=scratch.");
@@ -93,6 +92,25 @@ public record Settings(
       throw r.crossKey("teacher.multigrain.enabled", "repeated copies of an image need augmentation to differ: turn on"
           + " teacher.augment-flip, -shift, -erase, crop-min-area or randaugment-ops.");
     }
+  }
+
+  /**
+   * Whether the student starts from the teacher's weights: {@code student.init = teacher}, or
+   * {@code auto} with a teacher of the student's architecture that this run trains (a teacher
+   * brought as ONNX has no weights to copy). With {@code auto}, a larger teacher in round 1
+   * teaches a student from scratch, as in the paper, and from round 2 on, where the teacher is the
+   * previous round's student ({@code Rounds}), every student warm-starts.
+   */
+  public boolean studentWarmStart() {
+    return switch (student.init()) {
+      case "teacher" -> true;
+      case "auto" -> sameArchitecture() && !score.ownTeacher();
+      default -> false;
+    };
+  }
+
+  private boolean sameArchitecture() {
+    return model.studentArchitecture().equals(model.teacherArchitecture());
   }
 
   /** The training recipe of a training stage's section: {@code teacher}, {@code student} or {@code finetune}. */

@@ -8,7 +8,8 @@ import org.apache.hadoop.fs.Path;
 /**
  * Iterated self-training as configuration: round r &gt; 1 of run {@code <id>} is the run
  * {@code <id>.r<r>}, which shares round 1's import and shard (from wherever round 1 read them),
- * and whose teacher is round r-1's fine-tuned student taken as is.
+ * and whose teacher is round r-1's fine-tuned student taken as is: of the student's architecture,
+ * whatever round 1's teacher was (a larger teacher teaches only round 1).
  *
  * <p>Why one place: {@code bin/semisup demo} loops over rounds in one JVM, while a scheduler
  * (Airflow, {@code deploy/yarn/submit.sh}) submits each stage of each round on its own with
@@ -47,6 +48,7 @@ public final class Rounds {
         .with("base-run", dataRun)
         .with("shared-stages", List.of(ImportFashionMnistStage.NAME, ShardStage.NAME))
         .with("teacher.init-from", previous.toString())
+        .with("model.teacher-architecture", firstRound.settings().model().studentArchitecture())
         .with("teacher.epochs", 0);
   }
 

@@ -4,6 +4,7 @@ import static org.apache.spark.sql.functions.col;
 
 import io.semisup.core.image.InputSpec;
 import io.semisup.core.model.Architectures;
+import io.semisup.core.model.ModelBundle;
 import io.semisup.core.train.TrainingConfig;
 import io.semisup.jobs.cli.SemisupCli;
 import io.semisup.jobs.tables.Table;
@@ -96,31 +97,25 @@ public final class StudentStage extends TrainingStage {
 
   @Override
   protected ComputationGraph initialModel(RunContext ctx, TrainingConfig cfg, InputSpec spec, List<String> classes) {
-    String init = ctx.settings().student().init();
-    switch (init) {
-      case "scratch":
-        return Architectures.build(architecture(ctx), spec, classes.size(), cfg,
-            ctx.settings().model().globalPool());
-      case "teacher":
-        // Warm start: the student continues from the teacher's weights (same architecture),
-        // so the pseudo-labels' compute goes into what the teacher could not learn from 1k images.
-        ComputationGraph teacher = Models.load(ctx, TeacherStage.NAME).graph();
-        String teacherArch = Models.load(ctx, TeacherStage.NAME).metadata().architecture();
-        if (!teacherArch.equals(architecture(ctx))) {
-          throw new IllegalArgumentException(
-              "Cannot start the student from the teacher: architectures differ (" + teacherArch + " vs "
-                  + architecture(ctx) + "). Set student.init=scratch or the same model.*-architecture.");
-        }
-        return teacher;
-      default:
-        throw new IllegalArgumentException(
-            "Cannot initialise the student with student.init='" + init + "': use scratch or teacher.");
+    if (!ctx.settings().studentWarmStart()) {
+      return Architectures.build(architecture(ctx), spec, classes.size(), cfg,
+          ctx.settings().model().globalPool());
     }
+    // Warm start: the student continues from the teacher's weights (same architecture),
+    // so the pseudo-labels' compute goes into what the teacher could not learn from 1k images.
+    ModelBundle teacher = Models.load(ctx, TeacherStage.NAME);
+    String teacherArch = teacher.metadata().architecture();
+    if (!teacherArch.equals(architecture(ctx))) {
+      throw new IllegalArgumentException(
+          "Cannot start the student from the teacher: architectures differ (" + teacherArch + " vs "
+              + architecture(ctx) + "). Set student.init=scratch or auto, or the same model.*-architecture.");
+    }
+    return teacher.graph();
   }
 
   @Override
   protected List<String> requires(RunContext ctx) {
-    return ctx.settings().student().init().equals("teacher")
+    return ctx.settings().studentWarmStart()
         ? List.of(ShardStage.NAME, SelectStage.NAME, TeacherStage.NAME)
         : dependsOn();
   }

@@ -137,6 +137,20 @@ class SettingsTest {
   }
 
   @Test
+  void studentInitAutoWarmStartsOnlyFromATeacherOfTheStudentsArchitecture() {
+    assertThat(load().studentWarmStart()).isTrue();
+    assertThat(load("student.init=scratch").studentWarmStart()).isFalse();
+    assertThat(load("student.init=auto").studentWarmStart()).isTrue();
+    // A larger teacher (the paper's setup) is accepted with auto and teaches a student from scratch.
+    assertThat(load("model.teacher-architecture=resnet-medium", "student.init=auto").studentWarmStart()).isFalse();
+    assertThat(error("model.teacher-architecture=resnet-medium").getMessage())
+        .contains("student.init").contains("resnet-medium");
+    // A teacher brought as ONNX has no weights to copy.
+    assertThat(load("student.init=auto", "score.teacher-onnx=/m.onnx", "score.teacher-metadata=/m.json")
+        .studentWarmStart()).isFalse();
+  }
+
+  @Test
   void multigrainTeacherNeedsWholeRepeatsAugmentationAndNoMixup() {
     assertThat(load().teacher().multigrain().enabled()).isFalse();
     assertThat(error("teacher.multigrain.enabled=true").getMessage()) // the default batch of 64

@@ -45,6 +45,18 @@ class RoundsTest {
   }
 
   @Test
+  void aLargerTeacherTeachesOnlyRoundOne() {
+    // Round 2's teacher is round 1's student, so it has the student's architecture; with
+    // student.init=auto the student starts from scratch in round 1 and warm from round 2 on.
+    SemisupConfig c = SemisupConfig.load("local", null, List.of("root=\"/data/runs\"", "run-id=exp",
+        "model.teacher-architecture=resnet-medium", "student.init=auto")).with("run-id", "exp");
+    assertThat(c.settings().studentWarmStart()).isFalse();
+    SemisupConfig r2 = Rounds.configFor(c, 2);
+    assertThat(r2.getString("model.teacher-architecture")).isEqualTo("resnet-small");
+    assertThat(r2.settings().studentWarmStart()).isTrue();
+  }
+
+  @Test
   void roundZeroIsRejected() {
     assertThatThrownBy(() -> Rounds.configFor(first(), 0)).hasMessageContaining("rounds count from 1");
   }
