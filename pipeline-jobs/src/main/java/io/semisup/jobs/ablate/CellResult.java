@@ -14,10 +14,21 @@ package io.semisup.jobs.ablate;
  * @param validationTop1 top-1 of the cell's model on the validation split, the figure cells are
  *     chosen on (NaN when the run has no validation split)
  * @param teacherValidationTop1 validation top-1 of the teacher of the same seed (NaN likewise)
+ * @param ownTeacherTop1 test top-1 of the teacher the cell trains itself (a teacher recipe of its
+ *     own, e.g. {@code teacher.epochs=200}), NaN when the cell's teacher is the seed's base teacher.
+ *     The cell's gain is measured from it: a stronger recipe must raise the baseline too, or the
+ *     teacher's own gain would be counted as self-training's.
  */
 public record CellResult(
     Variant variant, long seed, String runId, double top1, double teacherTop1, double precision,
-    double seconds, double validationTop1, double teacherValidationTop1) {
+    double seconds, double validationTop1, double teacherValidationTop1, double ownTeacherTop1) {
+
+  /** A cell taught by the seed's base teacher. */
+  public CellResult(Variant variant, long seed, String runId, double top1, double teacherTop1,
+      double precision, double seconds, double validationTop1, double teacherValidationTop1) {
+    this(variant, seed, runId, top1, teacherTop1, precision, seconds, validationTop1, teacherValidationTop1,
+        Double.NaN);
+  }
 
   /** A cell without validation figures (a run without a validation split). */
   public CellResult(Variant variant, long seed, String runId, double top1, double teacherTop1,

@@ -190,18 +190,21 @@ final class AblateCommand implements Callable<Integer> {
         ctx = run(spark, Rounds.configFor(first, r), StageGraph.standard().all());
         seconds += roundSeconds(ctx);
       }
+      // The table's teacher row is the base run's; a cell that trains its own teacher is measured
+      // from it (its gap, AblationTable) and shows it here.
+      double ownTeacherTop1 = Double.NaN;
+      String teacherNote = "";
+      if (!runId.equals(baseId) && !firstCtx.isShared(TeacherStage.NAME)) {
+        JsonNode ownTeacher = metrics(firstCtx).get("teacher");
+        ownTeacherTop1 = ownTeacher.get("top1").asDouble();
+        teacherNote = String.format(" (its own teacher: validation %.2f%%, test %.2f%%)",
+            100 * validationTop1(ownTeacher), 100 * ownTeacherTop1);
+      }
       JsonNode m = metrics(ctx);
       JsonNode precision = m.get("pseudo_label_precision");
       out.add(new CellResult(cell, seed, ctx.runId(), m.get(cell.model()).get("top1").asDouble(),
           teacherTop1, precision == null || precision.isNull() ? Double.NaN : precision.asDouble(),
-          seconds, validationTop1(m.get(cell.model())), teacherValidation));
-      // The table's teacher row is the base run's; a cell that trains its own shows it here.
-      String teacherNote = "";
-      if (!runId.equals(baseId) && !firstCtx.isShared(TeacherStage.NAME)) {
-        JsonNode ownTeacher = metrics(firstCtx).get("teacher");
-        teacherNote = String.format(" (its own teacher: validation %.2f%%, test %.2f%%)",
-            100 * validationTop1(ownTeacher), 100 * ownTeacher.get("top1").asDouble());
-      }
+          seconds, validationTop1(m.get(cell.model())), teacherValidation, ownTeacherTop1));
       System.out.printf("[ablate] seed %d %-12s %-45s validation top-1 %.2f%%, test top-1 %.2f%%%s%n", seed,
           cell.axis(), cell.label(), 100 * out.get(out.size() - 1).validationTop1(),
           100 * out.get(out.size() - 1).top1(), teacherNote);
