@@ -36,7 +36,8 @@ class SettingsTest {
     assertThat(s.select().k()).isEqualTo(10000);
     assertThat(s.select().mode()).isEqualTo("balanced");
     assertThat(s.score().backend()).isEqualTo("onnx");
-    assertThat(s.teacher().train().epochs()).isEqualTo(100);
+    assertThat(s.teacher().train().epochs()).isEqualTo(200);
+    assertThat(s.teacher().train().randaugmentOps()).isEqualTo(2);
     assertThat(s.train("finetune").schedule()).isEqualTo("cosine");
     assertThat(s.student().labelledRepeat()).isEqualTo(30);
     assertThat(s.run().sharedStages()).containsExactly("import-fashion-mnist", "shard", "teacher", "score");
