@@ -162,7 +162,8 @@ class SettingsTest {
     assertThat(error("teacher.multigrain.enabled=true", "teacher.batch-size=66", "teacher.mixup-alpha=0.2")
         .getMessage()).contains("teacher.mixup-alpha");
     assertThat(error("teacher.multigrain.enabled=true", "teacher.batch-size=66", "teacher.augment-flip=false",
-        "teacher.augment-shift=0").getMessage()).contains("augmentation");
+        "teacher.augment-shift=0", "teacher.augment-erase=0", "teacher.randaugment-ops=0").getMessage())
+        .contains("augmentation");
     assertThat(error("teacher.multigrain.repeats=1").getMessage()).contains("teacher.multigrain.repeats");
     assertThat(error("teacher.multigrain.lambda=1.5").getMessage()).contains("teacher.multigrain.lambda");
   }
