@@ -38,6 +38,8 @@ class AuditStageTest extends SparkTestBase {
     "teacher.batch-size=16",
     "teacher.augment-flip=false",
     "teacher.augment-shift=0",
+    "teacher.augment-erase=0",
+    "teacher.randaugment-ops=0",
     "student.epochs=1",
     "student.batch-size=32",
     "finetune.epochs=0",
