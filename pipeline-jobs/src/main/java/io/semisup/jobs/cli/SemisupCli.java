@@ -33,7 +33,7 @@ import picocli.CommandLine.ScopeType;
       "Billion-scale semi-supervised learning (Yalniz et al. 2019) on Spark:",
       "teacher -> score unlabelled images -> select top-K per class -> student -> fine-tune.",
       "",
-      "Quick start: bin/semisup demo (Fashion-MNIST, local Spark, 9-13 min on 2 cores).",
+      "Quick start: bin/semisup demo (Fashion-MNIST, local Spark, about 19 min on 2 cores).",
       "Own images:  bin/semisup run --labelled DIR --test DIR --unlabelled DIR"
     },
     subcommands = {
